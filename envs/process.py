@@ -1,0 +1,184 @@
+"""The one place that starts prover processes.
+
+`ProverProcess` spawns a command in its own process group with an address-space cap, drains its
+stderr, reads stdout with a deadline, and kills the whole group. Protocol clients (Coq XML, Lean
+JSON, F* JSON lines, Isabelle) do their own framing on top of `read_chunk`.
+"""
+from __future__ import annotations
+
+import collections
+import os
+import resource
+import select
+import signal
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Optional, Sequence
+
+from envs.base import EnvCrashError, EnvStartError, EnvTimeoutError
+
+DEFAULT_MEMORY_LIMIT = 4 * 1024**3  # bytes of address space per prover process
+
+
+@dataclass
+class ProcessConfig:
+    """How to run one prover process."""
+
+    argv: Sequence[str]
+    cwd: Optional[str] = None
+    env: Optional[dict[str, str]] = None
+    memory_limit: Optional[int] = DEFAULT_MEMORY_LIMIT  # RLIMIT_AS in bytes; None = no cap
+    stderr_lines_kept: int = 200
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+
+def _limit_memory(limit: Optional[int]) -> Callable[[], None]:
+    def apply() -> None:
+        if limit:
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    return apply
+
+
+class ProverProcess:
+    """A supervised child process speaking some protocol over stdin/stdout."""
+
+    def __init__(self, config: ProcessConfig):
+        self.config = config
+        self.proc: Optional[subprocess.Popen] = None
+        self.stderr_tail: collections.deque[str] = collections.deque(maxlen=config.stderr_lines_kept)
+        self.restarts = 0
+        self._stderr_thread: Optional[threading.Thread] = None
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> None:
+        if self.alive:
+            return
+        env = dict(self.config.env if self.config.env is not None else os.environ)
+        env.update(self.config.extra_env)
+        try:
+            self.proc = subprocess.Popen(
+                list(self.config.argv),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                cwd=self.config.cwd,
+                env=env,
+                start_new_session=True,  # own process group: kill() takes children (z3, workers) too
+                preexec_fn=_limit_memory(self.config.memory_limit),
+                bufsize=0,
+            )
+        except FileNotFoundError as e:
+            raise EnvStartError(f"cannot start {self.config.argv[0]!r}: {e}") from e
+        self.stderr_tail.clear()
+        self._stderr_thread = threading.Thread(target=self._drain_stderr, args=(self.proc,), daemon=True)
+        self._stderr_thread.start()
+
+    def _drain_stderr(self, proc: subprocess.Popen) -> None:
+        assert proc.stderr is not None
+        for raw in iter(proc.stderr.readline, b""):
+            self.stderr_tail.append(raw.decode("utf-8", "replace").rstrip("\n"))
+
+    def restart(self) -> None:
+        self.kill()
+        self.restarts += 1
+        self.start()
+
+    def kill(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        for stream in (proc.stdin, proc.stdout):
+            try:
+                if stream:
+                    stream.close()
+            except OSError:
+                pass
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:  # pragma: no cover - SIGKILL failing is exotic
+            pass
+
+    close = kill
+
+    @property
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    @property
+    def pid(self) -> Optional[int]:
+        return self.proc.pid if self.proc else None
+
+    def interrupt(self) -> None:
+        """SIGINT to the prover (only meaningful while it is busy with a request)."""
+        if self.alive:
+            assert self.proc is not None
+            os.kill(self.proc.pid, signal.SIGINT)
+
+    def rss_bytes(self) -> int:
+        """Resident memory of the prover process (0 if it is not running)."""
+        if not self.alive:
+            return 0
+        try:
+            with open(f"/proc/{self.pid}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        return int(line.split()[1]) * 1024
+        except OSError:
+            pass
+        return 0
+
+    # ------------------------------------------------------------------ I/O
+    def write(self, data: bytes) -> None:
+        if not self.alive:
+            raise self._crash_error("prover process is not running")
+        assert self.proc is not None and self.proc.stdin is not None
+        try:
+            self.proc.stdin.write(data)
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError) as e:
+            raise self._crash_error(f"prover process closed its input ({e})") from e
+
+    def read_chunk(self, deadline: Optional[float]) -> bytes:
+        """Bytes available on stdout, waiting until `deadline` (time.monotonic()); never empty.
+
+        Raises EnvTimeoutError at the deadline and EnvCrashError at EOF.
+        """
+        if self.proc is None or self.proc.stdout is None:
+            raise self._crash_error("prover process is not running")
+        fd = self.proc.stdout.fileno()
+        while True:
+            wait = None if deadline is None else max(0.0, deadline - time.monotonic())
+            ready, _, _ = select.select([fd], [], [], wait)
+            if not ready:
+                raise EnvTimeoutError(f"no reply from {self.config.argv[0]} within the deadline")
+            data = os.read(fd, 1 << 16)
+            if data:
+                return data
+            raise self._crash_error("prover process closed its output")
+
+    def _crash_error(self, what: str) -> EnvCrashError:
+        code = None
+        if self.proc is not None:
+            try:
+                code = self.proc.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                code = None
+        time.sleep(0.05)  # let the stderr thread catch the last words
+        tail = " | ".join(list(self.stderr_tail)[-5:])
+        oom = code in (-signal.SIGKILL, -signal.SIGABRT, 137) or "out of memory" in tail.lower()
+        detail = f"{what} (exit status {code})" + (f": {tail}" if tail else "")
+        return EnvCrashError(("OOM: " if oom else "") + detail, is_out_of_memory=oom)
+
+    def __enter__(self) -> "ProverProcess":
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.kill()
