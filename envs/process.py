@@ -182,3 +182,53 @@ class ProverProcess:
 
     def __exit__(self, *exc) -> None:
         self.kill()
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """Outcome of a batch prover run (coqc, lean, isabelle build...)."""
+
+    returncode: Optional[int]
+    output: str  # stdout and stderr, interleaved as the process wrote them
+    timed_out: bool
+    seconds: float
+    out_of_memory: bool = False
+
+
+def run_batch(
+    argv: Sequence[str],
+    timeout: float,
+    cwd: Optional[str] = None,
+    memory_limit: Optional[int] = DEFAULT_MEMORY_LIMIT,
+    env: Optional[dict[str, str]] = None,
+) -> BatchResult:
+    """Run a batch checker to completion under the same caps as interactive provers."""
+    merged = dict(os.environ if env is None else env)
+    t0 = time.monotonic()
+    try:
+        proc = subprocess.Popen(
+            list(argv),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            cwd=cwd,
+            env=merged,
+            start_new_session=True,
+            preexec_fn=_limit_memory(memory_limit),
+        )
+    except FileNotFoundError as e:
+        raise EnvStartError(f"cannot start {argv[0]!r}: {e}") from e
+    timed_out = False
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        out, _ = proc.communicate()
+    text = out.decode("utf-8", "replace")
+    code = proc.returncode
+    oom = (not timed_out) and (code in (-signal.SIGABRT, -signal.SIGKILL) or "out of memory" in text.lower())
+    return BatchResult(code, text, timed_out, time.monotonic() - t0, oom)

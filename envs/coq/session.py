@@ -1,0 +1,150 @@
+"""One coqidetop process, one method per protocol verb (PyPantograph style)."""
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import dataclass, field
+from typing import Optional, Sequence
+
+from envs.base import EnvCrashError, EnvTimeoutError, ProverNotInstalledError
+from envs.coq import xml_protocol as xp
+from envs.process import DEFAULT_MEMORY_LIMIT, ProcessConfig, ProverProcess
+
+COQ_INSTALL_HINT = (
+    "Coq is not installed: run `make setup` (or `sudo apt-get install coq libcoq-stdlib "
+    "libcoq-mathcomp-ssreflect libcoq-coquelicot libcoq-hammer`)"
+)
+
+
+def find_coqidetop() -> str:
+    for name in ("coqidetop.opt", "coqidetop"):
+        path = shutil.which(name)
+        if path:
+            return path
+    raise ProverNotInstalledError(COQ_INSTALL_HINT)
+
+
+@dataclass
+class CoqSessionConfig:
+    load_paths: Sequence[tuple[str, str]] = ()  # (dir, logical prefix) → -R dir prefix
+    extra_args: Sequence[str] = ()
+    memory_limit: Optional[int] = DEFAULT_MEMORY_LIMIT
+    call_timeout: float = 60.0  # default deadline for one protocol call
+    cwd: Optional[str] = None
+    coqidetop: Optional[str] = None
+    flags: list[str] = field(default_factory=list)
+
+    def argv(self) -> list[str]:
+        argv = [self.coqidetop or find_coqidetop(), "-main-channel", "stdfds"]
+        for directory, prefix in self.load_paths:
+            argv += ["-R", str(directory), prefix]
+        return argv + list(self.extra_args)
+
+
+class CoqIdeSession:
+    """A coqidetop process. Each verb writes one call and reads exactly one `<value>`."""
+
+    def __init__(self, config: Optional[CoqSessionConfig] = None):
+        self.config = config or CoqSessionConfig()
+        self.process = ProverProcess(
+            ProcessConfig(argv=self.config.argv(), cwd=self.config.cwd, memory_limit=self.config.memory_limit)
+        )
+        self._reader = xp.XmlStreamReader()
+        self.root_state = 0
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> int:
+        """Spawn and Init; returns the root state id (1 on Coq 8.16)."""
+        self.process.start()
+        self._reader = xp.XmlStreamReader()
+        self.root_state = self.init()
+        return self.root_state
+
+    def restart(self) -> int:
+        self.process.kill()
+        self.process.restarts += 1
+        return self.start()
+
+    def close(self) -> None:
+        if self.process.alive:
+            try:
+                self.process.write(xp.call_quit())
+            except EnvCrashError:
+                pass
+        self.process.kill()
+
+    @property
+    def alive(self) -> bool:
+        return self.process.alive
+
+    # ------------------------------------------------------------------ transport
+    def call(self, payload: bytes, timeout: Optional[float] = None) -> xp.Reply:
+        """Write one call and collect feedback until its `<value>`.
+
+        On deadline: SIGINT (a call is outstanding, so it cannot be latched), a short wait for the
+        interrupted reply; if none comes, the process is killed and EnvTimeoutError raised.
+        """
+        timeout = self.config.call_timeout if timeout is None else timeout
+        self.process.write(payload)
+        reply = xp.Reply(good=False, value=None)
+        deadline = time.monotonic() + timeout
+        interrupted = False
+        while True:
+            try:
+                chunk = self.process.read_chunk(deadline)
+            except EnvTimeoutError:
+                if interrupted:
+                    self.process.kill()
+                    raise EnvTimeoutError(f"coqidetop did not answer within {timeout:.1f}s; process killed")
+                self.process.interrupt()
+                interrupted = True
+                deadline = time.monotonic() + 3.0
+                continue
+            except EnvCrashError:
+                self.process.kill()
+                raise
+            for elem in self._reader.feed(chunk):
+                if elem.tag == "feedback":
+                    msg, axiom = xp.decode_feedback(elem)
+                    reply.axioms_added |= axiom
+                    if msg is not None:
+                        reply.messages.append(msg)
+                elif elem.tag == "value":
+                    reply.value = elem
+                    reply.good = elem.get("val") == "good"
+                    if not reply.good:
+                        reply.fail_state, reply.fail_text, reply.fail_loc = xp.decode_fail(elem)
+                        if interrupted and "User interrupt" in reply.fail_text:
+                            reply.fail_text = f"Timeout! (no answer within {timeout:.1f}s; interrupted)"
+                    return reply
+
+    # ------------------------------------------------------------------ verbs
+    def init(self) -> int:
+        reply = self.call(xp.call_init())
+        if not reply.good:
+            raise EnvCrashError(f"Init failed: {reply.fail_text}")
+        return xp.decode_state_id(reply.value)
+
+    def about(self) -> tuple[str, ...]:
+        return xp.decode_about(self.call(xp.call_about()).value)
+
+    def add(self, sentence: str, parent: int, timeout: Optional[float] = None) -> xp.Reply:
+        return self.call(xp.call_add(sentence, parent), timeout)
+
+    def goal(self, timeout: Optional[float] = None) -> xp.Reply:
+        return self.call(xp.call_goal(), timeout)
+
+    def status(self, timeout: Optional[float] = None) -> xp.Reply:
+        return self.call(xp.call_status(True), timeout)
+
+    def edit_at(self, sid: int) -> xp.Reply:
+        return self.call(xp.call_edit_at(sid))
+
+    def query(self, text: str, sid: int, timeout: Optional[float] = None) -> tuple[xp.Reply, list[str]]:
+        """Run a command at state `sid` without adding it; returns the reply and its notice texts."""
+        reply = self.call(xp.call_query(text, sid), timeout)
+        notices = [m.text for m in reply.messages if m.level in ("notice", "info") and m.route == 0]
+        return reply, notices
+
+    def rss_bytes(self) -> int:
+        return self.process.rss_bytes()

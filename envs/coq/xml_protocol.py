@@ -1,0 +1,251 @@
+"""CoqIDE XML protocol (coqidetop 8.16, protocol 20220205): call encoding, incremental reader,
+and typed decoding of the replies we use. See shared/specs/coqidetop-protocol.md.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterator, Optional
+from xml.sax.saxutils import escape
+
+from lxml import etree
+
+from envs.base import EnvCrashError
+
+NBSP = b"&nbsp;"
+
+
+# --------------------------------------------------------------------------- encoding
+def string(s: str) -> str:
+    return f"<string>{escape(s)}</string>"
+
+
+def state_id(n: int) -> str:
+    return f'<state_id val="{int(n)}"/>'
+
+
+def pair(a: str, b: str) -> str:
+    return f"<pair>{a}{b}</pair>"
+
+
+def call(name: str, arg: str) -> bytes:
+    return f'<call val="{name}">{arg}</call>'.encode("utf-8")
+
+
+def call_init() -> bytes:
+    return call("Init", '<option val="none"/>')
+
+
+def call_about() -> bytes:
+    return call("About", "<unit/>")
+
+
+def call_add(sentence: str, parent: int) -> bytes:
+    # ((((sentence, edit_id), (parent, verbose)), bp), (line_nb, bol_pos)); bp=0 keeps locs relative.
+    inner = pair(pair(string(sentence), "<int>-1</int>"), pair(state_id(parent), '<bool val="true"/>'))
+    return call("Add", pair(pair(inner, "<int>0</int>"), pair("<int>0</int>", "<int>0</int>")))
+
+
+def call_goal() -> bytes:
+    return call("Goal", "<unit/>")
+
+
+def call_status(force: bool = True) -> bytes:
+    return call("Status", f'<bool val="{"true" if force else "false"}"/>')
+
+
+def call_edit_at(sid: int) -> bytes:
+    return call("Edit_at", state_id(sid))
+
+
+def call_query(text: str, sid: int, route: int = 0) -> bytes:
+    return call("Query", pair(f'<route_id val="{route}"/>', pair(string(text), state_id(sid))))
+
+
+def call_quit() -> bytes:
+    return call("Quit", "<unit/>")
+
+
+# --------------------------------------------------------------------------- reading
+class XmlStreamReader:
+    """Cuts coqidetop's unframed output into top-level elements (`value` / `feedback`).
+
+    Bytes go to a pull parser under a synthetic root; an element is complete when its end tag
+    brings the depth back to 1. `&nbsp;` (not an XML entity) is replaced by a space first,
+    holding back a possible partial `&nbsp;` at the end of a chunk.
+    """
+
+    def __init__(self) -> None:
+        self._parser = etree.XMLPullParser(events=("start", "end"), huge_tree=True, recover=False)
+        self._parser.feed(b"<coq>")
+        self._depth = 0
+        self._pending = b""
+        self._root: Optional[etree._Element] = None
+
+    def feed(self, data: bytes) -> list[etree._Element]:
+        data = (self._pending + data).replace(NBSP, b" ")
+        cut = data.rfind(b"&")
+        if cut != -1 and len(data) - cut < len(NBSP) and NBSP.startswith(data[cut:]):
+            data, self._pending = data[:cut], data[cut:]
+        else:
+            self._pending = b""
+        try:
+            self._parser.feed(data)
+            out = []
+            for event, elem in self._parser.read_events():
+                if event == "start":
+                    self._depth += 1
+                    if self._depth == 1:
+                        self._root = elem
+                    continue
+                self._depth -= 1
+                if self._depth == 1:
+                    out.append(elem)
+                    if self._root is not None:
+                        self._root.remove(elem)  # keep memory flat over long sessions
+            return out
+        except etree.XMLSyntaxError as e:
+            raise EnvCrashError(f"coqidetop sent malformed XML: {e}") from e
+
+
+# --------------------------------------------------------------------------- decoding
+def richpp_text(elem: Optional[etree._Element]) -> str:
+    """Plain text of a `<richpp>` (or any) element: all character data in document order."""
+    if elem is None:
+        return ""
+    return "".join(elem.itertext())
+
+
+@dataclass(frozen=True)
+class CoqGoal:
+    goal_id: str
+    hypotheses: tuple[str, ...]
+    conclusion: str
+    name: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class CoqGoals:
+    """The four lists of a `Goal` reply. `background` flattens the focus zipper, innermost first."""
+
+    foreground: tuple[CoqGoal, ...]
+    background: tuple[CoqGoal, ...]
+    shelved: tuple[CoqGoal, ...]
+    given_up: tuple[CoqGoal, ...]
+
+    @property
+    def complete(self) -> bool:
+        return not (self.foreground or self.background or self.shelved or self.given_up)
+
+
+@dataclass(frozen=True)
+class Message:
+    level: str
+    text: str
+    state_id: int
+    loc: Optional[tuple[int, int]] = None
+    route: int = 0
+
+
+@dataclass
+class Reply:
+    """One `<value>` plus the feedback that preceded it."""
+
+    good: bool
+    value: Optional[etree._Element]  # the value element itself
+    fail_state: Optional[int] = None  # last good state on failure
+    fail_text: str = ""
+    fail_loc: Optional[tuple[int, int]] = None
+    messages: list[Message] = field(default_factory=list)
+    axioms_added: bool = False
+
+    def error_messages(self) -> list[Message]:
+        return [m for m in self.messages if m.level == "error"]
+
+
+def _goal(g: etree._Element) -> CoqGoal:
+    kids = list(g)
+    gid = kids[0].text or ""
+    hyps = tuple(richpp_text(h).strip() for h in kids[1])
+    concl = richpp_text(kids[2]).strip()
+    name = None
+    if len(kids) > 3 and kids[3].get("val") == "some":
+        name = kids[3][0].text
+    return CoqGoal(gid, hyps, concl, name)
+
+
+def _goal_list(lst: etree._Element) -> tuple[CoqGoal, ...]:
+    return tuple(_goal(g) for g in lst if g.tag == "goal")
+
+
+def decode_goals(value: etree._Element) -> Optional[CoqGoals]:
+    """`<value val="good"><option …>` of a Goal call → CoqGoals, or None when no proof is open."""
+    opt = value[0]
+    if opt.get("val") == "none":
+        return None
+    goals = opt[0]
+    fg, bg, shelved, given_up = list(goals)
+    background: list[CoqGoal] = []
+    for zipper_level in bg:  # <pair><list>before</list><list>after</list></pair>
+        before, after = list(zipper_level)
+        background.extend(_goal_list(before))
+        background.extend(_goal_list(after))
+    return CoqGoals(_goal_list(fg), tuple(background), _goal_list(shelved), _goal_list(given_up))
+
+
+def decode_add(value: etree._Element) -> int:
+    """New state id from an Add reply."""
+    return int(value[0][0].get("val"))
+
+
+def decode_state_id(value: etree._Element) -> int:
+    return int(value[0].get("val"))
+
+
+def decode_about(value: etree._Element) -> tuple[str, ...]:
+    return tuple(s.text or "" for s in value[0])
+
+
+def decode_status(value: etree._Element) -> dict:
+    st = value[0]
+    path, proof_name, all_proofs, proof_num = list(st)
+    return {
+        "path": [s.text for s in path],
+        "proof_name": proof_name[0].text if proof_name.get("val") == "some" else None,
+        "all_proofs": [s.text for s in all_proofs],
+    }
+
+
+def decode_feedback(fb: etree._Element) -> tuple[Optional[Message], bool]:
+    """(message if this feedback carries one, whether it reports an added axiom)."""
+    sid_el = fb.find("state_id")
+    sid = int(sid_el.get("val")) if sid_el is not None else 0
+    content = fb.find("feedback_content")
+    if content is None:
+        return None, False
+    kind = content.get("val")
+    if kind == "addedaxiom":
+        return None, True
+    if kind != "message":
+        return None, False
+    msg = content.find("message")
+    level = msg.find("message_level").get("val")
+    loc = None
+    loc_el = msg.find("option/loc")
+    if loc_el is not None:
+        loc = (int(loc_el.get("start")), int(loc_el.get("stop")))
+    text = richpp_text(msg.find("richpp"))
+    return Message(level, text, sid, loc, int(fb.get("route", "0"))), False
+
+
+def decode_fail(value: etree._Element) -> tuple[int, str, Optional[tuple[int, int]]]:
+    sid = int(value.find("state_id").get("val"))
+    text = richpp_text(value.find("richpp")).strip()
+    loc = None
+    if value.get("loc_s") is not None:
+        loc = (int(value.get("loc_s")), int(value.get("loc_e")))
+    return sid, text, loc
+
+
+def iter_elements(reader: XmlStreamReader, chunks: Iterator[bytes]) -> Iterator[etree._Element]:
+    for chunk in chunks:
+        yield from reader.feed(chunk)
