@@ -172,7 +172,7 @@ class ProverProcess:
                 code = None
         time.sleep(0.05)  # let the stderr thread catch the last words
         tail = " | ".join(list(self.stderr_tail)[-5:])
-        oom = code in (-signal.SIGKILL, -signal.SIGABRT, 137) or "out of memory" in tail.lower()
+        oom = "out of memory" in tail.lower()
         detail = f"{what} (exit status {code})" + (f": {tail}" if tail else "")
         return EnvCrashError(("OOM: " if oom else "") + detail, is_out_of_memory=oom)
 

@@ -51,6 +51,7 @@ class CoqIdeSession:
         )
         self._reader = xp.XmlStreamReader()
         self.root_state = 0
+        self._latched_interrupt = False
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> int:
@@ -85,6 +86,14 @@ class CoqIdeSession:
         interrupted reply; if none comes, the process is killed and EnvTimeoutError raised.
         """
         timeout = self.config.call_timeout if timeout is None else timeout
+        latched, self._latched_interrupt = self._latched_interrupt, False
+        reply = self._call_once(payload, timeout)
+        if latched and not reply.good and reply.fail_text.startswith("User interrupt"):
+            # our SIGINT raced a reply that was already on its way and got latched: retry once
+            reply = self._call_once(payload, timeout)
+        return reply
+
+    def _call_once(self, payload: bytes, timeout: float) -> xp.Reply:
         self.process.write(payload)
         reply = xp.Reply(good=False, value=None)
         deadline = time.monotonic() + timeout
@@ -114,8 +123,11 @@ class CoqIdeSession:
                     reply.good = elem.get("val") == "good"
                     if not reply.good:
                         reply.fail_state, reply.fail_text, reply.fail_loc = xp.decode_fail(elem)
-                        if interrupted and "User interrupt" in reply.fail_text:
+                    if interrupted:
+                        if "User interrupt" in reply.fail_text:
                             reply.fail_text = f"Timeout! (no answer within {timeout:.1f}s; interrupted)"
+                        else:
+                            self._latched_interrupt = True
                     return reply
 
     # ------------------------------------------------------------------ verbs

@@ -1,0 +1,332 @@
+"""`CoqEnvironment`: the `Environment` protocol over one coqidetop session.
+
+Coq keeps one linear document. Every proof state we hand out is a node in a tree; a node knows the
+sentences that lead to it. To run a tactic on any node we cut the live document back to the
+longest common prefix (`Edit_at`, sub-millisecond) and re-add the missing sentences, so any earlier
+state can be used again (true backtracking), and a restarted process simply replays lazily.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Optional, Sequence
+
+from envs.base import (
+    EnvCrashError,
+    EnvironmentBase,
+    EnvStartError,
+    EnvTimeoutError,
+    Goal,
+    ProofFinished,
+    ProofGivenUp,
+    TacticError,
+    TacticRefused,
+    TacticResult,
+    TacticState,
+    TheoremRef,
+    Verdict,
+)
+from envs.coq import xml_protocol as xp
+from envs.coq.sentences import Sentence
+from envs.coq.session import CoqIdeSession, CoqSessionConfig
+from envs.coq.source import TheoremSource, locate
+from envs.coq.tactic_filter import MAX_TACTIC_CHARS, CheckedTactic, check_tactic
+from envs.coq.verify import verify_theorem
+from envs.process import DEFAULT_MEMORY_LIMIT
+
+
+@dataclass
+class CoqConfig:
+    tactic_timeout: float = 10.0  # seconds, enforced by Coq's `Timeout N` and a client deadline
+    start_timeout: float = 180.0  # loading a theorem's context (Requires) or replaying a path
+    verify_timeout: float = 300.0
+    memory_limit: Optional[int] = DEFAULT_MEMORY_LIMIT  # RLIMIT_AS of coqidetop
+    recycle_rss: int = 2 * 1024**3  # restart (and lazily replay) once coqidetop's RSS exceeds this
+    printing_width: int = 1000
+    max_tactic_chars: int = MAX_TACTIC_CHARS
+    allowed_axioms: tuple[str, ...] = ()  # full names allowed beyond Coq's standard library
+    extra_args: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Node:
+    parent: Optional[int]
+    sentences: tuple[str, ...]  # document sentences this node adds (as sent, `Timeout` included)
+    steps: tuple[str, ...]  # the proof steps as the user gave them
+    source: TheoremSource
+
+
+class CoqEnvironment(EnvironmentBase):
+    """Live Coq 8.16 proof environment (coqidetop XML protocol)."""
+
+    def __init__(self, config: Optional[CoqConfig] = None, **overrides):
+        self.config = config or CoqConfig()
+        for k, v in overrides.items():
+            setattr(self.config, k, v)
+        self._session: Optional[CoqIdeSession] = None
+        self._load_paths: tuple[tuple[str, str], ...] = ()
+        self._nodes: dict[int, _Node] = {}
+        self._next_id = 0
+        self._live: list[tuple[str, int]] = []  # (sentence, state id) of the live document
+        self._live_node: Optional[int] = None  # node whose path the live document is exactly
+        self.calls = 0
+
+    # ------------------------------------------------------------------ session plumbing
+    def _ensure_session(self, load_paths: tuple[tuple[str, str], ...]) -> CoqIdeSession:
+        if self._session is not None and self._session.alive and load_paths == self._load_paths:
+            return self._session
+        if self._session is not None:
+            self._session.close()
+        self._load_paths = load_paths
+        self._session = CoqIdeSession(
+            CoqSessionConfig(
+                load_paths=load_paths,
+                memory_limit=self.config.memory_limit,
+                call_timeout=self.config.start_timeout,
+                extra_args=self.config.extra_args,
+            )
+        )
+        self._session.start()
+        self._live, self._live_node = [], None
+        return self._session
+
+    def _respawn(self) -> None:
+        """Replace the coqidetop process; nodes stay valid and are replayed on demand."""
+        if self._session is not None:
+            self._session.restart()
+        self._live, self._live_node = [], None
+
+    @property
+    def session(self) -> CoqIdeSession:
+        if self._session is None:
+            raise EnvStartError("no theorem started yet")
+        return self._session
+
+    @property
+    def restarts(self) -> int:
+        return self._session.process.restarts if self._session else 0
+
+    def _tip(self) -> int:
+        return self._live[-1][1] if self._live else self.session.root_state
+
+    def _cut(self, keep: int) -> None:
+        """Cut the live document to its first `keep` sentences."""
+        if keep >= len(self._live):
+            return
+        sid = self._live[keep - 1][1] if keep > 0 else self.session.root_state
+        reply = self.session.edit_at(sid)
+        if not reply.good:
+            raise EnvCrashError(f"Edit_at {sid} failed: {reply.fail_text}")
+        del self._live[keep:]
+        self._live_node = None
+
+    def _path(self, node_id: int) -> list[str]:
+        chunks = []
+        nid: Optional[int] = node_id
+        while nid is not None:
+            node = self._nodes[nid]
+            chunks.append(node.sentences)
+            nid = node.parent
+        return [s for chunk in reversed(chunks) for s in chunk]
+
+    def _goto(self, node_id: int) -> int:
+        """Make the live document end exactly at `node_id`'s state; return Coq's tip state id."""
+        if self._live_node == node_id:
+            return self._tip()
+        target = self._path(node_id)
+        k = 0
+        for (have, _), want in zip(self._live, target):
+            if have is not want and have != want:
+                break
+            k += 1
+        self._cut(k)
+        if k < len(target):
+            tip = self._tip()
+            for sentence in target[k:]:
+                reply = self.session.add(sentence, tip)
+                if not reply.good:
+                    self._cut(k)
+                    raise EnvStartError(f"replaying {sentence[:80]!r} failed: {reply.fail_text}")
+                tip = xp.decode_add(reply.value)
+                self._live.append((sentence, tip))
+            reply = self.session.goal(timeout=self.config.start_timeout)
+            if not reply.good:
+                bad = reply.error_messages()[0].state_id if reply.error_messages() else None
+                where = next((s for s, sid in self._live if sid == bad), None)
+                self._cut_to_state(reply.fail_state)
+                raise EnvStartError(f"{reply.fail_text}" + (f" (in: {where[:120]!r})" if where else ""))
+        self._live_node = node_id
+        return self._tip()
+
+    def _cut_to_state(self, sid: Optional[int]) -> None:
+        keep = 0
+        for i, (_, s) in enumerate(self._live):
+            if s == sid:
+                keep = i + 1
+                break
+        self._cut(keep)
+
+    def _new_node(self, parent: Optional[int], sentences: tuple[str, ...], steps: tuple[str, ...], source: TheoremSource) -> int:
+        nid = self._next_id
+        self._next_id += 1
+        self._nodes[nid] = _Node(parent, sentences, steps, source)
+        return nid
+
+    def _maybe_recycle(self) -> None:
+        if self._session is not None and self.calls % 64 == 0 and self._session.rss_bytes() > self.config.recycle_rss:
+            self._respawn()
+
+    # ------------------------------------------------------------------ protocol
+    def start(self, theorem: TheoremRef) -> TacticState:
+        source = locate(theorem)
+        self._ensure_session(source.load_paths)
+        root = (f"Set Printing Width {self.config.printing_width}.",) + tuple(s.text for s in source.prefix) + (
+            source.statement.text,
+            "Proof.",
+        )
+        nid = self._new_node(None, root, (), source)
+        try:
+            self._goto(nid)
+            reply = self.session.goal(timeout=self.config.start_timeout)
+        except (EnvCrashError, EnvTimeoutError) as e:
+            self._respawn()
+            del self._nodes[nid]
+            raise EnvStartError(f"coqidetop failed while loading {theorem.name}: {e}") from e
+        except EnvStartError:
+            del self._nodes[nid]
+            raise
+        goals = xp.decode_goals(reply.value) if reply.good else None
+        if goals is None:
+            del self._nodes[nid]
+            raise EnvStartError(f"{theorem.name}: no proof is open after its statement")
+        return self._state(nid, goals)
+
+    def run_tactic(self, state: TacticState, tactic: str, timeout: Optional[float] = None) -> TacticResult:
+        if state.id not in self._nodes:
+            raise ValueError(f"unknown state id {state.id}: states come from this environment's start/run_tactic")
+        checked = check_tactic(tactic, max_chars=self.config.max_tactic_chars)
+        if not isinstance(checked, CheckedTactic):
+            return TacticRefused(f"refused: {checked.reason}")
+        self.calls += 1
+        limit = self.config.tactic_timeout if timeout is None else timeout
+        try:
+            return self._run(state.id, checked, limit)
+        except (EnvCrashError, EnvTimeoutError):
+            self._respawn()
+            raise
+        finally:
+            self._maybe_recycle()
+
+    def _run(self, node_id: int, checked: CheckedTactic, limit: float) -> TacticResult:
+        secs = max(1, math.ceil(limit))
+        wrapped = [s.text if s.is_focus else f"Timeout {secs} {s.text}" for s in checked.sentences]
+        session = self.session
+        tip = self._goto(node_id)
+        base = len(self._live)
+        self._live_node = None
+        for sentence, text in zip(checked.sentences, wrapped):
+            reply = session.add(text, tip)
+            if not reply.good:  # a syntax error: no state was created
+                self._cut(base)
+                self._live_node = node_id
+                return TacticError(reply.fail_text, _char_range(sentence, text, reply.fail_loc))
+            tip = xp.decode_add(reply.value)
+            self._live.append((text, tip))
+        reply = session.goal(timeout=limit + 5.0)
+        if not reply.good:
+            errors = reply.error_messages()
+            failing = errors[0].state_id if errors else None
+            loc = errors[0].loc if errors and errors[0].loc else reply.fail_loc
+            message = errors[0].text.strip() if errors else reply.fail_text
+            added = self._live[base:]
+            self._cut(base)
+            self._live_node = node_id
+            for sentence, text, (_, sid) in zip(checked.sentences, wrapped, added):
+                if sid == failing:
+                    return TacticError(message, _char_range(sentence, text, loc))
+            return TacticError(message)
+        goals = xp.decode_goals(reply.value)
+        node = self._nodes[node_id]
+        steps = (" ".join(s.text for s in checked.sentences),)
+        if goals is None:
+            self._cut(base)
+            self._live_node = node_id
+            return TacticError("the tactic closed the proof mode unexpectedly")
+        if goals.complete:
+            return self._finish(node_id, node, tuple(wrapped), steps, base)
+        if goals.given_up and not (goals.foreground or goals.background or goals.shelved):
+            self._cut(base)
+            self._live_node = node_id
+            return ProofGivenUp("all goals closed, but some were given up (admit/give_up)")
+        nid = self._new_node(node_id, tuple(wrapped), steps, node.source)
+        self._live_node = nid
+        return self._state(nid, goals)
+
+    def _finish(self, node_id: int, node: _Node, wrapped: tuple[str, ...], steps: tuple[str, ...], base: int) -> TacticResult:
+        reply = self.session.add("Qed.", self._tip())
+        if reply.good:
+            self._live.append(("Qed.", xp.decode_add(reply.value)))
+            reply = self.session.status(timeout=self.config.start_timeout)
+        if not reply.good:
+            message = reply.error_messages()[0].text.strip() if reply.error_messages() else reply.fail_text
+            self._cut(base)
+            self._live_node = node_id
+            return TacticError(f"no goals left, but Qed rejected the proof: {message}")
+        nid = self._new_node(node_id, wrapped, steps, node.source)
+        self._cut(len(self._live) - 1)  # drop the Qed: the tip is the finished state again
+        self._live_node = nid
+        return ProofFinished(nid, tuple(self.proof_of(nid)))
+
+    def proof_of(self, node_id: int) -> list[str]:
+        """The proof steps from the theorem's start to `node_id`."""
+        steps = []
+        nid: Optional[int] = node_id
+        while nid is not None:
+            node = self._nodes[nid]
+            steps.extend(reversed(node.steps))
+            nid = node.parent
+        return list(reversed(steps))
+
+    def verify(self, theorem: TheoremRef, proof: Sequence[str]) -> Verdict:
+        source = locate(theorem)
+        return verify_theorem(
+            source,
+            list(proof),
+            allowed_axioms=self.config.allowed_axioms,
+            timeout=self.config.verify_timeout,
+            memory_limit=self.config.memory_limit,
+        )
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+        self._live, self._live_node = [], None
+
+    # ------------------------------------------------------------------ rendering
+    def _state(self, nid: int, goals: xp.CoqGoals) -> TacticState:
+        if goals.foreground:
+            shown, header = goals.foreground, None
+        elif goals.background:
+            shown, header = goals.background, "(this subproof is complete; unfocused goals remain: use the next bullet or '}')"
+        elif goals.shelved:
+            shown, header = goals.shelved, "(only shelved goals remain: use Unshelve)"
+        else:
+            shown, header = goals.given_up, "(only given-up goals remain)"
+        parsed = tuple(Goal(g.hypotheses, g.conclusion, g.name) for g in shown)
+        pp = "\n\n".join(([header] if header else []) + [g.pp for g in parsed])
+        return TacticState(pp=pp, id=nid, goals=parsed)
+
+
+def _char_range(sentence: Sentence, sent_text: str, loc: Optional[tuple[int, int]]) -> Optional[tuple[int, int]]:
+    """Coq's byte offsets into the sentence as sent → character offsets into the user's tactic."""
+    if loc is None:
+        return None
+    wrapper = len(sent_text.encode("utf-8")) - len(sentence.text.encode("utf-8"))
+    raw = sentence.text.encode("utf-8")
+
+    def to_char(b: int) -> int:
+        b = min(max(0, b - wrapper), len(raw))
+        return sentence.start + len(raw[:b].decode("utf-8", "ignore"))
+
+    return (to_char(loc[0]), to_char(loc[1]))

@@ -1,0 +1,146 @@
+"""Reading Coq sources: where a theorem sits in its file, its context, its proof, load paths."""
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+from envs.base import EnvStartError, TheoremRef
+from envs.coq.sentences import Sentence, split_sentences, strip_comments
+
+THEOREM_KEYWORDS = ("Theorem", "Lemma", "Fact", "Remark", "Corollary", "Proposition", "Property", "Example")
+_MODIFIERS = r"(?:#\[[^\]]*\]\s*|(?:Local|Global|Polymorphic|Monomorphic|Program)\s+)*"
+_THEOREM = re.compile(rf"^{_MODIFIERS}(?:{'|'.join(THEOREM_KEYWORDS)})\s+([A-Za-z_][\w']*)", re.S)
+_OPEN_BLOCK = re.compile(r"^(Section|Module(?:\s+Type)?)\s+(?!Import\b|Export\b)([A-Za-z_][\w']*)(?![^:]*:=)")
+_END_BLOCK = re.compile(r"^End\s+([A-Za-z_][\w']*)\s*\.$")
+PROOF_ENDS = ("Qed.", "Defined.", "Admitted.", "Abort.", "Save.")
+
+
+def sentence_body(s: Sentence) -> str:
+    return " ".join(strip_comments(s.text).split())
+
+
+def theorem_name(s: Sentence) -> Optional[str]:
+    m = _THEOREM.match(sentence_body(s))
+    return m.group(1) if m else None
+
+
+@dataclass(frozen=True)
+class TheoremSource:
+    """A theorem located in its text: everything needed to replay it or re-check it."""
+
+    name: str
+    text: str  # the whole source text (file, or header + statement)
+    sentences: tuple[Sentence, ...]  # all sentences of `text`
+    index: int  # index of the statement sentence
+    open_blocks: tuple[tuple[str, str], ...]  # (Section|Module, name) open at the statement
+    load_paths: tuple[tuple[str, str], ...]
+    file_path: Optional[Path] = None
+
+    @property
+    def prefix(self) -> tuple[Sentence, ...]:
+        return self.sentences[: self.index]
+
+    @property
+    def statement(self) -> Sentence:
+        return self.sentences[self.index]
+
+    @property
+    def prefix_text(self) -> str:
+        return self.text[: self.statement.start]
+
+    @property
+    def module_path(self) -> tuple[str, ...]:
+        return tuple(name for kind, name in self.open_blocks if kind.startswith("Module"))
+
+    def proof(self) -> tuple[list[str], Optional[str]]:
+        """The sentences of the proof as written in the source, and its terminator (`Qed.`...).
+        A term-mode definition (`:=`) or a missing proof gives ([], None)."""
+        out: list[str] = []
+        for s in self.sentences[self.index + 1 :]:
+            body = sentence_body(s)
+            if body in PROOF_ENDS:
+                return out, body
+            if not out and re.match(r"^Proof\b", body):
+                rest = body[len("Proof"):].strip()
+                if rest.startswith("using") or rest == ".":
+                    continue
+                if rest.startswith("with"):
+                    continue
+                # `Proof term.` closes the proof with an exact term
+                return [f"exact ({rest[:-1].strip()})."], "Qed."
+            out.append(s.text)
+        return out, None
+
+    def closing_text(self) -> str:
+        """`End X.` for every section/module open at the theorem, innermost first."""
+        return "".join(f"\nEnd {name}." for _, name in reversed(self.open_blocks))
+
+
+def _blocks_before(sentences: tuple[Sentence, ...], index: int) -> tuple[tuple[str, str], ...]:
+    stack: list[tuple[str, str]] = []
+    for s in sentences[:index]:
+        body = sentence_body(s)
+        m = _OPEN_BLOCK.match(body)
+        if m:
+            stack.append((m.group(1), m.group(2)))
+            continue
+        m = _END_BLOCK.match(body)
+        if m and stack and stack[-1][1] == m.group(1):
+            stack.pop()
+    return tuple(stack)
+
+
+def coq_project_load_paths(path: Path) -> tuple[tuple[str, str], ...]:
+    """`-R`/`-Q` mappings from the nearest `_CoqProject` above `path` (directories made absolute)."""
+    for d in [path if path.is_dir() else path.parent, *path.resolve().parents]:
+        proj = d / "_CoqProject"
+        if proj.is_file():
+            words = shlex.split(proj.read_text(), comments=True)
+            out = []
+            for i, w in enumerate(words):
+                if w in ("-R", "-Q") and i + 2 < len(words):
+                    out.append((str((d / words[i + 1]).resolve()), words[i + 2]))
+            return tuple(out)
+    return ()
+
+
+def list_theorems(text: str) -> list[tuple[int, str]]:
+    """(sentence index, name) of every theorem-like statement in the text."""
+    sentences = split_sentences(text, allow_unterminated=True)
+    return [(i, n) for i, s in enumerate(sentences) if (n := theorem_name(s))]
+
+
+def locate(theorem: TheoremRef) -> TheoremSource:
+    """Find `theorem` in its file or in its self-contained statement."""
+    if theorem.file_path is not None:
+        path = Path(theorem.file_path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as e:
+            raise EnvStartError(f"cannot read {path}: {e}") from e
+        load_paths = theorem.load_paths or coq_project_load_paths(path)
+    else:
+        header = theorem.header.rstrip()
+        text = (header + "\n\n" if header else "") + (theorem.statement or "")
+        load_paths = theorem.load_paths
+        path = None
+    try:
+        sentences = tuple(split_sentences(text, allow_unterminated=True))
+    except ValueError as e:
+        raise EnvStartError(f"cannot split {path or 'statement'} into sentences: {e}") from e
+    wanted = theorem.name.split(".")[-1]
+    for i, s in enumerate(sentences):
+        if theorem_name(s) == wanted:
+            return TheoremSource(wanted, text, sentences, i, _blocks_before(sentences, i), tuple(load_paths), path)
+    if theorem.statement is not None and sentences:
+        # a bare statement ("forall n, n = n") given without a Theorem keyword
+        header_n = len(split_sentences(theorem.header, allow_unterminated=True)) if theorem.header.strip() else 0
+        stmt = (theorem.statement or "").strip().rstrip(".")
+        if stmt and not theorem_name(Sentence(stmt, 0, 0)):
+            text2 = (theorem.header.rstrip() + "\n\n" if theorem.header.strip() else "") + f"Theorem {wanted} : {stmt}."
+            s2 = tuple(split_sentences(text2))
+            return TheoremSource(wanted, text2, s2, header_n, (), tuple(load_paths), None)
+    raise EnvStartError(f"theorem {theorem.name!r} not found in {path or 'the statement'}")

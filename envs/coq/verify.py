@@ -1,0 +1,128 @@
+"""Whole-theorem re-check: compile with `coqc` from scratch, then audit axioms.
+
+The audit `Require`s the compiled file in a fresh coqidetop, runs `Print Assumptions`, and resolves
+every printed name with `Locate Term` in that same context (printed names are only the shortest
+unambiguous suffix, so a user axiom named `classic` must not pass for `Coq...classic`). An axiom
+passes only if its full name is in Coq's standard library (`Coq.`) or in the caller's allow-list.
+"""
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Iterable, Optional, Sequence
+
+from envs.base import ProverNotInstalledError, Verdict
+from envs.coq.session import COQ_INSTALL_HINT, CoqIdeSession, CoqSessionConfig
+from envs.coq.source import TheoremSource
+from envs.coq.tactic_filter import CheckedTactic, check_tactic
+from envs.process import DEFAULT_MEMORY_LIMIT, run_batch
+
+CHECK_LIBRARY = "ProofsmithVerify"
+CHECK_MODULE = "Check"
+_HEADER = re.compile(r"^[A-Z][^:]*:$")  # "Axioms:", "Section Variables:", "... assumed to be guarded:"
+
+
+def parse_print_assumptions(text: str) -> tuple[dict[str, list[str]], bool]:
+    """Sections of `Print Assumptions` output → {header: [names]}, and whether it was closed."""
+    if "Closed under the global context" in text:
+        return {}, True
+    sections: dict[str, list[str]] = {}
+    current = None
+    for line in text.splitlines():
+        if not line or line[0].isspace():
+            continue  # continuation of a type
+        if _HEADER.match(line.strip()) and " : " not in line:
+            current = line.strip()[:-1]
+            sections.setdefault(current, [])
+            continue
+        name = line.split(" : ")[0].split()[0]
+        sections.setdefault(current or "Axioms", []).append(name)
+    return sections, False
+
+
+def _locate_full_name(session: CoqIdeSession, sid: int, name: str) -> Optional[str]:
+    reply, notices = session.query(f"Locate Term {name}.", sid)
+    if not reply.good or not notices:
+        return None
+    first = notices[0].strip().splitlines()[0]
+    parts = first.split()
+    return parts[1] if len(parts) >= 2 else None
+
+
+def verify_theorem(
+    source: TheoremSource,
+    proof: Sequence[str],
+    *,
+    allowed_axioms: Iterable[str] = (),
+    timeout: float = 300.0,
+    memory_limit: Optional[int] = DEFAULT_MEMORY_LIMIT,
+) -> Verdict:
+    t0 = time.monotonic()
+    name = source.name
+
+    def verdict(ok: bool, reasons: Sequence[str], axioms: Sequence[str] = ()) -> Verdict:
+        return Verdict(name, ok, tuple(reasons), tuple(axioms), time.monotonic() - t0)
+
+    checked = check_tactic("\n".join(proof), script=True, max_chars=10**7)
+    if not isinstance(checked, CheckedTactic):
+        return verdict(False, [f"proof refused: {checked.reason}"])
+    coqc = shutil.which("coqc")
+    if coqc is None:
+        raise ProverNotInstalledError(COQ_INSTALL_HINT)
+    for _, logical in source.load_paths:
+        if logical == "Coq" or logical.startswith("Coq."):
+            return verdict(False, ["a project load path may not be mapped to the reserved 'Coq' prefix"])
+
+    body = "\n".join(s.text for s in checked.sentences)
+    text = f"{source.prefix_text}{source.statement.text}\nProof.\n{body}\nQed.\n{source.closing_text()}\n"
+    with tempfile.TemporaryDirectory(prefix="proofsmith-verify-") as tmp:
+        vfile = Path(tmp) / f"{CHECK_MODULE}.v"
+        vfile.write_text(text, encoding="utf-8")
+        argv = [coqc, "-q"]
+        for directory, prefix in source.load_paths:
+            argv += ["-R", directory, prefix]
+        argv += ["-Q", tmp, CHECK_LIBRARY, str(vfile)]
+        res = run_batch(argv, timeout=timeout, cwd=tmp, memory_limit=memory_limit)
+        if res.timed_out:
+            return verdict(False, [f"coqc did not finish within {timeout:.0f}s"])
+        if res.returncode != 0:
+            return verdict(False, ["coqc rejected the proof: " + " ".join(res.output.split())[-600:]])
+
+        qualified = ".".join([CHECK_LIBRARY, CHECK_MODULE, *source.module_path, name])
+        session = CoqIdeSession(
+            CoqSessionConfig(load_paths=[*source.load_paths, (tmp, CHECK_LIBRARY)], memory_limit=memory_limit, call_timeout=timeout)
+        )
+        try:
+            root = session.start()
+            reply = session.add(f"Require {CHECK_LIBRARY}.{CHECK_MODULE}.", root)
+            if not reply.good:
+                return verdict(False, [f"cannot load the compiled proof: {reply.fail_text}"])
+            sid = int(reply.value[0][0].get("val"))
+            reply, notices = session.query(f"Print Assumptions {qualified}.", sid)
+            if not reply.good:
+                return verdict(False, [f"Print Assumptions failed: {reply.fail_text}"])
+            sections, closed = parse_print_assumptions("\n".join(notices))
+            if closed:
+                return verdict(True, ["coqc accepted the proof; closed under the global context"])
+            allowed = set(allowed_axioms)
+            reasons, axioms, ok = [], [], True
+            for header, names in sections.items():
+                if header != "Axioms":
+                    ok = False
+                    reasons.append(f"Print Assumptions reports {header}: {', '.join(names)}")
+                    continue
+                for short in names:
+                    full = _locate_full_name(session, sid, short) or short
+                    axioms.append(full)
+                    if full in allowed or full.startswith("Coq."):
+                        continue
+                    ok = False
+                    reasons.append(f"uses axiom {full} (not in Coq's standard library nor allow-listed)")
+            if ok:
+                reasons.append("coqc accepted the proof; axioms all from the standard library or allow-listed")
+            return verdict(ok, reasons, axioms)
+        finally:
+            session.close()
