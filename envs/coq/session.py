@@ -155,7 +155,7 @@ class CoqIdeSession:
     def query(self, text: str, sid: int, timeout: Optional[float] = None) -> tuple[xp.Reply, list[str]]:
         """Run a command at state `sid` without adding it; returns the reply and its notice texts."""
         reply = self.call(xp.call_query(text, sid), timeout)
-        notices = [m.text for m in reply.messages if m.level in ("notice", "info") and m.route == 0]
+        notices = [m.text for m in reply.messages if m.level == "notice" and m.route == 0]
         return reply, notices
 
     def rss_bytes(self) -> int:

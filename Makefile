@@ -1,0 +1,44 @@
+# proofsmith: `make demo` and `make test` install everything they need first.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+VPY := $(VENV)/bin/python
+DEB_PKGS := coq libcoq-stdlib libcoq-mathcomp-ssreflect libcoq-coquelicot libcoq-hammer eprover z3 cvc4
+STAMP := $(VENV)/.installed
+
+.PHONY: setup deps venv test demo bench bench-env clean
+
+setup: deps $(STAMP)
+
+deps:
+	@missing=""; for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null || exit 1; \
+	  else \
+	    echo "Missing Debian packages:$$missing"; \
+	    echo "Run as root:  sudo apt-get update && sudo apt-get install -y$$missing"; exit 1; \
+	  fi; \
+	fi
+
+$(STAMP): pyproject.toml
+	@test -x $(VPY) || $(PY) -m venv $(VENV)
+	$(VPY) -m pip install -q --upgrade pip
+	$(VPY) -m pip install -q torch==2.13.0
+	$(VPY) -m pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+test: setup
+	$(VPY) -m pytest -q -p no:cacheprovider tests
+
+demo: setup
+	$(VENV)/bin/proofsmith demo
+
+bench: bench-env
+
+bench-env: setup
+	$(VPY) scripts/bench_env.py --out bench_results/bench_env.json
+
+clean:
+	rm -rf $(VENV) build *.egg-info bench_results

@@ -1,0 +1,48 @@
+"""`proofsmith check FILE.v`: re-check every theorem of a file from scratch."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from envs.base import ProverNotInstalledError, TheoremRef
+from envs.coq import CoqConfig, CoqEnvironment
+from envs.coq.source import list_theorems, locate
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("file", type=Path, help="a Coq .v file")
+    p.add_argument("--allow-axiom", action="append", default=[], metavar="FULL.NAME",
+                   help="also accept this axiom (full name); repeatable")
+    p.add_argument("--timeout", type=float, default=300.0, help="coqc time limit per theorem (s)")
+
+
+def run(args: argparse.Namespace) -> int:
+    path: Path = args.file
+    if not path.is_file():
+        print(f"error: no such file: {path}")
+        return 2
+    theorems = list_theorems(path.read_text(encoding="utf-8"))
+    if not theorems:
+        print(f"error: no Theorem/Lemma/... found in {path}")
+        return 2
+    env = CoqEnvironment(CoqConfig(verify_timeout=args.timeout, allowed_axioms=tuple(args.allow_axiom)))
+    all_ok = True
+    try:
+        for _, name in theorems:
+            ref = TheoremRef.from_file(path, name)
+            proof, end = locate(ref).proof()
+            if end is None:
+                ok, reason = False, "no tactic proof ending in Qed/Defined"
+            elif end in ("Admitted.", "Abort."):
+                ok, reason = False, f"proof ends with {end[:-1]}"
+            else:
+                verdict = env.verify(ref, proof)
+                ok, reason = verdict.verified, "; ".join(verdict.reasons)
+            all_ok &= ok
+            print(f"{name}\t{'verified' if ok else 'rejected'}\t{reason}", flush=True)
+    except ProverNotInstalledError as e:
+        print(f"error: {e}")
+        return 2
+    finally:
+        env.close()
+    return 0 if all_ok else 1

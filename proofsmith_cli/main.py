@@ -1,0 +1,47 @@
+"""`proofsmith`: the one command-line entry point; each subcommand lives in its own module."""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from typing import Optional, Sequence
+
+# (module, description); each module offers add_arguments(parser) and run(args) -> int
+SUBCOMMANDS = {
+    "check": ("proofsmith_cli.check", "verify every theorem of a .v file (coqc + axiom audit)"),
+    "shell": ("proofsmith_cli.shell", "prove a theorem interactively: type tactics, undo, back N, qed"),
+    "demo": ("proofsmith_cli.demo", "prove the bundled demo theorems with automation tactics"),
+}
+# Backends may contribute subcommands through `add_subcommands(subparsers)`.
+PLUGIN_MODULES = ("envs.lean.cli", "envs.isabelle.cli", "envs.fstar.cli")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="proofsmith", description="Machine-learning theorem proving toolkit.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module, help_text) in SUBCOMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        mod = importlib.import_module(module)
+        mod.add_arguments(p)
+        p.set_defaults(_run=mod.run)
+    for module in PLUGIN_MODULES:
+        try:
+            mod = importlib.import_module(module)
+        except ImportError:
+            continue
+        if hasattr(mod, "add_subcommands"):
+            mod.add_subcommands(sub)
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "_run", None):
+        parser.print_help()
+        return 2
+    return int(args._run(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
