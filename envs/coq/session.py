@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import shutil
+import tempfile
 import time
 from dataclasses import dataclass, field
 from typing import Optional, Sequence
@@ -46,9 +47,10 @@ class CoqIdeSession:
 
     def __init__(self, config: Optional[CoqSessionConfig] = None):
         self.config = config or CoqSessionConfig()
-        self.process = ProverProcess(
-            ProcessConfig(argv=self.config.argv(), cwd=self.config.cwd, memory_limit=self.config.memory_limit)
-        )
+        # micromega (lia/nia/lra) writes cache files into the working directory: keep them out of the user's
+        self._scratch = None if self.config.cwd else tempfile.TemporaryDirectory(prefix="proofsmith-coq-")
+        cwd = self.config.cwd or self._scratch.name
+        self.process = ProverProcess(ProcessConfig(argv=self.config.argv(), cwd=cwd, memory_limit=self.config.memory_limit))
         self._reader = xp.XmlStreamReader()
         self.root_state = 0
         self._latched_interrupt = False
@@ -73,6 +75,9 @@ class CoqIdeSession:
             except EnvCrashError:
                 pass
         self.process.kill()
+        if self._scratch is not None:
+            self._scratch.cleanup()
+            self._scratch = None
 
     @property
     def alive(self) -> bool:
