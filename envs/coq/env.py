@@ -269,6 +269,13 @@ class CoqEnvironment(EnvironmentBase):
             reply = self.session.status(timeout=self.config.start_timeout)
         if not reply.good:
             message = reply.error_messages()[0].text.strip() if reply.error_messages() else reply.fail_text
+            if "unfocused" in message:
+                # a brace is still open around a finished subproof: not done, but not an error either
+                self._cut(len(self._live) - 1 if self._live[-1][0] == "Qed." else len(self._live))
+                nid = self._new_node(node_id, wrapped, steps, node.source)
+                self._live_node = nid
+                header = "(this subproof is complete; close the focused block with '}')"
+                return TacticState(pp=header, id=nid, goals=())
             self._cut(base)
             self._live_node = node_id
             return TacticError(f"no goals left, but Qed rejected the proof: {message}")

@@ -1,0 +1,16 @@
+import pytest
+
+from envs.base import TheoremRef
+from envs.coq import CoqEnvironment
+
+HEADER = "Require Import Arith Lia."
+
+
+@pytest.fixture(scope="module")
+def env():
+    with CoqEnvironment(tactic_timeout=5) as e:
+        yield e
+
+
+def stmt(statement: str, name: str, header: str = HEADER) -> TheoremRef:
+    return TheoremRef.from_statement(statement, name, header=header)
