@@ -45,8 +45,9 @@ def load_theorem(ref: TheoremRef) -> TheoremSource:
         header, body = split_header(text[:start]), text[start:end]
         context = header
         decl = body.strip()
-    m = _DECL.match(decl)
-    if not m:
+    code = blank_comments_and_strings(decl)[0]  # a doc comment may precede the keyword
+    m = _DECL.search(code)
+    if not m or code[: m.start()].strip():
         raise EnvStartError(f"{ref.name}: not a theorem/lemma/example/def declaration: {decl[:120]!r}")
     keyword, name = m.group(1), m.group(2) or None
     cut = top_level_assign(decl)
