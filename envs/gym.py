@@ -23,7 +23,7 @@ from envs.base import (
 )
 
 MAX_TEXT = 1 << 16
-_CHARSET = frozenset(chr(c) for c in range(0x20, 0x2FFF)) | {"\n", "\t"}
+_CHARSET = frozenset(chr(c) for c in range(0x20, 0x10000) if not 0xD800 <= c < 0xE000) | {"\n", "\t"}
 
 
 class ProofEnv(gym.Env):
@@ -50,6 +50,7 @@ class ProofEnv(gym.Env):
         self.state: Optional[TacticState] = None
         self.steps = 0
         self.proof: list[str] = []
+        self._episode_ids: dict[int, int] = {}
 
     @property
     def env(self) -> Environment:
@@ -65,6 +66,7 @@ class ProofEnv(gym.Env):
             raise ValueError("ProofEnv.reset needs a theorem: ProofEnv(..., theorem=...) or options={'theorem': ...}")
         self.state = self.env.start(self.theorem)
         self.steps, self.proof = 0, []
+        self._episode_ids = {self.state.id: 0}  # backend ids are global; info shows per-episode ids
         return self.state.pp, self._info(None)
 
     def step(self, action: str):
@@ -82,6 +84,7 @@ class ProofEnv(gym.Env):
             obs = ""
         elif isinstance(result, TacticState):
             self.state = result
+            self._episode_ids.setdefault(result.id, len(self._episode_ids))
             self.proof.append(action)
             obs = result.pp
         else:
@@ -96,7 +99,8 @@ class ProofEnv(gym.Env):
     def _info(self, error: Optional[str]) -> dict[str, Any]:
         st = self.state
         return {
-            "state_id": st.id if st else None,
+            "state_id": self._episode_ids.get(st.id) if st else None,
+            "state": st,
             "goals": [g.pp for g in st.goals] if st else [],
             "error": error,
             "steps": self.steps,

@@ -42,6 +42,7 @@ class CoqConfig:
     verify_timeout: float = 300.0
     memory_limit: Optional[int] = DEFAULT_MEMORY_LIMIT  # RLIMIT_AS of coqidetop
     recycle_rss: int = 2 * 1024**3  # restart (and lazily replay) once coqidetop's RSS exceeds this
+    recycle_check_every: int = 64  # calls between RSS checks
     printing_width: int = 1000
     max_tactic_chars: int = MAX_TACTIC_CHARS
     allowed_axioms: tuple[str, ...] = ()  # full names allowed beyond Coq's standard library
@@ -173,7 +174,7 @@ class CoqEnvironment(EnvironmentBase):
         return nid
 
     def _maybe_recycle(self) -> None:
-        if self._session is not None and self.calls % 64 == 0 and self._session.rss_bytes() > self.config.recycle_rss:
+        if self._session is not None and self.calls % self.config.recycle_check_every == 0 and self._session.rss_bytes() > self.config.recycle_rss:
             self._respawn()
 
     # ------------------------------------------------------------------ protocol
@@ -201,10 +202,16 @@ class CoqEnvironment(EnvironmentBase):
             raise EnvStartError(f"{theorem.name}: no proof is open after its statement")
         return self._state(nid, goals)
 
-    def run_tactic(self, state: TacticState, tactic: str, timeout: Optional[float] = None) -> TacticResult:
+    def run_tactic(
+        self, state: TacticState, tactic: str, timeout: Optional[float] = None, *, script: bool = False
+    ) -> TacticResult:
+        """Run one tactic (bullets/braces allowed around it) on any earlier state.
+
+        `script=True` accepts several tactic sentences as one step (vernacular is still refused).
+        """
         if state.id not in self._nodes:
             raise ValueError(f"unknown state id {state.id}: states come from this environment's start/run_tactic")
-        checked = check_tactic(tactic, max_chars=self.config.max_tactic_chars)
+        checked = check_tactic(tactic, script=script, max_chars=self.config.max_tactic_chars)
         if not isinstance(checked, CheckedTactic):
             return TacticRefused(f"refused: {checked.reason}")
         self.calls += 1
@@ -312,17 +319,24 @@ class CoqEnvironment(EnvironmentBase):
 
     # ------------------------------------------------------------------ rendering
     def _state(self, nid: int, goals: xp.CoqGoals) -> TacticState:
-        if goals.foreground:
-            shown, header = goals.foreground, None
-        elif goals.background:
-            shown, header = goals.background, "(this subproof is complete; unfocused goals remain: use the next bullet or '}')"
-        elif goals.shelved:
-            shown, header = goals.shelved, "(only shelved goals remain: use Unshelve)"
-        else:
-            shown, header = goals.given_up, "(only given-up goals remain)"
-        parsed = tuple(Goal(g.hypotheses, g.conclusion, g.name) for g in shown)
-        pp = "\n\n".join(([header] if header else []) + [g.pp for g in parsed])
+        pp, parsed = render_goals(goals)
         return TacticState(pp=pp, id=nid, goals=parsed)
+
+
+def render_goals(goals: xp.CoqGoals) -> tuple[str, tuple[Goal, ...]]:
+    """LeanDojo-style text of a Coq proof state (shared by the live environment and the tracer):
+    the focused goals, else the unfocused/shelved/given-up ones under a one-line header."""
+    if goals.foreground:
+        shown, header = goals.foreground, None
+    elif goals.background:
+        shown, header = goals.background, "(this subproof is complete; unfocused goals remain: use the next bullet or '}')"
+    elif goals.shelved:
+        shown, header = goals.shelved, "(only shelved goals remain: use Unshelve)"
+    else:
+        shown, header = goals.given_up, "(only given-up goals remain)"
+    parsed = tuple(Goal(g.hypotheses, g.conclusion, g.name) for g in shown)
+    pp = "\n\n".join(([header] if header else []) + [g.pp for g in parsed])
+    return pp, parsed
 
 
 def _char_range(sentence: Sentence, sent_text: str, loc: Optional[tuple[int, int]]) -> Optional[tuple[int, int]]:

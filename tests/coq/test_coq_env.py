@@ -178,3 +178,35 @@ def test_coq_verify_accepts_stdlib_real_axioms(env):
     v = env.verify(ref, ["intros.", "lra."])
     assert v.verified
     assert "Coq.Logic.FunctionalExtensionality.functional_extensionality_dep" in v.axioms
+
+
+def test_coq_memory_cap_kills_runaway_tactic_reports_oom_and_recovers():
+    with CoqEnvironment(tactic_timeout=30, memory_limit=1024**3) as env:
+        s0 = env.start(stmt("Theorem t_oom : 0 = 0.", "t_oom", header="Ltac spin := idtac; spin."))
+        with pytest.raises(EnvCrashError) as info:
+            env.run_tactic(s0, "spin.")
+        assert info.value.is_out_of_memory
+        assert isinstance(env.run_tactic(s0, "reflexivity."), ProofFinished)
+
+
+def test_coq_recycles_session_above_rss_threshold_and_keeps_states():
+    with CoqEnvironment(recycle_rss=1, recycle_check_every=4) as env:
+        s0 = env.start(stmt("Theorem t_rec : forall n : nat, n + 0 = n.", "t_rec"))
+        s1 = env.run_tactic(s0, "intros n.")
+        for _ in range(4):
+            env.run_tactic(s1, "idtac.")
+        assert env.restarts >= 1
+        assert isinstance(env.run_tactic(s1, "lia."), ProofFinished)
+
+
+def test_coq_script_mode_runs_several_sentences_as_one_step(env):
+    s0 = env.start(stmt("Theorem t_scr : forall n : nat, n = n.", "t_scr"))
+    assert isinstance(env.run_tactic(s0, "intros n. reflexivity."), TacticRefused)
+    done = env.run_tactic(s0, "intros n. reflexivity.", script=True)
+    assert isinstance(done, ProofFinished) and done.proof == ("intros n. reflexivity.",)
+    assert isinstance(env.run_tactic(s0, "intros n. Qed.", script=True), TacticRefused)
+
+
+def test_coq_unknown_state_is_a_clear_error(env):
+    with pytest.raises(ValueError, match="unknown state id"):
+        env.run_tactic(TacticState(pp="x", id=10**9), "idtac.")
