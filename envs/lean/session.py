@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Optional
 
 from envs.base import EnvCrashError, EnvStartError, EnvTimeoutError, ProverNotInstalledError
 from envs.lean import messages as m

@@ -1,7 +1,6 @@
 """Pure pieces: tactic filter, theorem source handling, goal parsing, framing."""
 from __future__ import annotations
 
-import json
 import random
 
 import pytest
