@@ -17,7 +17,7 @@ from envs.base import (
 )
 from envs.fstar.task import load_task
 
-from conftest import read_log
+from fstar_fakes import read_log
 from fstar_contract import ContractCase, check_environment_contract
 
 INTEGRATION = ("Integration.push-pop.in", "Integration.push-pop.ideout.expected")
@@ -173,3 +173,25 @@ def test_fstar_module_name_must_match_file(tmp_path):
     from envs.base import EnvStartError
     with pytest.raises(EnvStartError, match="does not match"):
         load_task(_theorem(bad, "x"))
+
+
+def test_fstar_cli_verify_through_the_fake(integration_file, tmp_path, capsys):
+    import argparse
+    import json as _json
+    import shlex
+
+    from fstar_fakes import FAKE_CMD, fake_env_vars
+    from envs.fstar.cli import add_subcommands
+
+    os.environ.update(fake_env_vars(tmp_path, *INTEGRATION))
+    try:
+        parser = argparse.ArgumentParser()
+        add_subcommands(parser.add_subparsers(dest="cmd"))
+        args = parser.parse_args(["fstar", "verify", "--file", str(integration_file), "--name", "y",
+                                  "--candidate", "let xx : nat = 1", "--candidate", "let y = assert (xx = 1)",
+                                  "--fstar", shlex.join(FAKE_CMD)])
+        assert args.func(args) == 0
+        assert _json.loads(capsys.readouterr().out)["verified"] is True
+    finally:
+        for k in fake_env_vars(tmp_path, *INTEGRATION):
+            os.environ.pop(k, None)

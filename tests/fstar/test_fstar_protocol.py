@@ -16,7 +16,7 @@ from envs.fstar.messages import (
     FStarProtocolError, Issue, ProofStateDump, Query, Range, Response, parse_lookup, parse_output,
 )
 
-from conftest import expected_lines, read_log, recorded_queries
+from fstar_fakes import expected_lines, read_log, recorded_queries
 
 
 def _by_id(expected: list[dict]) -> dict[str, list[dict]]:

@@ -13,7 +13,7 @@ from envs.base import (
     EnvCrashError, EnvTimeoutError, ProofFinished, ProofGivenUp, TacticError, TacticRefused, TacticState, TheoremRef,
 )
 
-from conftest import read_log
+from isabelle_fakes import read_log
 from isabelle_contract import ContractCase, check_environment_contract
 
 STATEMENT = 'lemma conj_swap: "A \\<and> B \\<Longrightarrow> B \\<and> A"'
@@ -162,3 +162,26 @@ def test_isabelle_lemma_from_theory_file(scenario_env, tmp_path):
     r = env.run_tactic(s0, "apply (rule conjI)")
     assert isinstance(r, TacticState)
     assert isinstance(env.run_tactic(env.run_tactic(r, "apply blast+"), "done"), ProofFinished)
+
+
+def test_isabelle_cli_verify_through_the_fake(tmp_path, capsys, monkeypatch):
+    import argparse
+    import json
+    import shlex
+    import sys
+
+    from isabelle_fakes import FAKE, fake_server_config
+    from envs.isabelle.cli import add_subcommands
+
+    for k, v in fake_server_config(tmp_path, scenario=SCENARIO).extra_env.items():
+        monkeypatch.setenv(k, v)
+    thy = tmp_path / "Scratch.thy"
+    thy.write_text("theory Scratch\n  imports Main\nbegin\n\n" + STATEMENT + "\n  sorry\n\nend\n")
+    parser = argparse.ArgumentParser()
+    add_subcommands(parser.add_subparsers(dest="cmd"))
+    argv = ["isabelle", "verify", "--file", str(thy), "--lemma", "conj_swap",
+            "--isabelle", shlex.join([sys.executable, str(FAKE)])]
+    args = parser.parse_args(argv + [x for s in PATH for x in ("--step", s)])
+    assert args.func(args) == 0 and json.loads(capsys.readouterr().out)["verified"] is True
+    args = parser.parse_args(argv + ["--step", "sorry"])
+    assert args.func(args) == 1 and "sorry" in json.loads(capsys.readouterr().out)["reasons"][0]

@@ -12,7 +12,7 @@ from envs.isabelle.messages import IsabelleProtocolError, ServerAddress, parse_r
 from envs.isabelle.symbols import symbol_range_to_chars
 from envs.isabelle.theory import parse_goals
 
-from conftest import FIXTURES, read_log
+from isabelle_fakes import FIXTURES, read_log
 
 ALL_FILES = ["cancel", "help", "purge_theories", "session_build", "session_start", "session_stop", "shutdown",
              "unknown", "use_theories", "use_theories.Fail", "use_theories.Sledgehammer"]

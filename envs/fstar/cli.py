@@ -1,0 +1,42 @@
+"""`proofsmith fstar verify ...`: check candidate definitions for an F* target."""
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+
+from envs.base import EnvError, ProverNotInstalledError, TheoremRef
+from envs.fstar.environment import FStarConfig, FStarEnvironment
+
+
+def add_subcommands(subparsers) -> None:
+    p = subparsers.add_parser("fstar", help="F* backend (fstar.exe --ide)")
+    sub = p.add_subparsers(dest="fstar_command", required=True)
+    v = sub.add_parser("verify", help="check candidate definitions of a target in an F* file")
+    v.add_argument("--file", required=True, help=".fst file (its module name must match the file name)")
+    v.add_argument("--name", required=True, help="target definition name")
+    v.add_argument("--candidate", action="append", default=[], help="a top-level definition (repeat, in order)")
+    v.add_argument("--checked", action="store_true", help="load the context with push-partial-checked-file")
+    v.add_argument("--include", action="append", default=[], help="F* --include directory")
+    v.add_argument("--solver-options", help='e.g. "--z3rlimit 20 --fuel 2 --ifuel 1"')
+    v.add_argument("--fstar", default="fstar.exe", help="the F* command (default: fstar.exe on PATH)")
+    v.add_argument("--timeout", type=float, default=120.0)
+    v.set_defaults(func=_verify)
+
+
+def _verify(args: argparse.Namespace) -> int:
+    cfg = FStarConfig(command=tuple(shlex.split(args.fstar)), include_dirs=tuple(args.include),
+                      use_checked_file=args.checked, solver_options=args.solver_options, timeout=args.timeout)
+    theorem = TheoremRef.from_file(args.file, args.name, backend="fstar")
+    try:
+        with FStarEnvironment(cfg) as env:
+            verdict = env.verify(theorem, args.candidate)
+    except ProverNotInstalledError as e:
+        print(str(e))
+        return 2
+    except EnvError as e:
+        print(f"error: {e}")
+        return 2
+    print(json.dumps({"theorem": verdict.theorem, "verified": verdict.verified, "reasons": list(verdict.reasons),
+                      "axioms": list(verdict.axioms), "seconds": round(verdict.seconds, 3)}))
+    return 0 if verdict.verified else 1

@@ -1,0 +1,47 @@
+"""`proofsmith isabelle verify ...`: check a lemma's proof through the Isabelle server."""
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+
+from envs.base import EnvError, ProverNotInstalledError, TheoremRef
+from envs.isabelle.environment import IsabelleConfig, IsabelleEnvironment
+from envs.isabelle.messages import ServerAddress
+from envs.isabelle.server import ServerConfig
+
+
+def add_subcommands(subparsers) -> None:
+    p = subparsers.add_parser("isabelle", help="Isabelle backend (official Isabelle server)")
+    sub = p.add_subparsers(dest="isabelle_command", required=True)
+    v = sub.add_parser("verify", help="check a lemma with a proof, no sorry/oops/sledgehammer")
+    v.add_argument("--file", required=True, help=".thy file holding the lemma")
+    v.add_argument("--lemma", required=True, help="lemma name")
+    v.add_argument("--step", action="append", default=[], help="an Isar proof step (repeat, in order)")
+    v.add_argument("--session", default="HOL", help="logic session to start (default HOL)")
+    v.add_argument("--dir", action="append", default=[], help="session directory with a ROOT file")
+    v.add_argument("--isabelle", default="isabelle", help="the isabelle command (default: isabelle on PATH)")
+    v.add_argument("--server-name", default="proofsmith")
+    v.add_argument("--attach", help='attach to a running server: its line server "N" = HOST:PORT (password "P")')
+    v.add_argument("--timeout", type=float, default=300.0)
+    v.set_defaults(func=_verify)
+
+
+def _verify(args: argparse.Namespace) -> int:
+    cfg = IsabelleConfig(
+        server=ServerConfig(command=tuple(shlex.split(args.isabelle)), name=args.server_name),
+        attach=ServerAddress.parse(args.attach) if args.attach else None,
+        session=args.session, session_dirs=tuple(args.dir), timeout=args.timeout)
+    theorem = TheoremRef.from_file(args.file, args.lemma, backend="isabelle")
+    try:
+        with IsabelleEnvironment(cfg) as env:
+            verdict = env.verify(theorem, args.step)
+    except ProverNotInstalledError as e:
+        print(str(e))
+        return 2
+    except EnvError as e:
+        print(f"error: {e}")
+        return 2
+    print(json.dumps({"theorem": verdict.theorem, "verified": verdict.verified, "reasons": list(verdict.reasons),
+                      "seconds": round(verdict.seconds, 3)}))
+    return 0 if verdict.verified else 1
