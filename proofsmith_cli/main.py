@@ -10,7 +10,9 @@ from typing import Optional, Sequence
 SUBCOMMANDS = {
     "check": ("proofsmith_cli.check", "verify every theorem of a .v file (coqc + axiom audit)"),
     "shell": ("proofsmith_cli.shell", "prove a theorem interactively: type tactics, undo, back N, qed"),
+    "prove": ("proofsmith_cli.prove", "best-first proof search over a benchmark, distributed with Ray"),
     "demo": ("proofsmith_cli.demo", "prove the bundled demo theorems with automation tactics"),
+    "trace": ("proofsmith_cli.trace", "trace Coq libraries into a LeanDojo-shaped dataset (states, premises, splits)"),
 }
 # Backends may contribute subcommands through `add_subcommands(subparsers)`.
 PLUGIN_MODULES = ("envs.lean.cli", "envs.isabelle.cli", "envs.fstar.cli")

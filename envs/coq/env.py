@@ -46,6 +46,9 @@ class CoqConfig:
     printing_width: int = 1000
     max_tactic_chars: int = MAX_TACTIC_CHARS
     allowed_axioms: tuple[str, ...] = ()  # full names allowed beyond Coq's standard library
+    # Sentences put before every theorem's own context, both live and in verify (LeanDojo's
+    # `additional_imports`), e.g. ("From Coq Require Import Lia Lra Psatz.",) for automation tactics.
+    additional_imports: tuple[str, ...] = ()
     extra_args: tuple[str, ...] = ()
 
 
@@ -181,7 +184,11 @@ class CoqEnvironment(EnvironmentBase):
     def start(self, theorem: TheoremRef) -> TacticState:
         source = locate(theorem)
         self._ensure_session(source.load_paths)
-        root = (f"Set Printing Width {self.config.printing_width}.",) + tuple(s.text for s in source.prefix) + (
+        root = (
+            (f"Set Printing Width {self.config.printing_width}.",)
+            + tuple(self.config.additional_imports)
+            + tuple(s.text for s in source.prefix)
+        ) + (
             source.statement.text,
             "Proof.",
         )
@@ -307,6 +314,7 @@ class CoqEnvironment(EnvironmentBase):
             source,
             list(proof),
             allowed_axioms=self.config.allowed_axioms,
+            additional_imports=self.config.additional_imports,
             timeout=self.config.verify_timeout,
             memory_limit=self.config.memory_limit,
         )

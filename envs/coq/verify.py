@@ -57,6 +57,7 @@ def verify_theorem(
     proof: Sequence[str],
     *,
     allowed_axioms: Iterable[str] = (),
+    additional_imports: Sequence[str] = (),
     timeout: float = 300.0,
     memory_limit: Optional[int] = DEFAULT_MEMORY_LIMIT,
 ) -> Verdict:
@@ -77,7 +78,8 @@ def verify_theorem(
             return verdict(False, ["a project load path may not be mapped to the reserved 'Coq' prefix"])
 
     body = "\n".join(s.text for s in checked.sentences)
-    text = f"{source.prefix_text}{source.statement.text}\nProof.\n{body}\nQed.\n{source.closing_text()}\n"
+    imports = "".join(f"{line}\n" for line in additional_imports)
+    text = f"{imports}{source.prefix_text}{source.statement.text}\nProof.\n{body}\nQed.\n{source.closing_text()}\n"
     with tempfile.TemporaryDirectory(prefix="proofsmith-verify-") as tmp:
         vfile = Path(tmp) / f"{CHECK_MODULE}.v"
         vfile.write_text(text, encoding="utf-8")

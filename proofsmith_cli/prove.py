@@ -1,0 +1,69 @@
+"""`proofsmith prove BENCH --out results.jsonl`: distributed best-first search with a report."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from tqdm import tqdm
+
+from prover.benchmark import load_benchmark
+from prover.distributed import JobConfig, run_job
+from prover.report import summarize, write_report
+from prover.results import ResultsLockedError, read_results
+from prover.search import SearchConfig
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("bench", type=Path, help="a directory of .v files (one theorem each) or a .v file")
+    p.add_argument("--backend", default="coq", choices=["coq"], help="proof assistant (only Coq runs here)")
+    p.add_argument("--generator", default="auto", help="auto | knn:INDEX | hf:PATH | ensemble:A+B")
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--timeout", type=float, default=600.0, help="wall-clock budget per theorem (s)")
+    p.add_argument("--tactic-timeout", type=float, default=5.0)
+    p.add_argument("--num-tactics", type=int, default=32, help="candidates per expansion")
+    p.add_argument("--max-expansions", type=int, default=None)
+    p.add_argument("--out", type=Path, required=True, help="results JSONL (appended; a rerun resumes)")
+    p.add_argument("--report-dir", type=Path, default=None, help="where report.md and the plot go (default: beside --out)")
+    p.add_argument("--address", default=None, help="Ray cluster address (default: $RAY_ADDRESS or a local Ray)")
+
+
+def run(args: argparse.Namespace) -> int:
+    theorems = load_benchmark(args.bench)
+    if not theorems:
+        print(f"error: no theorems found in {args.bench}")
+        return 2
+    for t in theorems:
+        print(f"found {t.ref.name} in {t.ref.file_path.name} ({t.note})")
+    cfg = JobConfig(
+        generator=args.generator, workers=args.workers, backend=args.backend, address=args.address,
+        search=SearchConfig(num_sampled_tactics=args.num_tactics, timeout=args.timeout,
+                            max_expansions=args.max_expansions, tactic_timeout=args.tactic_timeout),
+    )
+    before = {r.get("key") for r in read_results(args.out)}
+    todo = sum(t.key not in before for t in theorems)
+    bar = tqdm(total=todo, desc="proving", unit="thm")
+    proved = 0
+
+    def on_result(row):
+        nonlocal proved
+        proved += row.get("status") == "proved"
+        bar.set_postfix(proved=proved)
+        bar.update(1)
+        tqdm.write(f"{row['theorem']}: {row['status']}" + (f"  {' '.join(row['proof'])}" if row.get("proof") else ""))
+
+    try:
+        run_job(theorems, args.out, cfg, on_result=on_result)
+    except ResultsLockedError as e:
+        print(f"error: {e}")
+        return 3
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: {args.out} holds every finished theorem; rerun the same command to resume")
+        return 130
+    finally:
+        bar.close()
+    keys = {t.key for t in theorems}
+    rows = [r for r in read_results(args.out) if r.get("key") in keys]
+    report = write_report(rows, args.report_dir or args.out.parent / (args.out.stem + "_report"))
+    s = summarize(rows)
+    print(f"proved {s.proved}/{s.valid} ({100 * s.pass_rate:.1f}%), {len(s.invalid)} invalid statements; report: {report}")
+    return 0

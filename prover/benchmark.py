@@ -1,0 +1,56 @@
+"""Loading proof-search benchmarks: a directory of .v files (one theorem each, miniF2F style), or a
+.v file with several theorems. Files come as found in the wild (`Proof. Admitted.`, a bare
+`Proof.`, helper definitions first); the loader says which theorem it picked in each file and why.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from envs.base import TheoremRef
+from envs.coq.source import list_theorems, locate
+
+
+@dataclass(frozen=True)
+class BenchTheorem:
+    ref: TheoremRef
+    note: str  # how the theorem was found
+
+    @property
+    def key(self) -> str:
+        """Stable identity of the theorem in a results file."""
+        return f"{self.ref.file_path}::{self.ref.name}"
+
+
+def _unproved(ref: TheoremRef) -> bool:
+    _, end = locate(ref).proof()
+    return end in (None, "Admitted.", "Abort.")
+
+
+def theorems_in_file(path: Path, one_per_file: bool) -> list[BenchTheorem]:
+    names = [n for _, n in list_theorems(path.read_text(encoding="utf-8"))]
+    if not names:
+        return []
+    refs = [TheoremRef.from_file(path, n) for n in names]
+    open_refs = [r for r in refs if _unproved(r)]
+    if not one_per_file:
+        chosen = open_refs or refs
+        return [BenchTheorem(r, "unproved in file" if r in open_refs else "proved in file; re-proving") for r in chosen]
+    for r in refs:
+        if r.name == path.stem:
+            return [BenchTheorem(r, "name matches the file")]
+    if open_refs:
+        return [BenchTheorem(open_refs[-1], f"last unproved of {len(refs)} theorem(s)")]
+    return [BenchTheorem(refs[-1], f"last of {len(refs)} theorem(s), all proved")]
+
+
+def load_benchmark(path: str | Path) -> list[BenchTheorem]:
+    p = Path(path)
+    if p.is_dir():
+        out: list[BenchTheorem] = []
+        for f in sorted(p.glob("*.v")):
+            out += theorems_in_file(f.resolve(), one_per_file=True)
+        return out
+    if p.suffix == ".v" and p.is_file():
+        return theorems_in_file(p.resolve(), one_per_file=False)
+    raise ValueError(f"{path}: expected a directory of .v files or a .v file")

@@ -1,0 +1,147 @@
+"""Distributed proof search with Ray: one actor per worker, each owning an environment.
+
+Theorems are dealt out one at a time. Results are appended to the JSONL file as each theorem ends;
+a rerun skips what is there. A dead actor is replaced and its theorem retried once, then recorded
+as an error. Local Ray by default; `RAY_ADDRESS` / `address=` joins a cluster.
+"""
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Optional, Sequence
+
+import ray
+from ray.exceptions import GetTimeoutError, RayActorError, WorkerCrashedError
+
+from prover.benchmark import BenchTheorem
+from prover.results import ResultsFile
+from prover.search import SearchConfig
+
+RETRIES = 1
+
+
+@dataclass
+class JobConfig:
+    generator: str = "auto"
+    workers: int = 2
+    search: SearchConfig = field(default_factory=SearchConfig)
+    backend: str = "coq"
+    address: Optional[str] = None
+    # Beyond the search's own timeout, how long an actor may stay silent before it is killed.
+    actor_grace: float = 120.0
+
+
+class ProverWorker:
+    """Runs inside a Ray actor process: one environment, one generator, theorems one at a time."""
+
+    def __init__(self, generator_spec: str, search: dict[str, Any], backend: str):
+        from envs.coq import CoqEnvironment
+        from prover.generators.factory import make_generator
+        from prover.search import BestFirstSearch
+
+        if backend != "coq":
+            raise ValueError(f"backend {backend!r} cannot run here; only 'coq' is installed")
+        self.config = SearchConfig(**search)
+        generator = make_generator(generator_spec)
+        self.env = CoqEnvironment(tactic_timeout=self.config.tactic_timeout,
+                                  additional_imports=tuple(getattr(generator, "required_imports", ())))
+        self.search = BestFirstSearch(generator, self.config)
+
+    def pid(self) -> int:
+        return os.getpid()
+
+    def prove(self, theorem: BenchTheorem) -> dict[str, Any]:
+        result = self.search.search(self.env, theorem.ref)
+        return result.to_json()
+
+
+def _ray_init(cfg: JobConfig) -> None:
+    if ray.is_initialized():
+        return
+    address = cfg.address or os.environ.get("RAY_ADDRESS")
+    if address:
+        ray.init(address=address, log_to_driver=False)
+    else:
+        ray.init(num_cpus=max(cfg.workers, 1), include_dashboard=False, log_to_driver=False,
+                 object_store_memory=256 * 1024**2, configure_logging=False)
+
+
+def run_job(
+    theorems: Sequence[BenchTheorem],
+    out: Path,
+    cfg: JobConfig,
+    on_result: Optional[Callable[[dict[str, Any]], None]] = None,
+) -> list[dict[str, Any]]:
+    """Prove `theorems`, appending one line per theorem to `out`; returns the rows written now."""
+    written: list[dict[str, Any]] = []
+    with ResultsFile(out) as results:
+        done = results.done_keys()
+        todo = [t for t in theorems if t.key not in done]
+        if not todo:
+            return written
+        _ray_init(cfg)
+        Actor = ray.remote(num_cpus=1, max_restarts=0)(ProverWorker)
+        search = asdict(cfg.search)
+
+        def spawn():
+            return Actor.remote(cfg.generator, search, cfg.backend)
+
+        n = min(cfg.workers, len(todo))
+        actors = [spawn() for _ in range(n)]
+        queue = list(reversed(todo))  # pop() deals in order
+        inflight: dict[Any, tuple[int, BenchTheorem, int, float]] = {}
+        deadline_per = cfg.search.timeout + cfg.actor_grace
+
+        def deal(slot: int, item: Optional[tuple[BenchTheorem, int]] = None) -> None:
+            if item is None:
+                if not queue:
+                    return
+                item = (queue.pop(), 0)
+            thm, attempt = item
+            ref = actors[slot].prove.remote(thm)
+            inflight[ref] = (slot, thm, attempt, time.monotonic())
+
+        def record(thm: BenchTheorem, row: dict[str, Any], attempt: int, slot: int) -> None:
+            row = {"key": thm.key, "file": str(thm.ref.file_path), "note": thm.note, "attempt": attempt,
+                   "worker": slot, **row}
+            row["theorem"] = thm.ref.name
+            results.append(row)
+            written.append(row)
+            if on_result:
+                on_result(row)
+
+        try:
+            for slot in range(n):
+                deal(slot)
+            while inflight:
+                ready, _ = ray.wait(list(inflight), num_returns=1, timeout=5.0)
+                now = time.monotonic()
+                if not ready:
+                    for ref, (slot, thm, attempt, started) in list(inflight.items()):
+                        if now - started > deadline_per:  # a hung actor: kill it, treat as a crash
+                            ray.kill(actors[slot], no_restart=True)
+                    continue
+                ref = ready[0]
+                slot, thm, attempt, _ = inflight.pop(ref)
+                try:
+                    row = ray.get(ref)
+                except (RayActorError, WorkerCrashedError, GetTimeoutError) as e:
+                    actors[slot] = spawn()
+                    if attempt < RETRIES:
+                        deal(slot, (thm, attempt + 1))
+                    else:
+                        record(thm, {"status": "error", "message": f"worker died twice: {type(e).__name__}: {e}"[:500]},
+                               attempt, slot)
+                        deal(slot)
+                    continue
+                record(thm, row, attempt, slot)
+                deal(slot)
+        finally:
+            for a in actors:
+                try:
+                    ray.kill(a, no_restart=True)
+                except Exception:
+                    pass
+    return written

@@ -1,0 +1,184 @@
+"""Best-first proof search (ReProver style) over any `Environment` with any `TacticGenerator`.
+
+Priority of a node = summed score (log-probability) of the tactics on its path. Expand the best
+node: generate `num_sampled_tactics` candidates, run each, dedupe resulting states by `pp` (which
+also cuts cycles), stop on a *verified* proof, at the time/expansion budget, or when the queue is
+empty. Every attempt is recorded; the tree can be kept as JSON for analysis or training.
+"""
+from __future__ import annotations
+
+import heapq
+import itertools
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable, Optional, Sequence
+
+from envs.base import (
+    EnvCrashError,
+    EnvStartError,
+    Environment,
+    EnvTimeoutError,
+    ProofFinished,
+    ProofGivenUp,
+    TacticError,
+    TacticState,
+    TheoremRef,
+)
+from prover.generators.base import TacticGenerator, WholeProofGenerator
+
+PremiseLookup = Callable[[TheoremRef, str], Sequence[str]]  # (theorem, state pp) → premise texts
+
+
+@dataclass
+class SearchConfig:
+    num_sampled_tactics: int = 16
+    timeout: float = 600.0  # wall-clock per theorem
+    max_expansions: Optional[int] = None
+    tactic_timeout: float = 5.0
+    keep_tree: bool = False
+
+
+@dataclass
+class Attempt:
+    parent: int
+    tactic: str
+    score: float
+    outcome: str  # state | duplicate | error | refused | given_up | proof | rejected_proof | crash
+    child: Optional[int] = None
+    message: str = ""
+    seconds: float = 0.0
+
+
+@dataclass
+class SearchResult:
+    theorem: str
+    status: str  # proved | failed | timeout | error | invalid_statement
+    proof: Optional[list[str]] = None
+    seconds: float = 0.0
+    expansions: int = 0
+    env_calls: int = 0
+    message: str = ""
+    verify_reasons: list[str] = field(default_factory=list)
+    tree: Optional[dict[str, Any]] = None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(order=True)
+class _Entry:
+    neg_priority: float
+    order: int
+    node: int = field(compare=False)
+
+
+class BestFirstSearch:
+    def __init__(self, generator: TacticGenerator, config: Optional[SearchConfig] = None,
+                 premises: Optional[PremiseLookup] = None):
+        self.generator = generator
+        self.config = config or SearchConfig()
+        self.premises = premises
+
+    def search(self, env: Environment, theorem: TheoremRef) -> SearchResult:
+        cfg = self.config
+        t0 = time.monotonic()
+        try:
+            root = env.start(theorem)
+        except EnvStartError as e:
+            return SearchResult(theorem.name, "invalid_statement", message=str(e), seconds=time.monotonic() - t0)
+        except (EnvCrashError, EnvTimeoutError) as e:
+            return SearchResult(theorem.name, "error", message=str(e), seconds=time.monotonic() - t0)
+        states: list[TacticState] = [root]
+        scores: list[float] = [0.0]
+        paths: list[list[str]] = [[]]
+        seen: dict[str, int] = {root.pp: 0}
+        attempts: list[Attempt] = []
+        counter = itertools.count()
+        queue = [_Entry(-0.0, next(counter), 0)]
+        expansions = env_calls = 0
+        status, proof, reasons, message = "failed", None, [], ""
+
+        def remaining() -> float:
+            return cfg.timeout - (time.monotonic() - t0)
+
+        while queue:
+            if remaining() <= 0:
+                status = "timeout"
+                break
+            if cfg.max_expansions is not None and expansions >= cfg.max_expansions:
+                status = "failed"
+                message = "expansion budget exhausted"
+                break
+            node = heapq.heappop(queue).node
+            state = states[node]
+            expansions += 1
+            prem = list(self.premises(theorem, state.pp)) if self.premises else []
+            for tactic, score in self.generator.generate(state.pp, prem, cfg.num_sampled_tactics):
+                left = remaining()
+                if left <= 0:
+                    break
+                t1 = time.monotonic()
+                env_calls += 1
+                try:
+                    result = env.run_tactic(state, tactic, timeout=min(cfg.tactic_timeout, max(1.0, left)))
+                except (EnvCrashError, EnvTimeoutError) as e:
+                    attempts.append(Attempt(node, tactic, score, "crash", message=str(e)[:300], seconds=time.monotonic() - t1))
+                    continue
+                dt = time.monotonic() - t1
+                if isinstance(result, ProofFinished):
+                    candidate = paths[node] + [tactic]
+                    verdict = env.verify(theorem, list(result.proof))
+                    attempts.append(Attempt(node, tactic, score, "proof" if verdict.verified else "rejected_proof",
+                                            message="; ".join(verdict.reasons)[:300], seconds=dt))
+                    if verdict.verified:
+                        status, proof, reasons = "proved", list(result.proof) or candidate, list(verdict.reasons)
+                        break
+                elif isinstance(result, TacticState):
+                    if result.pp in seen:
+                        attempts.append(Attempt(node, tactic, score, "duplicate", child=seen[result.pp], seconds=dt))
+                        continue
+                    child = len(states)
+                    states.append(result)
+                    scores.append(scores[node] + score)
+                    paths.append(paths[node] + [tactic])
+                    seen[result.pp] = child
+                    heapq.heappush(queue, _Entry(-scores[child], next(counter), child))
+                    attempts.append(Attempt(node, tactic, score, "state", child=child, seconds=dt))
+                elif isinstance(result, ProofGivenUp):
+                    attempts.append(Attempt(node, tactic, score, "given_up", seconds=dt))
+                else:
+                    kind = "refused" if type(result).__name__ == "TacticRefused" else "error"
+                    attempts.append(Attempt(node, tactic, score, kind, message=result.message[:300], seconds=dt))
+            if status == "proved":
+                break
+        else:
+            message = message or "search space exhausted"
+        tree = None
+        if cfg.keep_tree:
+            tree = {
+                "nodes": [{"id": i, "pp": s.pp, "score": scores[i]} for i, s in enumerate(states)],
+                "attempts": [asdict(a) for a in attempts],
+            }
+        return SearchResult(theorem.name, status, proof, time.monotonic() - t0, expansions, env_calls, message,
+                            reasons, tree)
+
+
+def best_of_n(env: Environment, theorem: TheoremRef, generator: WholeProofGenerator, n: int,
+              timeout: float = 600.0) -> SearchResult:
+    """Sample `n` whole proof scripts and verify each (no stepwise search)."""
+    t0 = time.monotonic()
+    try:
+        env.start(theorem)  # the statement must elaborate
+    except EnvStartError as e:
+        return SearchResult(theorem.name, "invalid_statement", message=str(e), seconds=time.monotonic() - t0)
+    calls = 0
+    for script, _ in generator.generate_proofs(theorem.statement or theorem.name, n):
+        if time.monotonic() - t0 > timeout:
+            return SearchResult(theorem.name, "timeout", seconds=time.monotonic() - t0, env_calls=calls)
+        calls += 1
+        verdict = env.verify(theorem, [script])
+        if verdict.verified:
+            return SearchResult(theorem.name, "proved", [script], time.monotonic() - t0, 0, calls,
+                                verify_reasons=list(verdict.reasons))
+    return SearchResult(theorem.name, "failed", seconds=time.monotonic() - t0, env_calls=calls,
+                        message=f"none of {calls} sampled proofs verified")

@@ -1,0 +1,120 @@
+"""Best-first search on real Coq with scripted generators."""
+import pytest
+
+from envs.base import ProofFinished, TheoremRef
+from envs.coq import CoqEnvironment
+from prover.generators import AutomationGenerator, EnsembleGenerator
+from prover.generators.factory import make_generator
+from prover.search import BestFirstSearch, SearchConfig, best_of_n
+
+THM = TheoremRef.from_statement(
+    "Theorem s3 : forall a b : nat, a = b -> b + 0 = a.", "s3", header="Require Import Arith.")
+
+
+class Scripted:
+    """Proposes tactics by the state's text: a map from a substring of pp to candidates."""
+
+    def __init__(self, table, default=()):
+        self.table, self.default, self.calls = table, list(default), []
+
+    def generate(self, state_pp, premises, num):
+        self.calls.append(state_pp)
+        for key, cands in self.table.items():
+            if key in state_pp:
+                return cands[:num]
+        return self.default[:num]
+
+    def generate_batch(self, states, premises, num):
+        return [self.generate(s, p, num) for s, p in zip(states, premises)]
+
+
+@pytest.fixture(scope="module")
+def env():
+    with CoqEnvironment(tactic_timeout=5) as e:
+        yield e
+
+
+def test_search_finds_three_step_proof_best_first(env):
+    gen = Scripted({
+        "⊢ forall a b": [("intros a b H.", -0.1), ("idtac.", -0.05)],
+        "H : a = b\n⊢ b + 0 = a": [("rewrite Nat.add_0_r.", -0.2), ("apply nope.", -0.01)],
+        "⊢ b = a": [("symmetry.", -0.3), ("exact H.", -5.0)],
+        "⊢ a = b": [("exact H.", -0.1)],
+    })
+    result = BestFirstSearch(gen, SearchConfig(timeout=60, keep_tree=True)).search(env, THM)
+    assert result.status == "proved"
+    assert result.proof == ["intros a b H.", "rewrite Nat.add_0_r.", "symmetry.", "exact H."]
+    outcomes = [a["outcome"] for a in result.tree["attempts"]]
+    assert "error" in outcomes and "duplicate" in outcomes  # apply nope; idtac gives the same pp
+    assert result.verify_reasons and result.env_calls == len(outcomes)
+
+
+def test_search_respects_expansion_budget_and_dedupes_cycles(env):
+    gen = Scripted({}, default=[("idtac.", -0.1), ("intros.", -0.2), ("revert a b.", -0.3)])
+    result = BestFirstSearch(gen, SearchConfig(max_expansions=3, timeout=60, keep_tree=True)).search(env, THM)
+    assert result.status == "failed" and result.expansions <= 3
+    pps = [n["pp"] for n in result.tree["nodes"]]
+    assert len(pps) == len(set(pps))  # states deduped by pp: intros/revert cycle back to seen states
+
+
+def test_search_empty_queue_fails_cleanly(env):
+    result = BestFirstSearch(Scripted({}, default=[("apply nope.", -1.0)]), SearchConfig(timeout=30)).search(env, THM)
+    assert result.status == "failed" and result.message == "search space exhausted" and result.proof is None
+
+
+class LyingEnv:
+    """Reports a finished proof that is not one: search must trust only verify."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    def start(self, thm):
+        return self.inner.start(thm)
+
+    def run_tactic(self, state, tactic, timeout=None):
+        if tactic == "cheat.":
+            return ProofFinished(10**6, ("exact I.",))
+        return self.inner.run_tactic(state, tactic, timeout)
+
+    def verify(self, thm, proof):
+        return self.inner.verify(thm, proof)
+
+    def close(self):
+        pass
+
+
+def test_search_never_reports_a_proof_verify_rejects(env):
+    gen = Scripted({}, default=[("cheat.", -0.1)])
+    result = BestFirstSearch(gen, SearchConfig(timeout=60, keep_tree=True)).search(LyingEnv(env), THM)
+    assert result.status == "failed" and result.proof is None
+    assert result.tree["attempts"][0]["outcome"] == "rejected_proof"
+
+
+def test_search_invalid_statement_is_not_a_failure(env):
+    bad = TheoremRef.from_statement("Theorem bad : forall x : undefined_type, x = x.", "bad")
+    result = BestFirstSearch(AutomationGenerator(), SearchConfig(timeout=30)).search(env, bad)
+    assert result.status == "invalid_statement" and "undefined_type" in result.message
+
+
+def test_search_timeout_status(env):
+    gen = Scripted({}, default=[(f"do {i} idtac.", -0.1) for i in range(1, 40)])
+    result = BestFirstSearch(gen, SearchConfig(timeout=0.5)).search(env, THM)
+    assert result.status in ("timeout", "failed") and result.seconds < 10
+
+
+def test_automation_and_ensemble_generators_prove():
+    plain = CoqEnvironment()
+    assert BestFirstSearch(AutomationGenerator(), SearchConfig(timeout=60)).search(plain, THM).status == "failed"
+    plain.close()
+    for gen in (AutomationGenerator(), make_generator("ensemble:auto+auto"), EnsembleGenerator([AutomationGenerator()])):
+        with CoqEnvironment(additional_imports=gen.required_imports) as env:  # lia etc. in scope
+            r = BestFirstSearch(gen, SearchConfig(timeout=60)).search(env, THM)
+            assert r.status == "proved", r
+            assert env.verify(THM, r.proof).verified
+
+
+def test_best_of_n_whole_proofs():
+    gen = AutomationGenerator()
+    with CoqEnvironment(additional_imports=gen.required_imports) as env:
+        r = best_of_n(env, THM, gen, n=5)
+    assert r.status == "proved" and r.proof[0].startswith("intros;")
