@@ -39,10 +39,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if not getattr(args, "_run", None):
+    runner = getattr(args, "_run", None) or getattr(args, "func", None)  # backend plugins set `func`
+    if runner is None:
         parser.print_help()
         return 2
-    return int(args._run(args) or 0)
+    return int(runner(args) or 0)
 
 
 if __name__ == "__main__":
