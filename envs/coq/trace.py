@@ -147,7 +147,7 @@ def _aliases(keyword: str, body: str, prefix: str, name: str) -> list[str]:
 
 def parse_declarations(text: str, library: str) -> Declarations:
     """Every global declaration of the file `text`, whose logical name is `library`."""
-    sentences = split_sentences(text, allow_unterminated=True)
+    sentences = split_file(text)
     lines = LineIndex(text)
     decls = Declarations()
     stack: list[tuple[str, str]] = []
@@ -324,6 +324,25 @@ def _masked(text: str) -> str:
     return "".join(out)
 
 
+_ELLIPSIS_END = re.compile(r"(?<!\.)\.\.\.(?=\s)")
+
+
+def split_file(text: str) -> list[Sentence]:
+    """`split_sentences`, also ending a sentence at `tac...` (`Proof with`'s terminator), which the
+    shared splitter reads as part of the next sentence."""
+    out: list[Sentence] = []
+    for s in split_sentences(text, allow_unterminated=True):
+        cuts = [m.end() for m in _ELLIPSIS_END.finditer(_masked(s.text))]
+        if not cuts:
+            out.append(s)
+            continue
+        for a, b in zip([0] + cuts, cuts + [len(s.text)]):
+            if s.text[a:b].strip():  # a piece may start with bullets: split it again
+                out += [Sentence(x.text, s.start + a + x.start, s.start + a + x.end)
+                        for x in split_sentences(s.text[a:b], allow_unterminated=True)]
+    return out
+
+
 def local_names(goals: Sequence[Goal]) -> set[str]:
     names: set[str] = set()
     for g in goals:
@@ -487,7 +506,7 @@ class FileTracer:
     def run(self) -> dict:
         t0 = time.monotonic()
         self.decls = parse_declarations(self.text, self.job.library)
-        sentences = split_sentences(self.text, allow_unterminated=True)
+        sentences = split_file(self.text)
         if not self.noinit:
             self.imports.append(library_path("Coq.Init.Prelude"))
         loaded: list[str] = []
