@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
 
 import ray
-from ray.exceptions import GetTimeoutError, RayActorError, WorkerCrashedError
+from ray.exceptions import GetTimeoutError, RayActorError, RayTaskError, WorkerCrashedError
 
 from prover.benchmark import BenchTheorem
 from prover.results import ResultsFile
@@ -53,8 +53,13 @@ class ProverWorker:
         return os.getpid()
 
     def prove(self, theorem: BenchTheorem) -> dict[str, Any]:
-        result = self.search.search(self.env, theorem.ref)
-        return result.to_json()
+        try:
+            return self.search.search(self.env, theorem.ref).to_json()
+        except Exception as e:  # a bug or an unexpected prover state: an error row, never a dead job
+            import traceback
+
+            return {"status": "error", "message": f"{type(e).__name__}: {e}"[:500],
+                    "traceback": traceback.format_exc()[-2000:]}
 
 
 def _ray_init(cfg: JobConfig) -> None:
@@ -127,6 +132,10 @@ def run_job(
                 slot, thm, attempt, _ = inflight.pop(ref)
                 try:
                     row = ray.get(ref)
+                except RayTaskError as e:  # raised inside the actor's method: record, do not retry
+                    record(thm, {"status": "error", "message": f"{type(e).__name__}: {e}"[:500]}, attempt, slot)
+                    deal(slot)
+                    continue
                 except (RayActorError, WorkerCrashedError, GetTimeoutError) as e:
                     actors[slot] = spawn()
                     if attempt < RETRIES:

@@ -15,6 +15,7 @@ from typing import Any, Callable, Optional, Sequence
 
 from envs.base import (
     EnvCrashError,
+    EnvError,
     EnvStartError,
     Environment,
     EnvTimeoutError,
@@ -121,7 +122,7 @@ class BestFirstSearch:
                 env_calls += 1
                 try:
                     result = env.run_tactic(state, tactic, timeout=min(cfg.tactic_timeout, max(1.0, left)))
-                except (EnvCrashError, EnvTimeoutError) as e:
+                except EnvError as e:  # crash, hang or a state that could not be rebuilt: this attempt only
                     attempts.append(Attempt(node, tactic, score, "crash", message=str(e)[:300], seconds=time.monotonic() - t1))
                     continue
                 dt = time.monotonic() - t1

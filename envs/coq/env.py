@@ -13,6 +13,7 @@ from typing import Optional, Sequence
 
 from envs.base import (
     EnvCrashError,
+    EnvError,
     EnvironmentBase,
     EnvStartError,
     EnvTimeoutError,
@@ -39,6 +40,7 @@ from envs.process import DEFAULT_MEMORY_LIMIT
 class CoqConfig:
     tactic_timeout: float = 10.0  # seconds, enforced by Coq's `Timeout N` and a client deadline
     start_timeout: float = 180.0  # loading a theorem's context (Requires) or replaying a path
+    replay_timeout: float = 60.0  # `Timeout` for a tactic re-added to rebuild a state
     verify_timeout: float = 300.0
     memory_limit: Optional[int] = DEFAULT_MEMORY_LIMIT  # RLIMIT_AS of coqidetop
     recycle_rss: int = 2 * 1024**3  # restart (and lazily replay) once coqidetop's RSS exceeds this
@@ -52,10 +54,18 @@ class CoqConfig:
     extra_args: tuple[str, ...] = ()
 
 
+class _ReplayError(EnvError):
+    """A sentence on the path to a state failed when re-added."""
+
+
+def _is_focus(sentence: str) -> bool:
+    return Sentence(sentence, 0, 0).is_focus
+
+
 @dataclass(frozen=True)
 class _Node:
     parent: Optional[int]
-    sentences: tuple[str, ...]  # document sentences this node adds (as sent, `Timeout` included)
+    sentences: tuple[str, ...]  # document sentences this node adds (tactics without their `Timeout`)
     steps: tuple[str, ...]  # the proof steps as the user gave them
     source: TheoremSource
 
@@ -124,14 +134,23 @@ class CoqEnvironment(EnvironmentBase):
         del self._live[keep:]
         self._live_node = None
 
-    def _path(self, node_id: int) -> list[str]:
+    def _path(self, node_id: int) -> list[tuple[str, str]]:
+        """(sentence, text to send when replaying it) from the document's start to `node_id`.
+
+        Tactics are replayed under a generous `Timeout`: the state was reached once, and a tactic that
+        ran close to its budget must not make the state unreachable on a loaded machine.
+        """
         chunks = []
         nid: Optional[int] = node_id
+        replay = f"Timeout {max(1, math.ceil(self.config.replay_timeout))} "
         while nid is not None:
             node = self._nodes[nid]
-            chunks.append(node.sentences)
+            if node.parent is None:
+                chunks.append([(s, s) for s in node.sentences])
+            else:
+                chunks.append([(s, s if _is_focus(s) else replay + s) for s in node.sentences])
             nid = node.parent
-        return [s for chunk in reversed(chunks) for s in chunk]
+        return [pair for chunk in reversed(chunks) for pair in chunk]
 
     def _goto(self, node_id: int) -> int:
         """Make the live document end exactly at `node_id`'s state; return Coq's tip state id."""
@@ -139,18 +158,18 @@ class CoqEnvironment(EnvironmentBase):
             return self._tip()
         target = self._path(node_id)
         k = 0
-        for (have, _), want in zip(self._live, target):
+        for (have, _), (want, _) in zip(self._live, target):
             if have is not want and have != want:
                 break
             k += 1
         self._cut(k)
         if k < len(target):
             tip = self._tip()
-            for sentence in target[k:]:
-                reply = self.session.add(sentence, tip)
+            for sentence, text in target[k:]:
+                reply = self.session.add(text, tip)
                 if not reply.good:
                     self._cut(k)
-                    raise EnvStartError(f"replaying {sentence[:80]!r} failed: {reply.fail_text}")
+                    raise _ReplayError(f"{sentence[:80]!r} failed: {reply.fail_text}")
                 tip = xp.decode_add(reply.value)
                 self._live.append((sentence, tip))
             reply = self.session.goal(timeout=self.config.start_timeout)
@@ -158,7 +177,7 @@ class CoqEnvironment(EnvironmentBase):
                 bad = reply.error_messages()[0].state_id if reply.error_messages() else None
                 where = next((s for s, sid in self._live if sid == bad), None)
                 self._cut_to_state(reply.fail_state)
-                raise EnvStartError(f"{reply.fail_text}" + (f" (in: {where[:120]!r})" if where else ""))
+                raise _ReplayError(f"{reply.fail_text}" + (f" (in: {where[:120]!r})" if where else ""))
         self._live_node = node_id
         return self._tip()
 
@@ -200,9 +219,9 @@ class CoqEnvironment(EnvironmentBase):
             self._respawn()
             del self._nodes[nid]
             raise EnvStartError(f"coqidetop failed while loading {theorem.name}: {e}") from e
-        except EnvStartError:
+        except _ReplayError as e:
             del self._nodes[nid]
-            raise
+            raise EnvStartError(str(e)) from e
         goals = xp.decode_goals(reply.value) if reply.good else None
         if goals is None:
             del self._nodes[nid]
@@ -225,6 +244,8 @@ class CoqEnvironment(EnvironmentBase):
         limit = self.config.tactic_timeout if timeout is None else timeout
         try:
             return self._run(state.id, checked, limit)
+        except _ReplayError as e:  # the state could not be rebuilt (e.g. a tactic on its path timed out now)
+            return TacticError(f"cannot rebuild state {state.id}: {e}")
         except (EnvCrashError, EnvTimeoutError):
             self._respawn()
             raise
@@ -245,7 +266,7 @@ class CoqEnvironment(EnvironmentBase):
                 self._live_node = node_id
                 return TacticError(reply.fail_text, _char_range(sentence, text, reply.fail_loc))
             tip = xp.decode_add(reply.value)
-            self._live.append((text, tip))
+            self._live.append((sentence.text, tip))
         reply = session.goal(timeout=limit + 5.0)
         if not reply.good:
             errors = reply.error_messages()
@@ -266,17 +287,18 @@ class CoqEnvironment(EnvironmentBase):
             self._cut(base)
             self._live_node = node_id
             return TacticError("the tactic closed the proof mode unexpectedly")
+        canonical = tuple(x.text for x in checked.sentences)
         if goals.complete:
-            return self._finish(node_id, node, tuple(wrapped), steps, base)
+            return self._finish(node_id, node, canonical, steps, base)
         if goals.given_up and not (goals.foreground or goals.background or goals.shelved):
             self._cut(base)
             self._live_node = node_id
             return ProofGivenUp("all goals closed, but some were given up (admit/give_up)")
-        nid = self._new_node(node_id, tuple(wrapped), steps, node.source)
+        nid = self._new_node(node_id, canonical, steps, node.source)
         self._live_node = nid
         return self._state(nid, goals)
 
-    def _finish(self, node_id: int, node: _Node, wrapped: tuple[str, ...], steps: tuple[str, ...], base: int) -> TacticResult:
+    def _finish(self, node_id: int, node: _Node, sentences: tuple[str, ...], steps: tuple[str, ...], base: int) -> TacticResult:
         reply = self.session.add("Qed.", self._tip())
         if reply.good:
             self._live.append(("Qed.", xp.decode_add(reply.value)))
@@ -286,14 +308,14 @@ class CoqEnvironment(EnvironmentBase):
             if "unfocused" in message:
                 # a brace is still open around a finished subproof: not done, but not an error either
                 self._cut(len(self._live) - 1 if self._live[-1][0] == "Qed." else len(self._live))
-                nid = self._new_node(node_id, wrapped, steps, node.source)
+                nid = self._new_node(node_id, sentences, steps, node.source)
                 self._live_node = nid
                 header = "(this subproof is complete; close the focused block with '}')"
                 return TacticState(pp=header, id=nid, goals=())
             self._cut(base)
             self._live_node = node_id
             return TacticError(f"no goals left, but Qed rejected the proof: {message}")
-        nid = self._new_node(node_id, wrapped, steps, node.source)
+        nid = self._new_node(node_id, sentences, steps, node.source)
         self._cut(len(self._live) - 1)  # drop the Qed: the tip is the finished state again
         self._live_node = nid
         return ProofFinished(nid, tuple(self.proof_of(nid)))
