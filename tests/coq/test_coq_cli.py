@@ -60,3 +60,14 @@ def test_coq_cli_shell_under_a_pipe(vfile):
 def test_coq_cli_shell_refuses_given_up_proof(vfile):
     r = run(["shell", str(vfile), "cli_good"], stdin="admit.\nqed\n")
     assert "refused" in r.stdout and "not finished" in r.stdout
+
+
+def test_coq_cli_shell_without_coq_names_the_install_command(vfile, tmp_path):
+    import os
+
+    env = dict(os.environ, PATH=str(tmp_path))  # no coqidetop on PATH
+    r = subprocess.run(CLI + ["shell", str(vfile), "cli_good"], input="intros.\nqed\n", capture_output=True,
+                       text=True, timeout=60, env=env)
+    lines = [l for l in r.stdout.splitlines() if l.strip()]
+    assert len(lines) == 3 and all("apt-get install coq" in l for l in lines)
+    assert r.returncode == 2
