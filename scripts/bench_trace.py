@@ -24,10 +24,12 @@ from envs.dataset import load_dataset_dict  # noqa: E402
 
 
 class TreeRss:
-    """Samples the summed RSS of this process and all its descendants (workers + coqidetops)."""
+    """Samples the summed RSS of this process and all its descendants (workers + coqidetops), and
+    the machine's load (other jobs on the machine slow the wall time down; say so when reporting)."""
 
     def __init__(self, every: float = 0.5):
         self.every, self.peak, self._stop = every, 0, threading.Event()
+        self.loads: list[float] = []
         self.thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
@@ -40,6 +42,7 @@ class TreeRss:
                 except psutil.Error:
                     pass
             self.peak = max(self.peak, total)
+            self.loads.append(os.getloadavg()[0])
             self._stop.wait(self.every)
 
     def __enter__(self):
@@ -70,6 +73,8 @@ def main() -> int:
     with TreeRss() as rss:
         stats = trace_sources(trees, args.data, opts)
     wall = time.monotonic() - t0
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = ru.ru_utime + ru.ru_stime  # workers and their coqidetops (all waited for by now)
     t1 = time.monotonic()
     dd = load_dataset_dict(args.data, "random")
     load_s = time.monotonic() - t1
@@ -80,6 +85,9 @@ def main() -> int:
         "wall_seconds": round(wall, 1),
         "sentences_per_second": round(stats["sentences"] / wall, 1),
         "proof_sentences_per_second": round(stats["proof_sentences"] / wall, 1),
+        "cpu_seconds": round(cpu, 1),
+        "cpu_bound_wall_estimate_seconds": round(cpu / args.workers, 1),
+        "mean_load_average": round(sum(rss.loads) / max(1, len(rss.loads)), 2),
         "peak_rss_tree_mb": round(rss.peak / 1024**2),
         "peak_rss_largest_process_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
         "datasets_load_seconds": round(load_s, 2),

@@ -56,9 +56,9 @@ def write_project(root: Path) -> Path:
     return root
 
 
-def trace(src: Path, out: Path, **kw) -> dict:
+def trace(src: Path, out: Path, logical: str | None = None, **kw) -> dict:
     opts = TraceOptions(workers=2, progress=False, **kw)
-    return trace_sources([discover(src)], out, opts)
+    return trace_sources([discover(src, logical)], out, opts)
 
 
 @pytest.fixture(scope="session")
