@@ -1,0 +1,5 @@
+Require Import Arith.
+
+Theorem ex_lt_succ : forall n : nat, n < S (S n).
+Proof.
+Admitted.
