@@ -535,8 +535,13 @@ class FileTracer:
         """Process the sentence at i outside a proof; returns the next index."""
         s = sentences[i]
         body = sentence_body(s)
+        found = declared_name(body)
         try:
             if self._add(s.text) is None:
+                if found and found[0] in THEOREM_KEYWORDS:  # its proof would only cascade into more errors
+                    self.counts["theorems"] += 1
+                    self._fail("statement_error", s, self._last_error, f"{self._prefix()}.{found[1]}")
+                    return self._skip_proof(sentences, i)
                 self._fail("sentence_error", s, self._last_error)
                 return i + 1
             ok, goals = self._goals()
@@ -545,7 +550,6 @@ class FileTracer:
             self.doc.pop()
             self._recover()
             return i + 1
-        found = declared_name(body)
         if not ok:
             self._undo()
             if goals is None and found and found[0] in THEOREM_KEYWORDS:
