@@ -642,7 +642,9 @@ class FileTracer:
                 self.counts["unchanged_tactics"] += 1
             elif tracked:
                 tactic = " ".join(s.text.split()) if "\n" in s.text else s.text
-                proof.tactics.append(TracedTactic(tactic, self._annotate(tactic, before_goals, before_sid), before, pp))
+                # hypotheses of both states are local: `intros f` must not make a global `f` a premise
+                ann = self._annotate(tactic, tuple(before_goals) + tuple(parsed), before_sid)
+                proof.tactics.append(TracedTactic(tactic, ann, before, pp))
             i += 1
         self._fail("unterminated", proof.statement, "end of file inside a proof", proof.full_name)
         return i

@@ -109,3 +109,18 @@ def test_trace_loads_as_datasets(traced_project):
     assert row["traced_tactics"][1]["premises"][0]["full_name"] == "Coq.Arith.PeanoNat.Nat.add_0_r"
     assert row["traced_tactics"][1]["annotated_tactic"] == "rewrite <a>Nat.add_0_r</a>."
     assert len(load_splits(out)["train"]) == len(load_dataset_dict(out)["train"])
+
+
+def test_trace_names_bound_by_the_tactic_are_not_premises(tmp_path):
+    from tests.tracing.conftest import trace
+
+    src = tmp_path / "binders"
+    src.mkdir()
+    # `pred` and `S` are stdlib globals; here `pred` is introduced by the tactic itself
+    (src / "D.v").write_text("Lemma d_bind : forall pred : nat, S pred = 1 + pred.\nProof.\n  intros pred.\n  apply eq_refl.\nQed.\n")
+    trace(src, tmp_path / "out", "Bind")
+    rec = json.loads((tmp_path / "out/random/train.json").read_text())[0]
+    intro, app = rec["traced_tactics"]
+    assert intro["annotated_tactic"] == ["intros pred.", []]
+    assert app["annotated_tactic"][0] == "apply <a>eq_refl</a>."
+    assert app["annotated_tactic"][1][0]["full_name"] == "Coq.Init.Logic.eq_refl"
