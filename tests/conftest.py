@@ -3,9 +3,10 @@ from pathlib import Path
 
 import pytest
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-if not SHARED.is_dir():  # CI lays shared/ beside the clone
-    SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+import os
+
+# shared/ (fixtures, specs, benchmarks) lies beside the checkout, in development and in CI alike
+SHARED = Path(os.environ.get("PROOFSMITH_SHARED", Path(__file__).resolve().parents[2] / "shared"))
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -12,9 +13,7 @@ from envs.lean.session import LeanReplConfig
 
 HERE = Path(__file__).parent
 FAKE_REPL = HERE / "fake_repl.py"
-FIXTURES = Path("/work/shared/fixtures/lean-repl/test")
-if not FIXTURES.is_dir():  # same data when the repo sits next to shared/
-    FIXTURES = HERE.parents[2] / "shared" / "fixtures" / "lean-repl" / "test"
+FIXTURES = Path(os.environ.get("PROOFSMITH_SHARED", HERE.resolve().parents[1] / "shared")) / "fixtures/lean-repl/test"
 SPEC_ONLY = HERE / "spec_only_transcripts"
 
 sys.path.insert(0, str(HERE))
