@@ -13,6 +13,12 @@ SUBCOMMANDS = {
     "prove": ("proofsmith_cli.prove", "best-first proof search over a benchmark, distributed with Ray"),
     "demo": ("proofsmith_cli.demo", "prove the bundled demo theorems with automation tactics"),
     "trace": ("proofsmith_cli.trace", "trace Coq libraries into a LeanDojo-shaped dataset (states, premises, splits)"),
+    "index": ("proofsmith_cli.index", "embed a premise corpus and build a FAISS index for dense retrieval"),
+    "retrieve": ("proofsmith_cli.retrieve", "top-k accessible premises for a proof state (dense or BM25)"),
+    "train-retriever": ("proofsmith_cli.train_retriever", "contrastive training of the dense premise encoder"),
+    "eval-retriever": ("proofsmith_cli.eval_retriever", "R@1/R@10/MRR of BM25 and dense retrieval on the test splits"),
+    "train": ("proofsmith_cli.train", "continual pretraining + LoRA fine-tuning of a tactic generator"),
+    "eval-generator": ("proofsmith_cli.eval_generator", "tactic exact-match and execution success of generators"),
 }
 # Backends may contribute subcommands through `add_subcommands(subparsers)`.
 PLUGIN_MODULES = ("envs.lean.cli", "envs.isabelle.cli", "envs.fstar.cli")

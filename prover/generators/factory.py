@@ -1,6 +1,7 @@
 """Build a generator from a command-line spec such as `auto` or `ensemble:auto+auto`."""
 from __future__ import annotations
 
+import importlib
 from typing import Callable
 
 from prover.generators.automation import AutomationGenerator
@@ -24,3 +25,7 @@ def make_generator(spec: str) -> TacticGenerator:
     if name not in REGISTRY:
         raise ValueError(f"unknown generator {spec!r}; available: {', '.join(sorted(REGISTRY))}, ensemble:A+B")
     return REGISTRY[name](arg)
+
+# Model-backed generators import torch/faiss only when asked for.
+register("knn", lambda arg: importlib.import_module("prover.generators.knn").from_spec(arg))
+register("hf", lambda arg: importlib.import_module("prover.generators.hf").from_spec(arg))

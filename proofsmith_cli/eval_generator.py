@@ -1,0 +1,108 @@
+"""`proofsmith eval-generator --data DIR [--knn PATH] [--model OUT]`: exact match (top-1/top-k) on
+held-out traced steps of both splits, and execution success of the top-k tactics in Coq."""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", type=Path, required=True, help="a traced dataset (proofsmith trace --out DIR)")
+    p.add_argument("--knn", default=None, help="a saved k-NN index (default: build one from each split's train)")
+    p.add_argument("--no-knn", action="store_true", help="leave the k-NN generator out")
+    p.add_argument("--model", default=None, help="a `proofsmith train` output (or any hf: path)")
+    p.add_argument("--no-ensemble", action="store_true", help="leave the k-NN + model ensemble out")
+    p.add_argument("--splits", nargs="+", default=["random", "novel_premises"])
+    p.add_argument("--split", default="test", choices=["val", "test"], help="which held-out part")
+    p.add_argument("--k", type=int, default=8, help="candidates per state (top-k)")
+    p.add_argument("--max-steps", type=int, default=None, help="sample this many held-out steps per split")
+    p.add_argument("--exec-sample", type=int, default=0, help="steps per split run in Coq for execution success")
+    p.add_argument("--retriever", default=None, help="premises for the model: none | bm25 | module:factory "
+                                                     "(default: what the model was trained with)")
+    p.add_argument("--roots", type=Path, nargs="*", default=None,
+                   help="where the traced .v files live (default: the records' file:// URLs and coqc -where)")
+    p.add_argument("--device", default=None)
+    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", type=Path, default=Path("bench_results/generators.json"))
+    p.add_argument("--quiet", action="store_true")
+
+
+def _coq_roots() -> list[Path]:
+    import shutil
+    import subprocess
+
+    if not shutil.which("coqc"):
+        return []
+    where = subprocess.run(["coqc", "-where"], capture_output=True, text=True).stdout.strip()
+    return [Path(where) / "theories", Path(where) / "user-contrib"] if where else []
+
+
+def run(args: argparse.Namespace) -> int:
+    import torch
+
+    from envs.dataset import read_split, tactic_pairs
+    from prover.generators.ensemble import EnsembleGenerator
+    from prover.generators.knn import KNNTacticGenerator
+    from training.evaluate import evaluate_generators, format_table
+    from training.premises import make_retriever
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    model = None
+    retriever_spec = args.retriever or "none"
+    if args.model:
+        from prover.generators.hf import GENERATOR_META, HFTacticGenerator
+
+        model = HFTacticGenerator.from_pretrained(args.model, device=args.device)
+        meta_file = Path(args.model) / GENERATOR_META
+        if args.retriever is None and meta_file.is_file():
+            retriever_spec = json.loads(meta_file.read_text()).get("retriever", "none")
+    retriever = make_retriever(retriever_spec, args.data) if model is not None else None
+    n_prem = model.config.num_premises if model is not None else 0
+
+    def premises(step) -> list[str]:
+        if retriever is None:
+            return []
+        r = step.record
+        return [p.code for p, _ in retriever.retrieve(step.state, r.file_path, r.start, n_prem)]
+
+    env_factory = None
+    if args.exec_sample > 0:
+        from envs.coq import CoqEnvironment
+
+        env_factory = CoqEnvironment
+    roots = args.roots if args.roots is not None else _coq_roots()
+    tables = {}
+    for strategy in args.splits:
+        split_file = args.data / strategy / f"{args.split}.json"
+        if not split_file.is_file():
+            print(f"skipping {strategy}: no {split_file}")
+            continue
+        gens: dict = {}
+        if not args.no_knn:
+            knn = (KNNTacticGenerator.load(Path(args.knn)) if args.knn else
+                   KNNTacticGenerator.from_pairs(tactic_pairs(read_split(args.data / strategy / "train.json"))))
+            gens["knn"] = knn
+        if model is not None:
+            gens["lora-model"] = model
+            if "knn" in gens and not args.no_ensemble:
+                gens["ensemble"] = EnsembleGenerator([gens["knn"], model])
+        if not gens:
+            print("error: nothing to evaluate (give --model and/or keep the k-NN)")
+            return 2
+        t = evaluate_generators(gens, {strategy: read_split(split_file)}, args.k, args.max_steps, premises,
+                                env_factory, args.exec_sample, roots, args.seed, progress=not args.quiet)
+        tables.update(t)
+    print(format_table(tables, args.k))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    report = {"data": str(args.data), "split": args.split, "k": args.k, "max_steps": args.max_steps,
+              "exec_sample": args.exec_sample, "model": args.model, "retriever": retriever_spec,
+              "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
+              "results": {s: {g: asdict(v) for g, v in rows.items()} for s, rows in tables.items()}}
+    args.out.write_text(json.dumps(report, indent=1))
+    print(f"wrote {args.out}")
+    return 0

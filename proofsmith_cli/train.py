@@ -1,0 +1,66 @@
+"""`proofsmith train --data DIR --out DIR`: continual pretraining + LoRA SFT of a tactic generator."""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", type=Path, required=True, help="a traced dataset (proofsmith trace --out DIR)")
+    p.add_argument("--out", type=Path, required=True, help="output dir; rerunning resumes from its last checkpoint")
+    p.add_argument("--init", default="scratch", help="'scratch' or a Hugging Face model name / local path")
+    p.add_argument("--config", default="small", choices=["tiny", "small", "base"], help="scratch model size")
+    p.add_argument("--arch", default="causal", choices=["causal", "seq2seq"], help="scratch architecture")
+    p.add_argument("--strategy", default="random", choices=["random", "novel_premises"], help="which split to train on")
+    p.add_argument("--mutants", type=Path, action="append", default=[],
+                   help="mutated theorems (dataset dir, .json/.jsonl records, or .v files); repeatable")
+    p.add_argument("--retriever", default="none", help="premises for the prompts: none | bm25 | module:factory")
+    p.add_argument("--num-premises", type=int, default=5, help="premises retrieved per state")
+    p.add_argument("--max-input-tokens", type=int, default=192)
+    p.add_argument("--max-target-tokens", type=int, default=64)
+    p.add_argument("--pretrain-steps", type=int, default=None, help="stage 1 steps (0 skips continual pretraining)")
+    p.add_argument("--sft-steps", type=int, default=None, help="stage 2 (LoRA SFT) steps")
+    p.add_argument("--pretrain-minutes", type=float, default=None, help="wall-clock cap on stage 1")
+    p.add_argument("--sft-minutes", type=float, default=None, help="wall-clock cap on stage 2")
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--grad-accum", type=int, default=1, help="gradient accumulation steps")
+    p.add_argument("--lr-pretrain", type=float, default=1e-3)
+    p.add_argument("--lr", type=float, default=2e-3, help="LoRA learning rate")
+    p.add_argument("--lora-r", type=int, default=16)
+    p.add_argument("--lora-alpha", type=int, default=32)
+    p.add_argument("--lora-dropout", type=float, default=0.05)
+    p.add_argument("--target-modules", nargs="+", default=None, help="override the per-architecture LoRA targets")
+    p.add_argument("--eval-every", type=int, default=100, help="evaluate on val and checkpoint every N steps")
+    p.add_argument("--max-eval", type=int, default=256, help="val examples used for eval loss")
+    p.add_argument("--merge", action="store_true", help="also write OUT/merged: the adapter folded into the base")
+    p.add_argument("--device", default=None, help="cpu | cuda (default: cuda when available)")
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def run(args: argparse.Namespace) -> int:
+    import torch
+
+    from training.pipeline import TrainConfig, run_training
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    cfg = TrainConfig(
+        data=args.data, out=args.out, init=args.init, config=args.config, arch=args.arch, strategy=args.strategy,
+        mutants=list(args.mutants), retriever=args.retriever, num_premises=args.num_premises,
+        max_input_tokens=args.max_input_tokens, max_target_tokens=args.max_target_tokens,
+        stage1_steps=args.pretrain_steps, stage2_steps=args.sft_steps, stage1_minutes=args.pretrain_minutes,
+        stage2_minutes=args.sft_minutes, batch_size=args.batch_size, grad_accum=args.grad_accum,
+        lr_pretrain=args.lr_pretrain, lr_lora=args.lr, lora_r=args.lora_r, lora_alpha=args.lora_alpha,
+        lora_dropout=args.lora_dropout, target_modules=args.target_modules, eval_every=args.eval_every,
+        max_eval=args.max_eval, merge=args.merge, device=args.device, seed=args.seed, progress=not args.quiet)
+    try:
+        res = run_training(cfg)
+    except FileNotFoundError as e:
+        print(f"error: {e}")
+        return 2
+    print(json.dumps({"stage1": res.stage1, "stage2": res.stage2}, indent=1))
+    print(f"generator: hf:{res.out}   loss curve: {res.loss_png}")
+    return 0

@@ -1,0 +1,32 @@
+from prover.generators.prompt import augment_state, byte_length, normalize_tactic
+from training.tokenizer import train_bpe_tokenizer
+
+
+def test_generator_prompt_premise_order_and_byte_budget():
+    state = "n : nat\n⊢ n + 0 = n"
+    prem = ["P1 best", "P2 second", "P3 third"]
+    full = augment_state(state, prem, None)
+    assert full == "P3 third\n\nP2 second\n\nP1 best\n\n" + state  # best premise next to the state
+    budget = byte_length(state) + byte_length("P1 best\n\n") + 3
+    assert augment_state(state, prem, budget) == "P1 best\n\n" + state
+
+
+def test_generator_prompt_respects_token_budget(tmp_path):
+    premises = [f"Lemma lemma_{i} : forall n m : nat, n + {i} * m = m * {i} + n." for i in range(40)]
+    state = "n, m : nat\nH : n <= m\n⊢ n + 0 <= m * 1"
+    tok = train_bpe_tokenizer(premises + [state] * 5, 300, tmp_path / "tok")
+
+    def n_tokens(s: str) -> int:
+        return len(tok(s, add_special_tokens=False)["input_ids"])
+
+    for budget in (n_tokens(state), 40, 75, 160, 400):
+        text = augment_state(state, premises, budget, n_tokens)
+        assert n_tokens(text) <= max(budget, n_tokens(state))
+        assert text.endswith(state)
+    text = augment_state(state, premises, 400, n_tokens)
+    assert text.count("Lemma") >= 3  # the budget was used, not just respected
+
+
+def test_generator_normalize_tactic():
+    assert normalize_tactic("  rewrite   H. ") == "rewrite H"
+    assert normalize_tactic("lia") == normalize_tactic("lia.")
