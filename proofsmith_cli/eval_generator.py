@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     from envs.dataset import read_split, tactic_pairs
     from prover.generators.ensemble import EnsembleGenerator
     from prover.generators.knn import KNNTacticGenerator
-    from training.evaluate import evaluate_generators, format_table
+    from training.evaluate import Memo, evaluate_generators, format_table
     from training.premises import make_retriever
 
     if args.threads:
@@ -86,11 +86,11 @@ def run(args: argparse.Namespace) -> int:
         if not args.no_knn:
             knn = (KNNTacticGenerator.load(Path(args.knn)) if args.knn else
                    KNNTacticGenerator.from_pairs(tactic_pairs(read_split(args.data / strategy / "train.json"))))
-            gens["knn"] = knn
+            gens["knn"] = Memo(knn)
         if model is not None:
-            gens["lora-model"] = model
+            gens["lora-model"] = Memo(model)
             if "knn" in gens and not args.no_ensemble:
-                gens["ensemble"] = EnsembleGenerator([gens["knn"], model])
+                gens["ensemble"] = EnsembleGenerator([gens["knn"], gens["lora-model"]])
         if not gens:
             print("error: nothing to evaluate (give --model and/or keep the k-NN)")
             return 2

@@ -14,6 +14,26 @@ from prover.generators.base import Candidate
 from prover.generators.prompt import normalize_tactic
 
 
+class Memo:
+    """Caches a generator's answers, so an ensemble evaluated after its members costs no new generation."""
+
+    def __init__(self, gen: Any):
+        self.gen = gen
+        self.cache: dict[tuple, list[Candidate]] = {}
+        self.required_imports = getattr(gen, "required_imports", ())
+
+    def generate_batch(self, states, premises, num):
+        keys = [(s, tuple(p), num) for s, p in zip(states, premises)]
+        todo = [i for i, k in enumerate(keys) if k not in self.cache]
+        if todo:
+            new = self.gen.generate_batch([states[i] for i in todo], [premises[i] for i in todo], num)
+            self.cache.update({keys[i]: c for i, c in zip(todo, new)})
+        return [self.cache[k] for k in keys]
+
+    def generate(self, state, premises, num):
+        return self.generate_batch([state], [premises], num)[0]
+
+
 @dataclass(frozen=True)
 class HeldOutStep:
     record: TheoremRecord
