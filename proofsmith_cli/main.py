@@ -19,6 +19,7 @@ SUBCOMMANDS = {
     "eval-retriever": ("proofsmith_cli.eval_retriever", "R@1/R@10/MRR of BM25 and dense retrieval on the test splits"),
     "train": ("proofsmith_cli.train", "continual pretraining + LoRA fine-tuning of a tactic generator"),
     "eval-generator": ("proofsmith_cli.eval_generator", "tactic exact-match and execution success of generators"),
+    "mutate": ("proofsmith_cli.mutate", "verified rewrite/apply mutants of traced theorems (Alchemy-style)"),
 }
 # Backends may contribute subcommands through `add_subcommands(subparsers)`.
 PLUGIN_MODULES = ("envs.lean.cli", "envs.isabelle.cli", "envs.fstar.cli")

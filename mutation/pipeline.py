@@ -1,0 +1,352 @@
+"""`proofsmith mutate`: a traced dataset in, verified mutants out, as a dataset of their own.
+
+Work is cut into chunks (consecutive theorems of one file). A worker process mutates a chunk's
+theorems through one `CoqEnvironment`, batch-verifies the mutants that passed their live check
+(`mutation.verify`), writes the verified ones into a copy of the file and traces that copy with
+the project's tracer, so the mutants come out as ordinary records. Each chunk's result is saved
+under `OUT/work/chunks/` as it ends: a rerun skips finished chunks (resume). The last step
+deduplicates across chunks and writes the dataset, `mutants.jsonl` (provenance) and
+`mutate_stats.json`.
+"""
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import re
+import resource
+import time
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Optional
+
+from tqdm import tqdm
+
+from envs.base import EnvError
+from envs.coq.env import CoqConfig, CoqEnvironment
+from envs.coq.source import list_theorems
+from envs.coq.trace import FileJob, LibraryResolver, trace_file
+from envs.dataset import Corpus, CorpusFile, Premise, Provenance, TheoremRecord, TracedTactic, write_dataset, write_json
+from mutation.index import RuleIndex, TypeReader, rules_of
+from mutation.mutator import KINDS, Counters, Mutant, MutateOptions, Target, TargetMutator
+from mutation.sources import TracedDataset, accessible_names, all_libraries, library_of_path, premise_pool
+from mutation.verify import verify_mutants
+
+MUTANT_ROOT = "Mutants"  # logical prefix of the mutant files
+ALCHEMY = {"rewrite": {"targets": 110657, "verified": 2830817, "candidate_rate": 0.56},
+           "apply": {"targets": 78871, "verified": 3495832, "candidate_rate": 0.37},
+           "core_seconds_per_verified": 970}
+
+
+@dataclass
+class PipelineOptions:
+    kinds: tuple[str, ...] = KINDS
+    workers: int = 1
+    chunk_size: int = 25
+    max_targets: Optional[int] = None
+    target_filter: Optional[str] = None  # regex on full names
+    max_candidates: int = 400
+    max_mutants: int = 200
+    tactic_timeout: float = 3.0
+    resume: bool = True
+    progress: bool = True
+
+
+def _cpu() -> float:
+    s, c = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime
+
+
+# --------------------------------------------------------------------------- shared state (fork)
+@dataclass
+class _Context:
+    ds: TracedDataset
+    pool: dict
+    index: RuleIndex
+    types: dict[str, str]
+    out: Path
+    opts: PipelineOptions
+
+
+_CTX: Optional[_Context] = None
+
+
+@dataclass
+class Chunk:
+    id: str
+    file_path: str
+    targets: list[str]  # full names
+
+
+def _chunk_path(out: Path, chunk: Chunk) -> Path:
+    return out / "work" / "chunks" / f"{chunk.id}.json"
+
+
+def _safe(path: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_]", "_", path[:-2] if path.endswith(".v") else path)
+
+
+def _run_chunk(chunk: Chunk) -> dict:
+    try:
+        return _mutate_chunk(chunk)
+    except Exception as e:  # one broken chunk never stops the run; it is reported
+        return {"id": chunk.id, "file_path": chunk.file_path, "error": f"{type(e).__name__}: {e}",
+                "targets": len(chunk.targets), "counters": {}, "mutants": [], "records": [],
+                "premises": [], "target_keys": {}, "cpu_seconds": 0.0}
+
+
+def _mutate_chunk(chunk: Chunk) -> dict:
+    assert _CTX is not None
+    ctx, t0, cpu0 = _CTX, time.monotonic(), _cpu()
+    ds, opts = ctx.ds, ctx.opts
+    tf = ds.files[chunk.file_path]
+    text = Path(tf.source).read_text(encoding="utf-8")
+    records = {r.full_name: r for r in ds.records if r.file_path == chunk.file_path}
+    counters = Counters()
+    taken = {n for _, n in list_theorems(text)}
+    mopts = MutateOptions(kinds=opts.kinds, max_candidates=opts.max_candidates, max_mutants=opts.max_mutants,
+                          tactic_timeout=opts.tactic_timeout)
+    env = CoqEnvironment(CoqConfig(tactic_timeout=opts.tactic_timeout))
+    mutants: list[Mutant] = []
+    placements: dict[int, list[Mutant]] = defaultdict(list)
+    mutator = TargetMutator(env, ctx.index, {}, mopts, taken, counters)
+    try:
+        for name in chunk.targets:
+            rec = records[name]
+            target = Target(name, rec.file_path, tf.source, ds.load_paths, (rec.start or (0, 0))[0], tf.library,
+                            ctx.types.get(name))
+            mutator.lemma_names = accessible_names(ds, ctx.pool, rec)
+            try:
+                ms = mutator.mutate(target)
+            except EnvError as e:
+                counters.targets_skipped += 1
+                ms = []
+            mutants += ms
+            placements[target.start_line] += [m for m in ms if m.status == "live_ok"]
+    finally:
+        env.close()
+    result = verify_mutants(text, placements, ds.load_paths) if any(placements.values()) else None
+    if result is not None:
+        for m in mutants:
+            if m.name in result.verdicts:
+                ok, why = result.verdicts[m.name]
+                m.status, m.reason = ("verified", "") if ok else ("rejected", why)
+    verified = {m.name: m for m in mutants if m.status == "verified"}
+    recs_out: list[dict] = []
+    premises: list[dict] = []
+    if verified and result is not None and result.final_text:
+        recs_out, premises = _trace_mutants(ctx, chunk, tf, result.final_text, verified)
+    return {"id": chunk.id, "file_path": chunk.file_path, "targets": len(chunk.targets),
+            "counters": asdict(counters), "mutants": [m.to_json() for m in mutants], "records": recs_out,
+            "premises": premises, "target_keys": mutator.target_keys, "compiles": result.compiles if result else 0,
+            "cpu_seconds": round(_cpu() - cpu0, 3), "wall_seconds": round(time.monotonic() - t0, 3)}
+
+
+def _trace_mutants(ctx: _Context, chunk: Chunk, tf, text: str, verified: dict[str, Mutant]) -> tuple[list[dict], list[dict]]:
+    """Trace the file of verified mutants; keep the mutants' records, with premises named by the
+    original library (the copy's names are the original's under another library name)."""
+    lib = library_of_path(chunk.file_path)
+    mut_lib = f"{MUTANT_ROOT}.{lib}_{chunk.id.rsplit('_', 1)[-1]}"
+    root = ctx.out / "mutants"
+    vpath = root / Path(*mut_lib.split(".")[1:]).with_suffix(".v")
+    vpath.parent.mkdir(parents=True, exist_ok=True)
+    vpath.write_text(text, encoding="utf-8")
+    load_paths = tuple(ctx.ds.load_paths) + ((str(root), MUTANT_ROOT),)
+    traced = trace_file(FileJob(str(vpath), mut_lib, load_paths, tf.url, tf.commit))
+    resolver = LibraryResolver(load_paths)
+    prefix = mut_lib + "."
+
+    def remap(p: Provenance) -> Provenance:
+        if p.full_name.startswith(prefix) and p.full_name.rsplit(".", 1)[-1] not in verified:
+            return resolver.provenance(lib + "." + p.full_name[len(prefix):])
+        return p
+
+    records = []
+    for d in traced["theorems"]:
+        r = TheoremRecord.from_json(d, "coq")
+        if r.full_name.rsplit(".", 1)[-1] not in verified:
+            continue
+        tactics = tuple(TracedTactic(t.tactic, (t.annotated_tactic[0], tuple(remap(p) for p in t.premises)),
+                                     t.state_before, t.state_after) for t in r.traced_tactics)
+        rec = TheoremRecord(r.url, r.commit, r.file_path, r.full_name, r.start, r.end, tactics,
+                            r.theorem_statement, "coq").to_json()
+        m = verified[r.full_name.rsplit(".", 1)[-1]]
+        rec["mutation"] = {"original": m.original, "kind": m.kind, "rule": m.rule, "lemma": m.lemma,
+                           "location": m.location, "tactic": m.tactic}
+        records.append(rec)
+    premises = [p for p in traced["corpus"]["premises"] if p["full_name"].rsplit(".", 1)[-1] in verified]
+    return records, [{"path": traced["path"], "imports": [chunk.file_path] + list(traced["corpus"]["imports"]),
+                      "premises": premises}]
+
+
+# --------------------------------------------------------------------------- driver
+def build_index(ds: TracedDataset, out: Path, resume: bool) -> tuple[dict, RuleIndex, dict[str, str], dict]:
+    pool = premise_pool(ds)
+    cache = out / "work" / "types.json"
+    t0, cpu0 = time.monotonic(), _cpu()
+    if resume and cache.is_file():
+        saved = json.loads(cache.read_text(encoding="utf-8"))
+        types, info = saved["types"], saved["info"]
+    else:
+        with TypeReader(ds.load_paths, all_libraries(ds)) as reader:
+            types = reader.types(list(pool) + [r.full_name for r in ds.records])
+            failed = list(reader.failed_requires)
+        info = {"lemmas": len(pool), "typed": sum(1 for n in pool if n in types), "failed_requires": failed,
+                "cpu_seconds": round(_cpu() - cpu0, 3), "wall_seconds": round(time.monotonic() - t0, 3)}
+        write_json(cache, {"types": types, "info": info})
+    index = RuleIndex(r for n in pool if n in types for r in rules_of(n, types[n]))
+    info = {**info, "rules": index.count}
+    return pool, index, types, info
+
+
+def plan_chunks(ds: TracedDataset, opts: PipelineOptions) -> list[Chunk]:
+    recs = [r for r in ds.records if r.file_path in ds.files and r.traced_tactics]
+    if opts.target_filter:
+        recs = [r for r in recs if re.search(opts.target_filter, r.full_name)]
+    if opts.max_targets is not None:
+        recs = recs[: opts.max_targets]
+    by_file: dict[str, list[str]] = defaultdict(list)
+    for r in recs:
+        by_file[r.file_path].append(r.full_name)
+    chunks = []
+    for path, names in by_file.items():
+        for k in range(0, len(names), opts.chunk_size):
+            chunks.append(Chunk(f"{_safe(path)}_{k // opts.chunk_size}", path, names[k: k + opts.chunk_size]))
+    chunks.sort(key=lambda c: -len(c.targets))
+    return chunks
+
+
+def run_mutate(dataset: Path, out: Path, opts: Optional[PipelineOptions] = None) -> dict:
+    global _CTX
+    opts = opts or PipelineOptions()
+    out = Path(out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    t0 = time.monotonic()
+    ds = TracedDataset.load(Path(dataset).resolve())
+    pool, index, types, index_info = build_index(ds, out, opts.resume)
+    chunks = plan_chunks(ds, opts)
+    done = [c for c in chunks if opts.resume and _chunk_path(out, c).is_file()]
+    todo = [c for c in chunks if c not in done]
+    _CTX = _Context(ds, pool, index, types, out, opts)
+    bar = tqdm(total=sum(len(c.targets) for c in chunks), initial=sum(len(c.targets) for c in done),
+               unit="thm", desc="mutate", disable=not opts.progress, dynamic_ncols=True)
+    verified_so_far = 0
+    try:
+        if opts.workers <= 1:
+            results = map(_run_chunk, todo)
+            pool_ = None
+        else:
+            pool_ = multiprocessing.get_context("fork").Pool(opts.workers, maxtasksperchild=20)
+            results = pool_.imap_unordered(_run_chunk, todo)
+        for res in results:
+            write_json(out / "work" / "chunks" / f"{res['id']}.json", res)
+            verified_so_far += sum(1 for m in res["mutants"] if m["status"] == "verified")
+            bar.update(res["targets"])
+            bar.set_postfix(verified=verified_so_far)
+        if pool_ is not None:
+            pool_.close()
+            pool_.join()
+    finally:
+        bar.close()
+        _CTX = None
+    stats = aggregate(ds, out, chunks, index_info, opts)
+    stats["wall_seconds_this_run"] = round(time.monotonic() - t0, 2)
+    stats["chunks_resumed"] = len(done)
+    write_json(out / "mutate_stats.json", stats)
+    return stats
+
+
+def aggregate(ds: TracedDataset, out: Path, chunks: list[Chunk], index_info: dict, opts: PipelineOptions) -> dict:
+    counters = Counters()
+    target_keys: set[str] = set()
+    results = []
+    for c in chunks:
+        p = _chunk_path(out, c)
+        if p.is_file():
+            results.append(json.loads(p.read_text(encoding="utf-8")))
+    for res in results:
+        target_keys |= set(res["target_keys"].values())
+    seen: set[str] = set()
+    records: list[TheoremRecord] = []
+    provenance: list[dict] = []
+    extra_files: list[CorpusFile] = []
+    cross_dups = 0
+    by_kind: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    cpu = float(index_info.get("cpu_seconds", 0.0))
+    errors = []
+    for res in results:
+        counters.merge(res["counters"])
+        cpu += res["cpu_seconds"]
+        if res.get("error"):
+            errors.append({"chunk": res["id"], "error": res["error"]})
+        recs = {d["full_name"].rsplit(".", 1)[-1]: d for d in res["records"]}
+        kept = set()
+        for m in res["mutants"]:
+            by_kind[m["kind"]]["mutants"] += 1
+            by_kind[m["kind"]][m["status"]] += 1
+            if m["status"] != "verified":
+                continue
+            if m["key"] in seen or m["key"] in target_keys:
+                cross_dups += 1
+                continue
+            seen.add(m["key"])
+            d = recs.get(m["name"])
+            if d is None:
+                continue  # verified, but the tracer did not record it (reported in stats)
+            kept.add(m["name"])
+            records.append(TheoremRecord.from_json(d, "coq"))
+            provenance.append({"full_name": d["full_name"], "file_path": d["file_path"], **{
+                k: m[k] for k in ("original", "kind", "rule", "lemma", "location", "tactic", "statement")}})
+        for f in res["premises"]:
+            extra_files.append(CorpusFile(f["path"], tuple(f["imports"]),
+                                          tuple(Premise.from_json(p) for p in f["premises"]
+                                                if p["full_name"].rsplit(".", 1)[-1] in kept)))
+    verified = len(records)
+    corpus = Corpus(list(ds.corpus.files.values()) + extra_files)
+    metadata = {"backend": "coq", "source_dataset": str(ds.root), "kind": "mutants",
+                "created": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    write_dataset(out, records, corpus, metadata)
+    _add_provenance(out, {p["full_name"]: p for p in provenance})
+    with open(out / "mutants.jsonl", "w", encoding="utf-8") as f:
+        for p in provenance:
+            f.write(json.dumps(p, ensure_ascii=False) + "\n")
+    targets = counters.targets
+    proposed = counters.candidates_proposed
+    return {
+        "targets": targets,
+        "targets_skipped": counters.targets_skipped,
+        "candidates_proposed": proposed,
+        "invocable": counters.invocable,
+        "mutants": counters.mutants,
+        "duplicates": counters.duplicates + cross_dups,
+        "live_checked": counters.live_ok,
+        "live_failed": counters.live_failed,
+        "verified": verified,
+        "verified_untraced": sum(by_kind[k]["verified"] for k in by_kind) - verified - cross_dups,
+        "cpu_seconds": round(cpu, 2),
+        "cpu_seconds_per_verified": round(cpu / verified, 3) if verified else None,
+        "amplification": round(verified / targets, 3) if targets else 0.0,
+        "invocable_rate": round(counters.invocable / proposed, 4) if proposed else 0.0,
+        "verified_per_candidate": round(verified / proposed, 4) if proposed else 0.0,
+        "by_rule": {r: {"proposed": a, "invocable": b} for r, (a, b) in sorted(counters.by_rule.items())},
+        "by_kind": {k: dict(v) for k, v in sorted(by_kind.items())},
+        "index": index_info,
+        "chunks": len(chunks),
+        "chunk_errors": errors,
+        "kinds": list(opts.kinds),
+        "workers": opts.workers,
+    }
+
+
+def _add_provenance(out: Path, prov: dict[str, dict]) -> None:
+    """Each split record also carries its `mutation` provenance (readers ignore unknown keys)."""
+    for split in out.glob("*/*.json"):
+        if split.parent.name not in ("random", "novel_premises"):
+            continue
+        data = json.loads(split.read_text(encoding="utf-8"))
+        for d in data:
+            p = prov.get(d["full_name"])
+            if p:
+                d["mutation"] = {k: p[k] for k in ("original", "kind", "rule", "lemma", "location", "tactic")}
+        write_json(split, data)

@@ -1,0 +1,135 @@
+"""From a traced dataset back to Coq sources: where each record's file is, under which logical
+paths it loads, and which lemmas are accessible at each theorem.
+
+`proofsmith trace` writes `traced/<path>.json` per file with the `source` it replayed and its
+`library` name; the load path of a project is recovered from those two (the directory that maps to
+the library's first component), the stdlib needs none.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+from envs.coq.trace import is_default_load_path
+from envs.dataset import Corpus, TheoremRecord, load_splits
+
+
+@dataclass(frozen=True)
+class TracedFile:
+    path: str  # dataset path, e.g. "src/BarA.v" or "Coq/Arith/PeanoNat.v"
+    library: str
+    source: str  # the .v file that was replayed
+    url: str = ""
+    commit: str = ""
+
+
+def load_path_of(source: str, library: str) -> Optional[tuple[str, str]]:
+    """The `-R dir prefix` under which `source` is the library `library` (None for Coq's defaults)."""
+    parts = library.split(".")
+    p = Path(source).with_suffix("")
+    rel: list[str] = []
+    while parts and p.name == parts[-1]:
+        rel.insert(0, parts.pop())
+        p = p.parent
+        if len(parts) == 1:
+            break
+    if not parts:
+        return None
+    directory, prefix = str(p), ".".join(parts)
+    return None if is_default_load_path(directory, prefix) else (directory, prefix)
+
+
+@dataclass
+class TracedDataset:
+    root: Path
+    files: dict[str, TracedFile]
+    records: list[TheoremRecord]
+    corpus: Corpus
+
+    @property
+    def load_paths(self) -> tuple[tuple[str, str], ...]:
+        out: dict[tuple[str, str], None] = {}
+        for f in self.files.values():
+            lp = load_path_of(f.source, f.library)
+            if lp is not None:
+                out[lp] = None
+        return tuple(out)
+
+    @classmethod
+    def load(cls, root: Path) -> "TracedDataset":
+        root = Path(root)
+        files: dict[str, TracedFile] = {}
+        records: dict[tuple[str, str], TheoremRecord] = {}
+        traced = root / "traced"
+        for p in sorted(traced.rglob("*.json")) if traced.is_dir() else []:
+            d = json.loads(p.read_text(encoding="utf-8"))
+            if not {"path", "library", "source"} <= d.keys():
+                continue
+            th = d.get("theorems") or []
+            url = th[0].get("url", "") if th else ""
+            commit = th[0].get("commit", "") if th else ""
+            files[d["path"]] = TracedFile(d["path"], d["library"], d["source"], url, commit)
+            for t in th:
+                r = TheoremRecord.from_json(t, "coq")
+                records[r.key] = r
+        if not records:  # a dataset without per-file outputs: read the split files
+            for recs in load_splits(root, "random").values():
+                for r in recs:
+                    records[r.key] = r
+        corpus = Corpus.read_jsonl(root / "corpus.jsonl") if (root / "corpus.jsonl").is_file() else Corpus([])
+        ordered = sorted(records.values(), key=lambda r: (r.file_path, r.start or (0, 0)))
+        return cls(root, files, ordered, corpus)
+
+
+def library_of_path(path: str) -> str:
+    return path[:-2].replace("/", ".") if path.endswith(".v") else path.replace("/", ".")
+
+
+THEOREM_KINDS = {"theorem", "lemma", "fact", "remark", "corollary", "proposition", "property"}
+
+
+def premise_pool(ds: TracedDataset) -> dict[str, tuple[str, Optional[tuple[int, int]]]]:
+    """Lemma full name → (defining file path, end position or None): the corpus' theorem-like
+    premises, plus every premise a traced tactic names (e.g. `Include`d functor lemmas, which the
+    corpus cannot list)."""
+    pool: dict[str, tuple[str, Optional[tuple[int, int]]]] = {}
+    for f in ds.corpus.files.values():
+        for p in f.premises:
+            if p.kind in THEOREM_KINDS:
+                pool[p.full_name] = (f.path, p.end)
+    for r in ds.records:
+        for t in r.traced_tactics:
+            for p in t.premises:
+                if p.full_name not in pool and p.def_path:
+                    pool[p.full_name] = (p.def_path, p.def_end_pos)
+    return pool
+
+
+def accessible_names(ds: TracedDataset, pool: dict[str, tuple[str, Optional[tuple[int, int]]]],
+                     record: TheoremRecord) -> dict[str, str]:
+    """Full name → the name to write in a tactic at `record`, for the pool's lemmas it can use:
+    those of files its file imports (absolute names), and those of its own file that end before it
+    (the name relative to the file, which is compiled under another logical name when verified)."""
+    imported = ds.corpus.imported(record.file_path)
+    lib = library_of_path(record.file_path)
+    out: dict[str, str] = {}
+    start = tuple(record.start or (0, 0))
+    for name, (path, end) in pool.items():
+        if path == record.file_path:
+            if end is not None and tuple(end) <= start and name.startswith(lib + "."):
+                out[name] = name[len(lib) + 1:]
+        elif path in imported:
+            out[name] = name
+    return out
+
+
+def all_libraries(ds: TracedDataset) -> list[str]:
+    libs = {f.library for f in ds.files.values()}
+    return sorted(libs, key=lambda l: (l.count("."), l))
+
+
+def existing_root(path: str) -> bool:
+    return os.path.isfile(path)
