@@ -54,7 +54,7 @@ _DECL_KEYWORDS = THEOREM_KEYWORDS + (
     "Canonical", "Coercion",
 )
 _DECL_ALT = "|".join(k.replace(" ", r"\s+") for k in _DECL_KEYWORDS)
-_DECL = re.compile(rf"^{_MODS}({_DECL_ALT})\s+({_IDENT})\b")
+_DECL = re.compile(rf"^{_MODS}({_DECL_ALT})\s+({_IDENT})(?![\w'])")
 _BLOCK = re.compile(rf"^(Module\s+Type|Module|Section)\s+(?:(?:Import|Export)\s+)?({_IDENT})")
 _END = re.compile(rf"^End\s+({_IDENT})\s*\.$")
 _REQUIRE = re.compile(rf"^(?:From\s+({_IDENT}(?:\.{_IDENT})*)\s+)?Require\s+(?:(?:Import|Export)\s+)?(.*)\.$", re.S)
@@ -216,8 +216,10 @@ def default_roots() -> list[tuple[str, str]]:
 
 
 def is_default_load_path(directory: str, logical: str) -> bool:
+    """True for the stdlib's own mapping. user-contrib is only `-Q`-bound by default, so its
+    libraries (MathComp: `Require Export eqtype.`) still get an explicit `-R`."""
     d = os.path.realpath(directory)
-    for root, prefix in default_roots():
+    for root, prefix in default_roots()[:1]:
         r = os.path.realpath(root)
         rel = os.path.relpath(d, r)
         if rel.startswith(".."):
@@ -500,7 +502,8 @@ class FileTracer:
                 self.imports.append(library_path(m.group(1)))
 
     def _prefix(self) -> str:
-        return ".".join([self.job.library] + [n for kind, n in self.blocks if kind == "Module"])
+        # a lemma proved inside a Module Type is a field of it: its name includes the module type's
+        return ".".join([self.job.library] + [n for kind, n in self.blocks if kind in ("Module", "Module Type")])
 
     # ------------------------------------------------------------------ the walk
     def run(self) -> dict:

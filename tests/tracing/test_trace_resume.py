@@ -68,3 +68,15 @@ def test_trace_ellipsis_terminator_splits():
     got = [(s.text, text[s.start:s.end]) for s in split_file(text)]
     assert [g[0] for g in got] == ["Proof with auto.", "split...", "-", "destruct H; subst...", "Qed."]
     assert all(a == b for a, b in got)
+
+
+def test_trace_declarations_with_primes_and_module_types():
+    from envs.coq.trace import declared_name, parse_declarations
+
+    text = ("Lemma foo : True.\nProof. exact I. Qed.\nLemma foo' : True.\nProof. exact I. Qed.\n"
+            "Module Type T.\nParameter hidden : nat.\nEnd T.\nModule M.\nDefinition bar' := 0.\nEnd M.\n")
+    assert declared_name("Lemma foo' : True.") == ("Lemma", "foo'")
+    d = parse_declarations(text, "L")
+    assert [p.full_name for p in d.premises] == ["L.foo", "L.foo'", "L.M.bar'"]
+    assert d.premises[1].start == (3, 1) and d.premises[1].end == (4, 21)
+    assert d.span_of("L.foo'") == ((3, 7), (3, 11))

@@ -92,3 +92,14 @@ def test_trace_novel_premises_on_real_trace(traced_project):
     check_partition(splits, recs)
     check_novel(splits)
     assert splits["val"] and splits["test"]
+
+
+def test_trace_duplicate_names_stay_in_one_split():
+    recs = [record(i, [f"p{i}"]) for i in range(30)]
+    twins = [TheoremRecord(r.url, r.commit, r.file_path, r.full_name, (99, 1), (99, 5), r.traced_tactics) for r in recs[:10]]
+    for strategy, splits in make_splits(recs + twins, num_eval=4).items():
+        where = {}
+        for name, part in splits.items():
+            for r in part:
+                assert where.setdefault(r.key, name) == name, (strategy, r.key)
+        assert sum(len(p) for p in splits.values()) == 40
