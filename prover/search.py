@@ -60,6 +60,10 @@ class SearchResult:
     env_calls: int = 0
     message: str = ""
     verify_reasons: list[str] = field(default_factory=list)
+    # where the time went: generating candidates, running them in the prover, re-checking proofs
+    generate_seconds: float = 0.0
+    env_seconds: float = 0.0
+    verify_seconds: float = 0.0
     tree: Optional[dict[str, Any]] = None
 
     def to_json(self) -> dict[str, Any]:
@@ -98,6 +102,7 @@ class BestFirstSearch:
         queue = [_Entry(-0.0, next(counter), 0)]
         expansions = env_calls = 0
         status, proof, reasons, message = "failed", None, [], ""
+        t_gen = t_env = t_verify = 0.0
 
         def remaining() -> float:
             return cfg.timeout - (time.monotonic() - t0)
@@ -113,8 +118,11 @@ class BestFirstSearch:
             node = heapq.heappop(queue).node
             state = states[node]
             expansions += 1
+            t1 = time.monotonic()
             prem = list(self.premises(theorem, state.pp)) if self.premises else []
-            for tactic, score in self.generator.generate(state.pp, prem, cfg.num_sampled_tactics):
+            candidates = self.generator.generate(state.pp, prem, cfg.num_sampled_tactics)
+            t_gen += time.monotonic() - t1
+            for tactic, score in candidates:
                 left = remaining()
                 if left <= 0:
                     break
@@ -126,9 +134,12 @@ class BestFirstSearch:
                     attempts.append(Attempt(node, tactic, score, "crash", message=str(e)[:300], seconds=time.monotonic() - t1))
                     continue
                 dt = time.monotonic() - t1
+                t_env += dt
                 if isinstance(result, ProofFinished):
                     candidate = paths[node] + [tactic]
+                    t2 = time.monotonic()
                     verdict = env.verify(theorem, list(result.proof))
+                    t_verify += time.monotonic() - t2
                     attempts.append(Attempt(node, tactic, score, "proof" if verdict.verified else "rejected_proof",
                                             message="; ".join(verdict.reasons)[:300], seconds=dt))
                     if verdict.verified:
@@ -161,7 +172,7 @@ class BestFirstSearch:
                 "attempts": [asdict(a) for a in attempts],
             }
         return SearchResult(theorem.name, status, proof, time.monotonic() - t0, expansions, env_calls, message,
-                            reasons, tree)
+                            reasons, t_gen, t_env, t_verify, tree)
 
 
 def best_of_n(env: Environment, theorem: TheoremRef, generator: WholeProofGenerator, n: int,
