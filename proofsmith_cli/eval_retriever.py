@@ -1,0 +1,53 @@
+"""`proofsmith eval-retriever --data DIR [--index INDEX | --model CKPT]`: R@1, R@10, MRR of BM25 and
+dense retrieval on the random and novel_premises test splits, one table (markdown + JSON)."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from envs.dataset import SPLIT_STRATEGIES
+from retrieval.dense import STRATEGIES
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", type=Path, required=True, help="a traced dataset directory")
+    dense = p.add_mutually_exclusive_group()
+    dense.add_argument("--index", type=Path, help="a dense index from `proofsmith index`")
+    dense.add_argument("--model", default=None, help="an encoder checkpoint: its index is built in memory")
+    p.add_argument("--no-bm25", action="store_true", help="leave the BM25 baseline out")
+    p.add_argument("--splits", nargs="+", choices=SPLIT_STRATEGIES, default=list(SPLIT_STRATEGIES))
+    p.add_argument("--part", choices=("train", "val", "test"), default="test")
+    p.add_argument("-k", type=int, default=100, help="retrieved list length for MRR")
+    p.add_argument("--strategy", choices=STRATEGIES, default="overfetch")
+    p.add_argument("--device", default=None)
+    p.add_argument("--json", type=Path, default=None, help="write the metrics as JSON here")
+    p.add_argument("--markdown", type=Path, default=None, help="write the table as markdown here")
+
+
+def run(args: argparse.Namespace) -> int:
+    from retrieval.corpus import PremiseCorpus
+    from retrieval.dense import DenseRetriever
+    from retrieval.encoder import Encoder
+    from retrieval.pipeline import evaluate_all, load_dense, report
+
+    corpus_path = args.data / "corpus.jsonl"
+    if not corpus_path.is_file():
+        print(f"error: {args.data} has no corpus.jsonl")
+        return 2
+    corpus = PremiseCorpus.from_jsonl(corpus_path)
+    dense = None
+    if args.index is not None:
+        dense = load_dense(args.index, corpus_path, device=args.device, strategy=args.strategy)
+        corpus = dense.corpus
+    elif args.model is not None:
+        dense = DenseRetriever.build(Encoder(args.model, device=args.device), corpus, strategy=args.strategy)
+    if dense is None and args.no_bm25:
+        print("error: nothing to evaluate (give --index or --model, or keep BM25)")
+        return 2
+    results = evaluate_all(args.data, dense=dense, bm25=not args.no_bm25, splits=args.splits, part=args.part,
+                           k=args.k, corpus=corpus)
+    table = report(results, args.json, args.markdown,
+                   extra={"data": str(args.data.resolve()), "part": args.part, "k": args.k,
+                          "dense_model": dense.encoder.model_id if dense else None})
+    print(table)
+    return 0

@@ -1,0 +1,106 @@
+"""The steps the CLI and the benchmark share: read a traced dataset, train, index, evaluate."""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Optional, Sequence
+
+from envs.dataset import SPLIT_STRATEGIES, TheoremRecord, load_splits
+from retrieval.bm25 import BM25Retriever
+from retrieval.corpus import PremiseCorpus
+from retrieval.dense import DenseRetriever
+from retrieval.encoder import Encoder, SmallEncoderConfig, build_small_encoder
+from retrieval.evaluate import RetrievalMetrics, evaluate, markdown_table, write_results
+from retrieval.train import TrainConfig, TrainResult, build_examples, save_checkpoint, train
+
+TRAIN_SPLITS = ("both",) + SPLIT_STRATEGIES
+
+
+def training_records(data_dir: Path | str, split: str = "both") -> list[TheoremRecord]:
+    """Training theorems. `both`: those in the train part of *both* strategies, so one model can be
+    evaluated on either test set without having seen any of its theorems."""
+    if split != "both":
+        return load_splits(data_dir, split)["train"]
+    per = [load_splits(data_dir, s)["train"] for s in SPLIT_STRATEGIES]
+    keep = set.intersection(*({r.key for r in recs} for recs in per))
+    return [r for r in per[0] if r.key in keep]
+
+
+def train_retriever(data_dir: Path | str, out_dir: Path | str, model: Optional[str] = None, split: str = "both",
+                    cfg: Optional[TrainConfig] = None, small: Optional[SmallEncoderConfig] = None,
+                    device: Optional[str] = None, log=print) -> tuple[Path, TrainResult]:
+    """Train from `model` (an HF name or path) or, when None, from a fresh small encoder whose
+    tokenizer is fitted on the corpus and the training states. Writes an HF checkpoint to `out_dir`."""
+    cfg = cfg or TrainConfig()
+    corpus = PremiseCorpus.from_data_dir(data_dir)
+    records = training_records(data_dir, split)
+    examples = build_examples(records, corpus)
+    out = Path(out_dir)
+    if model is None:
+        small = small or SmallEncoderConfig()
+        texts = corpus.texts + [t.state_before for r in records for t in r.traced_tactics]
+        init = build_small_encoder(texts, out / "init", small, seed=cfg.seed)
+        log(f"built a small encoder ({asdict(small)}) at {init}")
+        model = str(init)
+    encoder = Encoder(model, device=device, max_len=small.max_len if small else None)
+    log(f"training on {len(examples)} (state, premise) pairs from {len(records)} theorems ({split} train), "
+        f"{len(corpus)} premises, device {encoder.device}")
+    result = train(encoder, corpus, examples, cfg)
+    save_checkpoint(encoder, out, cfg, result, extra={"data": str(Path(data_dir).resolve()), "train_split": split,
+                                                      "small_encoder_config": asdict(small) if small else None})
+    log(f"{result.steps} steps in {result.seconds:.0f}s (stopped by {result.stopped_by}); "
+        f"loss {result.losses[0]:.3f} -> {sum(result.losses[-20:]) / len(result.losses[-20:]):.3f}; saved {out}")
+    return out, result
+
+
+def build_index(corpus_path: Path | str, model: str, out_dir: Path | str, kind: str = "auto",
+                flat_threshold: Optional[int] = None, device: Optional[str] = None, batch_size: int = 64,
+                progress: bool = True) -> tuple[DenseRetriever, float]:
+    corpus = PremiseCorpus.from_jsonl(corpus_path)
+    encoder = Encoder(model, device=device)
+    t0 = time.monotonic()
+    kw = {"flat_threshold": flat_threshold} if flat_threshold is not None else {}
+    dense = DenseRetriever.build(encoder, corpus, kind=kind, batch_size=batch_size, progress=progress, **kw)
+    seconds = time.monotonic() - t0
+    dense.save(out_dir, corpus_path=corpus_path)
+    return dense, seconds
+
+
+def evaluate_all(data_dir: Path | str, dense: Optional[DenseRetriever] = None, bm25: bool = True,
+                 splits: Sequence[str] = SPLIT_STRATEGIES, part: str = "test", k: int = 100,
+                 corpus: Optional[PremiseCorpus] = None) -> dict[str, dict[str, RetrievalMetrics]]:
+    corpus = corpus or (dense.corpus if dense is not None else PremiseCorpus.from_data_dir(data_dir))
+    retrievers: dict = {}
+    if bm25:
+        retrievers["bm25"] = BM25Retriever(corpus)
+    if dense is not None:
+        retrievers["dense"] = dense
+    results: dict[str, dict[str, RetrievalMetrics]] = {name: {} for name in retrievers}
+    for split in splits:
+        records = load_splits(data_dir, split).get(part, [])
+        for name, r in retrievers.items():
+            results[name][split] = evaluate(r, corpus, records, k=k)
+    return results
+
+
+def report(results: dict[str, dict[str, RetrievalMetrics]], out_json: Optional[Path | str] = None,
+           out_md: Optional[Path | str] = None, extra: Optional[dict] = None) -> str:
+    table = markdown_table(results)
+    if out_json is not None:
+        write_results(results, out_json, extra)
+    if out_md is not None:
+        Path(out_md).parent.mkdir(parents=True, exist_ok=True)
+        Path(out_md).write_text(table + "\n")
+    return table
+
+
+def load_dense(index_dir: Path | str, corpus_path: Optional[Path | str] = None, device: Optional[str] = None,
+               strategy: str = "overfetch") -> DenseRetriever:
+    corpus = PremiseCorpus.from_jsonl(corpus_path) if corpus_path else None
+    return DenseRetriever.load(index_dir, corpus=corpus, device=device, strategy=strategy)
+
+
+def read_json(path: Path | str) -> dict:
+    return json.loads(Path(path).read_text())
