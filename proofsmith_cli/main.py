@@ -11,6 +11,7 @@ SUBCOMMANDS = {
     "check": ("proofsmith_cli.check", "verify every theorem of a .v file (coqc + axiom audit)"),
     "shell": ("proofsmith_cli.shell", "prove a theorem interactively: type tactics, undo, back N, qed"),
     "prove": ("proofsmith_cli.prove", "best-first proof search over a benchmark, distributed with Ray"),
+    "eval": ("proofsmith_cli.eval", "prove a traced dataset split and print Pass@1"),
     "demo": ("proofsmith_cli.demo", "prove the bundled demo theorems with automation tactics"),
     "trace": ("proofsmith_cli.trace", "trace Coq libraries into a LeanDojo-shaped dataset (states, premises, splits)"),
     "index": ("proofsmith_cli.index", "embed a premise corpus and build a FAISS index for dense retrieval"),

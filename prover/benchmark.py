@@ -54,3 +54,38 @@ def load_benchmark(path: str | Path) -> list[BenchTheorem]:
     if p.suffix == ".v" and p.is_file():
         return theorems_in_file(p.resolve(), one_per_file=False)
     raise ValueError(f"{path}: expected a directory of .v files or a .v file")
+
+
+def source_file(url: str, file_path: str, root: Path | None = None) -> Path | None:
+    """The .v file of a traced record: under `root` if given, else under the record's `file://` url.
+    Traced paths may start with the logical prefix (`Coq/Lists/List.v` under `.../theories/Lists`),
+    so the longest suffix that exists wins."""
+    base = root or (Path(url[len("file://"):]) if url.startswith("file://") else None)
+    if base is None:
+        return None
+    parts = Path(file_path).parts
+    for i in range(len(parts)):
+        candidate = base.joinpath(*parts[i:])
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_split(data_dir: str | Path, split: str, root: Path | None = None,
+               load_paths: tuple[tuple[str, str], ...] = ()) -> list[BenchTheorem]:
+    """Theorems of a traced dataset split (`random/test`, `novel_premises/val`...) as benchmark items."""
+    from envs.dataset import read_split
+
+    path = Path(data_dir) / f"{split}.json"
+    if not path.is_file():
+        raise ValueError(f"no split file {path} (expected DIR/<random|novel_premises>/<train|val|test>.json)")
+    out = []
+    for rec in read_split(path):
+        if rec.backend != "coq":
+            raise ValueError(f"{rec.full_name}: backend {rec.backend!r} cannot run here (only Coq is installed)")
+        f = source_file(rec.url, rec.file_path, root)
+        if f is None:
+            raise ValueError(f"cannot find the source of {rec.full_name} ({rec.url} {rec.file_path}); pass --root")
+        ref = TheoremRef.from_file(f, rec.full_name.split(".")[-1], load_paths=load_paths)
+        out.append(BenchTheorem(ref, f"{split} split of {data_dir}"))
+    return out

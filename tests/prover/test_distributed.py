@@ -116,3 +116,22 @@ def test_summary_excludes_invalid_statements():
             {"theorem": "c", "status": "failed", "seconds": 2}]
     s = summarize(rows)
     assert (s.proved, s.valid, s.invalid) == (1, 2, ["b"])
+
+
+def test_eval_split_records_resolve_to_their_sources(tmp_path):
+    from prover.benchmark import load_split, source_file
+
+    src = tmp_path / "theories" / "Lists"
+    src.mkdir(parents=True)
+    (src / "L.v").write_text("Lemma l1 : True.\nProof. exact I. Qed.\n")
+    assert source_file(src.as_uri(), "Coq/Lists/L.v") == src / "L.v"
+    assert source_file("https://example.org/repo.git", "Coq/Lists/L.v") is None
+    split = tmp_path / "data" / "random"
+    split.mkdir(parents=True)
+    (split / "test.json").write_text(json.dumps([{"url": src.as_uri(), "commit": "", "file_path": "Coq/Lists/L.v",
+                                                  "full_name": "Coq.Lists.L.l1", "start": [1, 1], "end": [2, 20],
+                                                  "traced_tactics": [], "backend": "coq"}]))
+    (thm,) = load_split(tmp_path / "data", "random/test")
+    assert thm.ref.name == "l1" and thm.ref.file_path == (src / "L.v").resolve()
+    with pytest.raises(ValueError, match="no split file"):
+        load_split(tmp_path / "data", "novel_premises/test")

@@ -1,0 +1,43 @@
+"""`proofsmith eval --data DIR --split random/test`: prove a dataset split, print Pass@1 (ReProver's table)."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from prover.benchmark import load_split
+from prover.distributed import JobConfig, run_job
+from prover.report import summarize, write_report
+from prover.results import read_results
+from prover.search import SearchConfig
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", type=Path, required=True, help="a traced dataset directory (proofsmith trace --out)")
+    p.add_argument("--split", default="random/test", help="STRATEGY/SPLIT, e.g. novel_premises/test")
+    p.add_argument("--root", type=Path, default=None, help="source root when the dataset's url is not a local path")
+    p.add_argument("--load-path", action="append", default=[], metavar="DIR=NAME", help="Coq -R mapping; repeatable")
+    p.add_argument("--generator", default="auto")
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--timeout", type=float, default=600.0)
+    p.add_argument("--num-tactics", type=int, default=32)
+    p.add_argument("--limit", type=int, default=None, help="only the first N theorems of the split")
+    p.add_argument("--out", type=Path, required=True, help="results JSONL (resumable)")
+
+
+def run(args: argparse.Namespace) -> int:
+    load_paths = tuple(tuple(x.split("=", 1)) for x in args.load_path)
+    try:
+        theorems = load_split(args.data, args.split, args.root, load_paths)[: args.limit]
+    except ValueError as e:
+        print(f"error: {e}")
+        return 2
+    cfg = JobConfig(generator=args.generator, workers=args.workers,
+                    search=SearchConfig(num_sampled_tactics=args.num_tactics, timeout=args.timeout))
+    run_job(theorems, args.out, cfg)
+    keys = {t.key for t in theorems}
+    rows = [r for r in read_results(args.out) if r.get("key") in keys]
+    s = summarize(rows)
+    report = write_report(rows, args.out.parent / (args.out.stem + "_report"), title=f"eval {args.split}")
+    print(f"| method | {args.split} Pass@1 |\n|---|---|\n| {args.generator} | {100 * s.pass_rate:.1f}% ({s.proved}/{s.valid}) |")
+    print(f"report: {report}")
+    return 0
