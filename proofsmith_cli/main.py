@@ -26,14 +26,16 @@ SUBCOMMANDS = {
 PLUGIN_MODULES = ("envs.lean.cli", "envs.isabelle.cli", "envs.fstar.cli")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: Optional[str] = None) -> argparse.ArgumentParser:
+    """The full parser; only `command`'s module is imported (subcommands pull in torch, ray...)."""
     parser = argparse.ArgumentParser(prog="proofsmith", description="Machine-learning theorem proving toolkit.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module, help_text) in SUBCOMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
-        mod = importlib.import_module(module)
-        mod.add_arguments(p)
-        p.set_defaults(_run=mod.run)
+        if name == command:
+            mod = importlib.import_module(module)
+            mod.add_arguments(p)
+            p.set_defaults(_run=mod.run)
     for module in PLUGIN_MODULES:
         try:
             mod = importlib.import_module(module)
@@ -45,7 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = next((a for a in argv if not a.startswith("-")), None)
+    parser = build_parser(command)
     args = parser.parse_args(argv)
     runner = getattr(args, "_run", None) or getattr(args, "func", None)  # backend plugins set `func`
     if runner is None:
