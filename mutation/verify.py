@@ -141,6 +141,9 @@ def verify_mutants(text: str, placements: dict[int, list[Mutant]], load_paths: S
             live = {l: [x for x in ms if x.name != culprit] for l, ms in live.items()}
             live = {l: ms for l, ms in live.items() if ms}
         _audit(mf, tmp, load_paths, set(allowed_axioms), verdicts, timeout, memory_limit)
+        for ms in placements.values():  # a mutant whose original's proof end was not found is never checked
+            for m in ms:
+                verdicts.setdefault(m.name, (False, "its original theorem's proof was not found in the file"))
         final = build_file(text, {l: [x for x in ms if verdicts.get(x.name, (False,))[0]] for l, ms in live.items()})
         return BatchResult(verdicts, compiles, final.text)
 
