@@ -1,59 +1,97 @@
-"""`proofsmith demo`: prove the bundled theorems with an automation-only tactic list.
+"""`proofsmith demo` (what `make demo` runs): the main job on the embedded default, Coq.
 
-Every proof found through the live environment is re-checked with `verify` (coqc + axiom audit)
-before it is reported.
+1. trace a bounded slice of Coq's standard library (cached under --cache; a rerun reuses it),
+2. build the k-NN tactic index from its training split (cached),
+3. use a trained model too when one is there (`--model`, or `<cache>/model` from `proofsmith train`),
+4. distributed best-first search (Ray) over the bundled held-out benchmark `examples/bench`,
+   every proof re-verified by coqc + axiom audit,
+5. print the report's path and the pass rate.
 """
 from __future__ import annotations
 
 import argparse
 import time
-from importlib import resources
 from pathlib import Path
 
-from envs.base import EnvCrashError, EnvTimeoutError, ProofFinished, TheoremRef
-from envs.coq import CoqEnvironment
-from envs.coq.source import list_theorems
+from tqdm import tqdm
 
-AUTOMATION = ("intros; lia", "intros; nia", "intros; lra", "intros; nra", "firstorder",
-              "intuition", "auto", "eauto", "exists 7; reflexivity")
-
-
-def default_file() -> Path:
-    return Path(str(resources.files("envs.coq") / "examples" / "demo.v"))
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_SLICE = ("Arith", "Lists", "Bool")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--file", type=Path, default=None, help="a .v file (default: the bundled demo theorems)")
-    p.add_argument("--tactics", nargs="+", default=list(AUTOMATION), help="tactics tried on each theorem, in order")
-    p.add_argument("--timeout", type=float, default=5.0, help="per-tactic time limit (s)")
+    p.add_argument("--bench", type=Path, default=REPO / "examples" / "bench", help="benchmark directory")
+    p.add_argument("--cache", type=Path, default=Path("runs/demo"), help="traced data, index and results")
+    p.add_argument("--slice", nargs="+", default=list(DEFAULT_SLICE), help="stdlib libraries to trace")
+    p.add_argument("--model", type=Path, default=None, help="a trained tactic model (default: <cache>/model if present)")
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--timeout", type=float, default=30.0, help="search budget per theorem (s)")
+
+
+def trace_slice(libs: list[str], out: Path) -> Path:
+    from envs.coq.trace import TraceOptions, coqlib, discover, trace_sources
+
+    if (out / "random" / "train.json").is_file() and (out / "trace_stats.json").is_file():
+        print(f"[1/4] traced slice cached at {out}")
+        return out
+    theories = Path(coqlib()) / "theories"
+    trees = [discover(theories / lib, f"Coq.{lib}") for lib in libs]
+    print(f"[1/4] tracing Coq.{{{','.join(libs)}}} into {out} (once; later runs reuse it)")
+    stats = trace_sources(trees, out, TraceOptions())
+    print(f"      {stats.get('theorems', '?')} theorems, {stats.get('traced_tactics', stats.get('tactics', '?'))} tactics")
+    return out
+
+
+def knn_index(data: Path, out: Path) -> Path:
+    from envs.dataset import read_split, tactic_pairs
+    from prover.generators.knn import KNNTacticGenerator
+
+    if (out / "knn.json").is_file():
+        print(f"[2/4] k-NN index cached at {out}")
+        return out
+    t0 = time.monotonic()
+    KNNTacticGenerator.from_pairs(tactic_pairs(read_split(data / "random" / "train.json"))).save(out)
+    print(f"[2/4] k-NN index built in {time.monotonic() - t0:.1f}s at {out}")
+    return out
 
 
 def run(args: argparse.Namespace) -> int:
-    path = args.file or default_file()
-    names = [n for _, n in list_theorems(path.read_text(encoding="utf-8"))]
-    print(f"proving {len(names)} theorems from {path} with {len(args.tactics)} automation tactics")
-    proved = 0
+    from prover.benchmark import load_benchmark
+    from prover.distributed import JobConfig, run_job
+    from prover.report import summarize, write_report
+    from prover.search import SearchConfig
+
     t0 = time.monotonic()
-    with CoqEnvironment(tactic_timeout=args.timeout) as env:
-        for name in names:
-            ref = TheoremRef.from_file(path, name)
-            state = env.start(ref)
-            verdict, used = None, None
-            for tactic in args.tactics:
-                try:
-                    result = env.run_tactic(state, tactic)
-                except (EnvCrashError, EnvTimeoutError):
-                    continue
-                if isinstance(result, ProofFinished):
-                    verdict, used = env.verify(ref, result.proof), tactic
-                    if verdict.verified:
-                        break
-            if verdict is not None and verdict.verified:
-                proved += 1
-                print(f"{name:24s} verified  by `{used}`  ({'; '.join(verdict.reasons)})", flush=True)
-            elif verdict is not None:
-                print(f"{name:24s} REJECTED  `{used}`: {'; '.join(verdict.reasons)}", flush=True)
-            else:
-                print(f"{name:24s} not proved by any automation tactic", flush=True)
-    print(f"{proved}/{len(names)} proved and verified in {time.monotonic() - t0:.1f}s")
+    cache: Path = args.cache
+    data = trace_slice(args.slice, cache / "data")
+    index = knn_index(data, cache / "knn")
+    generator = f"ensemble:auto+knn:{index}"
+    model = args.model or (cache / "model" if (cache / "model").is_dir() else None)
+    if model is not None:
+        generator += f"+hf:{model}"
+        print(f"[3/4] using the trained model at {model}")
+    else:
+        print("[3/4] no trained model (train one with `proofsmith train`); generators: automation + k-NN")
+    theorems = load_benchmark(args.bench)
+    out = cache / f"results-{time.strftime('%Y%m%d-%H%M%S')}.jsonl"
+    print(f"[4/4] proving {len(theorems)} held-out theorems from {args.bench} with {args.workers} Ray workers, "
+          f"{args.timeout:.0f}s each, generator {generator}")
+    bar = tqdm(total=len(theorems), unit="thm", desc="proving")
+    proved = 0
+
+    def on_result(row):
+        nonlocal proved
+        proved += row.get("status") == "proved"
+        bar.set_postfix(proved=proved)
+        bar.update(1)
+
+    cfg = JobConfig(generator=generator, workers=args.workers,
+                    search=SearchConfig(num_sampled_tactics=32, timeout=args.timeout, tactic_timeout=5.0))
+    rows = run_job(theorems, out, cfg, on_result=on_result)
+    bar.close()
+    report = write_report(rows, out.with_suffix(""), title="proofsmith demo")
+    s = summarize(rows)
+    print(f"proved {s.proved}/{s.valid} ({100 * s.pass_rate:.1f}%), every proof re-verified by coqc; "
+          f"{time.monotonic() - t0:.0f}s in all")
+    print(f"results: {out}\nreport:  {report}")
     return 0

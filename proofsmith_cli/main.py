@@ -12,7 +12,7 @@ SUBCOMMANDS = {
     "shell": ("proofsmith_cli.shell", "prove a theorem interactively: type tactics, undo, back N, qed"),
     "prove": ("proofsmith_cli.prove", "best-first proof search over a benchmark, distributed with Ray"),
     "eval": ("proofsmith_cli.eval", "prove a traced dataset split and print Pass@1"),
-    "demo": ("proofsmith_cli.demo", "prove the bundled demo theorems with automation tactics"),
+    "demo": ("proofsmith_cli.demo", "the main job: trace a stdlib slice, k-NN index, distributed search on examples/bench"),
     "trace": ("proofsmith_cli.trace", "trace Coq libraries into a LeanDojo-shaped dataset (states, premises, splits)"),
     "index": ("proofsmith_cli.index", "embed a premise corpus and build a FAISS index for dense retrieval"),
     "retrieve": ("proofsmith_cli.retrieve", "top-k accessible premises for a proof state (dense or BM25)"),
