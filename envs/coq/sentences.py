@@ -74,6 +74,14 @@ def _skip_blank(text: str, i: int) -> int:
     return i
 
 
+def _ends_sentence(text: str, start: int, j: int) -> bool:
+    """`text[j]` is a '.' followed by blank: a terminator unless it closes a `..` (notation
+    ellipsis); `tac...` (Proof with) is a terminator."""
+    if j > start and text[j - 1] == ".":
+        return j - 1 > start and text[j - 2] == "."
+    return True
+
+
 def split_sentences(text: str, *, allow_unterminated: bool = False) -> list[Sentence]:
     """All sentences of `text`. Trailing text without a final `.` is an error, unless
     `allow_unterminated`, when it becomes a last sentence of its own (the caller may add a dot)."""
@@ -110,7 +118,7 @@ def split_sentences(text: str, *, allow_unterminated: bool = False) -> list[Sent
             if c == '"':
                 j = _skip_string(text, j)
                 continue
-            if c == "." and (j + 1 == n or text[j + 1].isspace()) and not (j > start and text[j - 1] == "."):
+            if c == "." and (j + 1 == n or text[j + 1].isspace()) and _ends_sentence(text, start, j):
                 end = j + 1
                 break
             j += 1

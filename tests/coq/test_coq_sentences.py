@@ -43,3 +43,9 @@ def test_coq_filter_refuses_every_class():
 def test_coq_filter_script_mode_allows_several_but_still_refuses_vernacular():
     assert isinstance(check_tactic("intros. lia.", script=True), CheckedTactic)
     assert isinstance(check_tactic("intros. Qed. Axiom x : False.", script=True), Refusal)
+
+
+def test_coq_split_proof_with_ellipsis_ends_a_sentence_but_notation_dots_do_not():
+    assert texts("auto... split.") == ["auto...", "split."]
+    assert texts("Notation \"[ x ; .. ; y ]\" := (cons x .. (cons y nil) ..). idtac.") == [
+        'Notation "[ x ; .. ; y ]" := (cons x .. (cons y nil) ..).', "idtac."]
