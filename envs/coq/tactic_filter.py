@@ -79,6 +79,16 @@ def _refuse_sentence(body: str) -> Union[str, None]:
     return None
 
 
+def _is_utf8_encodable(text: str) -> bool:
+    # A Python str may hold lone surrogates (e.g. bytes decoded with 'surrogateescape'); encoding
+    # the call would raise UnicodeEncodeError out of run_tactic instead of refusing.
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def check_tactic(text: object, *, script: bool = False, max_chars: int = MAX_TACTIC_CHARS) -> Union[CheckedTactic, Refusal]:
     """Accept one tactic (plus bullets/braces), or a whole script when `script=True`."""
     if not isinstance(text, str):
@@ -89,6 +99,8 @@ def check_tactic(text: object, *, script: bool = False, max_chars: int = MAX_TAC
         return Refusal(f"tactic too long ({len(text)} characters; limit {max_chars})")
     if any(ord(c) < 32 and c not in "\t\n\r" for c in text):
         return Refusal("control character in tactic")
+    if not _is_utf8_encodable(text):
+        return Refusal("tactic is not valid Unicode (lone surrogate); it cannot be sent as UTF-8")
     try:
         sentences = split_sentences(text, allow_unterminated=True)
     except SentenceSyntaxError as e:

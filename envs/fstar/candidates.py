@@ -46,6 +46,10 @@ def check_candidate(code: str) -> CandidateCheck:
         return CandidateCheck(False, "empty candidate")
     if len(code) > MAX_CANDIDATE_CHARS:
         return CandidateCheck(False, f"candidate longer than {MAX_CANDIDATE_CHARS} characters")
+    try:
+        code.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate would crash the JSON query encoder
+        return CandidateCheck(False, "candidate is not valid Unicode (lone surrogate)")
     if code.count("(*") != code.count("*)"):
         return CandidateCheck(False, "unbalanced comment")
     bare = _COMMENTS.sub(" ", _STRINGS.sub('""', code))

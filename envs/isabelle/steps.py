@@ -107,6 +107,10 @@ def check_step(step: str, allow_sorry: bool = False, allow_sledgehammer: bool = 
         return StepCheck(False, "empty step")
     if len(step) > MAX_STEP_CHARS:
         return StepCheck(False, f"step longer than {MAX_STEP_CHARS} characters")
+    try:
+        step.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate would crash the message encoder
+        return StepCheck(False, "step is not valid Unicode (lone surrogate)")
     toks = tokens(step)
     if toks is None:
         return StepCheck(False, "unbalanced quotes, cartouches, comments or parentheses")

@@ -40,6 +40,10 @@ def check_tactic(tactic: str, allow_sorry: bool = False) -> Optional[str]:
         return f"tactic longer than {MAX_TACTIC_CHARS} characters"
     if "\x00" in tactic:
         return "NUL character in tactic"
+    try:
+        tactic.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate would crash the request encoder
+        return "tactic is not valid Unicode (lone surrogate)"
     code, problem = blank_comments_and_strings(tactic)
     if problem:
         return problem
