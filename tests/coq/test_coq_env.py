@@ -210,3 +210,12 @@ def test_coq_script_mode_runs_several_sentences_as_one_step(env):
 def test_coq_unknown_state_is_a_clear_error(env):
     with pytest.raises(ValueError, match="unknown state id"):
         env.run_tactic(TacticState(pp="x", id=10**9), "idtac.")
+
+
+def test_coq_passes_the_generic_environment_contract():
+    from contract import ContractCase, check_environment_contract
+
+    case = ContractCase(theorem=stmt("Theorem t_contract : forall n : nat, n + 0 = n.", "t_contract"),
+                        failing_step="apply foo.", detour="intro x.", path=("intros n.", "lia."))
+    with CoqEnvironment() as env:
+        check_environment_contract(env, case)

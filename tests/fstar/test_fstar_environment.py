@@ -18,7 +18,7 @@ from envs.base import (
 from envs.fstar.task import load_task
 
 from fstar_fakes import read_log
-from fstar_contract import ContractCase, check_environment_contract
+from contract import ContractCase, check_environment_contract
 
 INTEGRATION = ("Integration.push-pop.in", "Integration.push-pop.ideout.expected")
 HARNESS = ("Harness.selfref.in", "Harness.selfref.ideout.expected")

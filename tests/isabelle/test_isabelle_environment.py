@@ -14,7 +14,7 @@ from envs.base import (
 )
 
 from isabelle_fakes import read_log
-from isabelle_contract import ContractCase, check_environment_contract
+from contract import ContractCase, check_environment_contract
 
 STATEMENT = 'lemma conj_swap: "A \\<and> B \\<Longrightarrow> B \\<and> A"'
 S0 = "proof (prove)\ngoal (1 subgoal):\n 1. A \\<and> B \\<Longrightarrow> B \\<and> A"
