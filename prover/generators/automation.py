@@ -16,6 +16,7 @@ DEFAULT_CLOSERS = (
     "repeat split; nra", f"{REWRITE_DEFS}; nia", "field", "field_simplify; lra", "split_Rabs; lra",
     "subst; lra", "subst; nia", "subst; nra", "ring", "reflexivity", "vm_compute; reflexivity",
     "firstorder", "tauto", "congruence", "easy", "sauto", "auto with *", "interval",
+    "hammer",  # CoqHammer: premise selection + E/Z3/CVC4 + reconstruction; bounded by the tactic timeout
 )
 
 # Structural steps, tried after the closers; the search then runs the closers on what they leave.
@@ -24,7 +25,7 @@ DEFAULT_STEPS = ("intros", "split", "repeat match goal with H : _ /\\ _ |- _ => 
 # What the closers need in scope; the environment puts these before each theorem's context.
 AUTOMATION_IMPORTS = (
     "From Coq Require Import Lia Lra Psatz.",
-    "From Hammer Require Import Tactics.",
+    "From Hammer Require Import Hammer.",
     "From Interval Require Import Tactic.",
 )
 
