@@ -66,6 +66,8 @@ def _refuse_sentence(body: str) -> Union[str, None]:
     if not head:
         return "empty sentence"
     word = head.group(1).rstrip(".")
+    if not word:  # e.g. `Time .`: a control prefix with nothing to run
+        return "empty sentence"
     if word.startswith("#"):
         return f"attributes ({word}...) belong to commands, not tactics"
     if word in CONTROL_PREFIXES:

@@ -169,7 +169,10 @@ def parse_output(line: str) -> Output:
     kind = obj.get("kind")
     qid = obj.get("query-id")
     if kind == "protocol-info":
-        return ProtocolInfo(int(obj.get("version", 0)), tuple(obj.get("features", []) or []))
+        version, features = obj.get("version", 0), obj.get("features", []) or []
+        if not isinstance(version, int) or not isinstance(features, list):
+            raise FStarProtocolError(f"F* protocol-info with a malformed version/features: {line[:200]!r}")
+        return ProtocolInfo(version, tuple(features))
     if kind == "response":
         if not isinstance(qid, str) or "status" not in obj:
             raise FStarProtocolError(f"F* response without query-id/status: {line[:200]!r}")

@@ -15,7 +15,8 @@ SHORT_LIMIT = 100  # the server itself switches to the long form above this size
 def encode_message(text: str) -> bytes:
     """One client message; the long form only when the text holds a line break or is long."""
     data = text.encode("utf-8")
-    if b"\n" not in data and b"\r" not in data and len(data) <= SHORT_LIMIT:
+    # An empty or all-digit short message would read as a length line: those take the long form.
+    if b"\n" not in data and b"\r" not in data and len(data) <= SHORT_LIMIT and data and not data.isdigit():
         return data + b"\n"
     body = data + b"\n"
     return str(len(body)).encode("ascii") + b"\n" + body

@@ -219,9 +219,9 @@ def parse_response(obj: Any) -> Response:
     """Classify and parse one reply (protocol spec §4, "Discriminating a response")."""
     if not isinstance(obj, dict):
         raise ProtocolError(f"reply is not a JSON object: {obj!r:.200}")
-    if "message" in obj and "env" not in obj and "proofState" not in obj:
-        return ReplError(message=_str(obj, "message"))
     try:
+        if "message" in obj and "env" not in obj and "proofState" not in obj:
+            return ReplError(message=_str(obj, "message"))
         if "proofStatus" in obj or "goals" in obj:
             return ProofStepResponse(
                 proof_state=_int(obj, "proofState"),

@@ -69,6 +69,8 @@ COQ_CASES = [
     Case("comment_hides_dot", "idtac (* . Qed. *).", ACCEPTED),
     Case("string_hides_dot", "idtac \"a. Qed.\".", ACCEPTED),
     Case("dot_glued_Qed", "idtac.Qed.", ERROR),
+    Case("dot_glued_comment_Qed", "idtac.(* x *)Qed.", ERROR),  # one sentence for Coq as for us
+    Case("control_prefix_alone", "Time .", REFUSED),
     Case("selector_Qed", "all: Qed.", ERROR),
     Case("paren_Qed", "(Qed).", ERROR),
     Case("unterminated_comment", "idtac (* .", REFUSED),
