@@ -7,7 +7,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from prover.benchmark import load_benchmark
-from prover.distributed import JobConfig, run_job
+from prover.distributed import TERMINATED, JobConfig, Terminated, run_job
 from prover.report import summarize, write_report
 from prover.results import ResultsLockedError, read_results
 from prover.search import SearchConfig
@@ -56,9 +56,12 @@ def run(args: argparse.Namespace) -> int:
     except ResultsLockedError as e:
         print(f"error: {e}")
         return 3
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:
         print(f"\ninterrupted: {args.out} holds every finished theorem; rerun the same command to resume")
-        return 130
+        return 143 if isinstance(e, Terminated) or TERMINATED.is_set() else 130
+    except OSError as e:  # output directory read-only, disk full: whole lines only were written
+        print(f"error: cannot write results to {args.out}: {e}")
+        return 4
     finally:
         bar.close()
     keys = {t.key for t in theorems}

@@ -7,6 +7,8 @@ as an error. Local Ray by default; `RAY_ADDRESS` / `address=` joins a cluster.
 from __future__ import annotations
 
 import os
+import signal
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -20,6 +22,18 @@ from prover.results import ResultsFile
 from prover.search import SearchConfig
 
 RETRIES = 1
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM during a job: unwinds like Ctrl-C (actors killed, results lock released)."""
+
+
+TERMINATED = threading.Event()  # set once SIGTERM arrived (Ray may re-raise it as a plain KeyboardInterrupt)
+
+
+def _raise_terminated(signum, frame) -> None:
+    TERMINATED.set()
+    raise Terminated()
 
 
 @dataclass
@@ -87,6 +101,9 @@ def run_job(
         if not todo:
             return written
         _ray_init(cfg)
+        # After ray.init: Ray's core worker installs a SIGTERM handler that aborts the process.
+        main_thread = threading.current_thread() is threading.main_thread()
+        old_term = signal.signal(signal.SIGTERM, _raise_terminated) if main_thread else None
         Actor = ray.remote(num_cpus=1, max_restarts=0)(ProverWorker)
         search = asdict(cfg.search)
 
@@ -153,4 +170,6 @@ def run_job(
                     ray.kill(a, no_restart=True)
                 except Exception:
                     pass
+            if main_thread:
+                signal.signal(signal.SIGTERM, old_term)
     return written

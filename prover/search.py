@@ -88,7 +88,10 @@ class BestFirstSearch:
         cfg = self.config
         t0 = time.monotonic()
         try:
-            root = env.start(theorem)
+            try:
+                root = env.start(theorem)
+            except EnvCrashError:  # the prover died while loading (killed, OOM): one fresh try
+                root = env.start(theorem)
         except EnvStartError as e:
             return SearchResult(theorem.name, "invalid_statement", message=str(e), seconds=time.monotonic() - t0)
         except (EnvCrashError, EnvTimeoutError) as e:

@@ -215,7 +215,11 @@ class CoqEnvironment(EnvironmentBase):
         try:
             self._goto(nid)
             reply = self.session.goal(timeout=self.config.start_timeout)
-        except (EnvCrashError, EnvTimeoutError) as e:
+        except EnvCrashError as e:  # the process died (killed, OOM): not the theorem's fault
+            self._respawn()
+            del self._nodes[nid]
+            raise EnvCrashError(f"coqidetop died while loading {theorem.name}: {e}", e.is_out_of_memory) from e
+        except EnvTimeoutError as e:
             self._respawn()
             del self._nodes[nid]
             raise EnvStartError(f"coqidetop failed while loading {theorem.name}: {e}") from e
