@@ -78,10 +78,15 @@ class ResultsFile:
     def append(self, row: dict[str, Any]) -> None:
         assert self._fd is not None, "use ResultsFile as a context manager"
         data = (json.dumps(row, ensure_ascii=False) + "\n").encode("utf-8")
-        written = os.write(self._fd, data)
-        if written != len(data):
-            raise OSError(f"short write to {self.path} ({written}/{len(data)} bytes); disk full?")
-        os.fsync(self._fd)
+        size = os.fstat(self._fd).st_size
+        try:
+            written = os.write(self._fd, data)
+            if written != len(data):
+                raise OSError(f"short write to {self.path} ({written}/{len(data)} bytes); disk full?")
+            os.fsync(self._fd)
+        except OSError:
+            os.ftruncate(self._fd, size)  # disk full mid-line: take the partial line back
+            raise
 
     def __exit__(self, *exc) -> None:
         if self._fd is not None:
