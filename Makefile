@@ -6,7 +6,7 @@ VPY := $(VENV)/bin/python
 DEB_PKGS := coq libcoq-stdlib libcoq-mathcomp-ssreflect libcoq-coquelicot libcoq-hammer libcoq-interval eprover z3 cvc4
 STAMP := $(VENV)/.installed
 
-.PHONY: setup deps venv test demo bench bench-env clean
+.PHONY: setup deps venv test demo bench bench-env bench-reliability clean
 
 setup: deps $(STAMP)
 
@@ -39,6 +39,9 @@ bench: bench-env
 
 bench-env: setup
 	$(VPY) scripts/bench_env.py --out bench_results/bench_env.json
+
+bench-reliability: setup
+	$(VPY) scripts/bench_reliability.py --out bench_results/bench_reliability.json
 
 clean:
 	rm -rf $(VENV) build *.egg-info bench_results

@@ -4,6 +4,7 @@ never hangs (pytest-timeout) or leaks another exception type."""
 from __future__ import annotations
 
 import json
+import os
 from typing import Callable, Iterator, Optional
 
 import pytest
@@ -18,7 +19,7 @@ from envs.isabelle.framing import ByteMessageReader, encode_message
 from envs.lean.framing import GarbageError, ResponseReader
 from envs.lean.messages import ProtocolError, parse_response
 
-FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(max_examples=int(os.environ.get("PROOFSMITH_FUZZ_EXAMPLES", 150)), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 pytestmark = pytest.mark.timeout(120)
 
 COQ_REPLY = (b'<value val="good"><pair><state_id val="5"/><pair><union val="in_l"><unit/></union>'

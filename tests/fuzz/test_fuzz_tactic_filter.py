@@ -3,13 +3,15 @@
 and it never raises on arbitrary text."""
 from __future__ import annotations
 
+import os
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from envs.coq.tactic_filter import VERNACULAR, CheckedTactic, Refusal, check_tactic
 
-FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(max_examples=2 * int(os.environ.get("PROOFSMITH_FUZZ_EXAMPLES", 150)), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 pytestmark = pytest.mark.timeout(120)
 
 # Coq 8.16 commands beyond the filter's own list (any capitalised head must be refused anyway).
