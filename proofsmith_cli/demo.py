@@ -86,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
         bar.update(1)
 
     cfg = JobConfig(generator=generator, workers=args.workers,
-                    search=SearchConfig(num_sampled_tactics=32, timeout=args.timeout, tactic_timeout=5.0))
+                    search=SearchConfig(num_sampled_tactics=64, timeout=args.timeout, tactic_timeout=5.0))
     rows = run_job(theorems, out, cfg, on_result=on_result)
     bar.close()
     report = write_report(rows, out.with_suffix(""), title="proofsmith demo")

@@ -19,7 +19,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--generator", default="auto")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--timeout", type=float, default=600.0)
-    p.add_argument("--num-tactics", type=int, default=32)
+    p.add_argument("--num-tactics", type=int, default=64)
     p.add_argument("--limit", type=int, default=None, help="only the first N theorems of the split")
     p.add_argument("--out", type=Path, required=True, help="results JSONL (resumable)")
 

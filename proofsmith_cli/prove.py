@@ -20,10 +20,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--timeout", type=float, default=600.0, help="wall-clock budget per theorem (s)")
     p.add_argument("--tactic-timeout", type=float, default=5.0)
-    p.add_argument("--num-tactics", type=int, default=32, help="candidates per expansion")
+    p.add_argument("--num-tactics", type=int, default=64, help="candidates per expansion")
     p.add_argument("--max-expansions", type=int, default=None)
     p.add_argument("--out", type=Path, required=True, help="results JSONL (appended; a rerun resumes)")
     p.add_argument("--report-dir", type=Path, default=None, help="where report.md and the plot go (default: beside --out)")
+    p.add_argument("--shared-model", action="store_true",
+                   help="one generator actor batching requests from all workers (GPU), instead of one per worker")
+    p.add_argument("--model-gpus", type=float, default=0.0, help="GPUs for the shared generator actor")
     p.add_argument("--address", default=None, help="Ray cluster address (default: $RAY_ADDRESS or a local Ray)")
 
 
@@ -36,6 +39,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"found {t.ref.name} in {t.ref.file_path.name} ({t.note})")
     cfg = JobConfig(
         generator=args.generator, workers=args.workers, backend=args.backend, address=args.address,
+        shared_generator=args.shared_model, generator_gpus=args.model_gpus,
         search=SearchConfig(num_sampled_tactics=args.num_tactics, timeout=args.timeout,
                             max_expansions=args.max_expansions, tactic_timeout=args.tactic_timeout),
     )

@@ -45,12 +45,16 @@ class JobConfig:
     address: Optional[str] = None
     # Beyond the search's own timeout, how long an actor may stay silent before it is killed.
     actor_grace: float = 120.0
+    # One shared generator actor batching requests from every prover (a GPU model), instead of one
+    # generator inside each prover (CPU).
+    shared_generator: bool = False
+    generator_gpus: float = 0.0
 
 
 class ProverWorker:
     """Runs inside a Ray actor process: one environment, one generator, theorems one at a time."""
 
-    def __init__(self, generator_spec: str, search: dict[str, Any], backend: str):
+    def __init__(self, generator_spec: str, search: dict[str, Any], backend: str, server: Any = None):
         from envs.coq import CoqEnvironment
         from prover.generators.factory import make_generator
         from prover.search import BestFirstSearch
@@ -58,7 +62,12 @@ class ProverWorker:
         if backend != "coq":
             raise ValueError(f"backend {backend!r} cannot run here; only 'coq' is installed")
         self.config = SearchConfig(**search)
-        generator = make_generator(generator_spec)
+        if server is not None:
+            from prover.model_server import RemoteGenerator
+
+            generator = RemoteGenerator(server)
+        else:
+            generator = make_generator(generator_spec)
         self.env = CoqEnvironment(tactic_timeout=self.config.tactic_timeout,
                                   additional_imports=tuple(getattr(generator, "required_imports", ())))
         self.search = BestFirstSearch(generator, self.config)
@@ -106,9 +115,14 @@ def run_job(
         old_term = signal.signal(signal.SIGTERM, _raise_terminated) if main_thread else None
         Actor = ray.remote(num_cpus=1, max_restarts=0)(ProverWorker)
         search = asdict(cfg.search)
+        server = None
+        if cfg.shared_generator:
+            from prover.model_server import GeneratorServer
+
+            server = ray.remote(num_cpus=0, num_gpus=cfg.generator_gpus, max_restarts=-1)(GeneratorServer).remote(cfg.generator)
 
         def spawn():
-            return Actor.remote(cfg.generator, search, cfg.backend)
+            return Actor.remote(cfg.generator, search, cfg.backend, server)
 
         n = min(cfg.workers, len(todo))
         actors = [spawn() for _ in range(n)]
@@ -165,6 +179,8 @@ def run_job(
                 record(thm, row, attempt, slot)
                 deal(slot)
         finally:
+            if server is not None:
+                ray.kill(server, no_restart=True)
             for a in actors:
                 try:
                     ray.kill(a, no_restart=True)

@@ -32,7 +32,7 @@ PremiseLookup = Callable[[TheoremRef, str], Sequence[str]]  # (theorem, state pp
 
 @dataclass
 class SearchConfig:
-    num_sampled_tactics: int = 16
+    num_sampled_tactics: int = 64  # ReProver samples 64 per expansion
     timeout: float = 600.0  # wall-clock per theorem
     max_expansions: Optional[int] = None
     tactic_timeout: float = 5.0

@@ -55,9 +55,13 @@ def test_prove_job_two_workers_four_theorems_and_report(tmp_path):
 
 
 def _actor_pids():
+    """Prover actors of *this* test's Ray (descendants of this process), never another job's."""
     pids = []
-    for p in psutil.process_iter(["cmdline"]):
-        cmd = " ".join(p.info["cmdline"] or [])
+    for p in psutil.Process(os.getpid()).children(recursive=True):
+        try:
+            cmd = " ".join(p.cmdline())
+        except psutil.Error:
+            continue
         if cmd.startswith("ray::ProverWorker"):
             pids.append(p.pid)
     return pids
@@ -86,7 +90,7 @@ def test_prove_job_killed_actor_is_replaced_and_theorem_recorded_once(tmp_path):
     assert killed, "the test could not find a busy actor to kill"
     lines = read_results(out)
     assert sorted(r["theorem"] for r in lines) == ["h_1", "h_2", "h_3"]  # exactly one line each
-    assert any(r["attempt"] == 1 for r in lines)  # the killed theorem was retried
+    assert any(r["attempt"] == 1 for r in lines), [(r["theorem"], r["status"], r["attempt"], r.get("message", "")[:150]) for r in lines]
     assert all(r["status"] in ("failed", "timeout") for r in rows), [r["status"] for r in rows]
 
 
@@ -135,3 +139,11 @@ def test_eval_split_records_resolve_to_their_sources(tmp_path):
     assert thm.ref.name == "l1" and thm.ref.file_path == (src / "L.v").resolve()
     with pytest.raises(ValueError, match="no split file"):
         load_split(tmp_path / "data", "novel_premises/test")
+
+
+def test_prove_job_with_one_shared_generator_actor(tmp_path):
+    thms = bench(tmp_path, {k: EASY[k] for k in ("e1", "e2", "e3")})
+    out = tmp_path / "shared.jsonl"
+    rows = run_job(thms, out, JobConfig(workers=2, shared_generator=True, search=SearchConfig(timeout=60)))
+    assert sorted(r["theorem"] for r in rows) == ["e1", "e2", "e3"]
+    assert all(r["status"] == "proved" for r in rows), [(r["theorem"], r["status"], r.get("message")) for r in rows]
