@@ -21,7 +21,7 @@ from prover.benchmark import BenchTheorem
 from prover.results import ResultsFile
 from prover.search import SearchConfig
 
-RETRIES = 1
+RETRIES = 1  # a theorem whose actor dies is dealt again once, then recorded as an error
 
 
 class Terminated(KeyboardInterrupt):

@@ -107,8 +107,10 @@ class BestFirstSearch:
         status, proof, reasons, message = "failed", None, [], ""
         t_gen = t_env = t_verify = 0.0
 
+        lost = 0.0  # time eaten by prover crashes; a killed prover must not spend the theorem's budget
+
         def remaining() -> float:
-            return cfg.timeout - (time.monotonic() - t0)
+            return cfg.timeout + lost - (time.monotonic() - t0)
 
         while queue:
             if remaining() <= 0:
@@ -131,10 +133,23 @@ class BestFirstSearch:
                     break
                 t1 = time.monotonic()
                 env_calls += 1
-                try:
-                    result = env.run_tactic(state, tactic, timeout=min(cfg.tactic_timeout, max(1.0, left)))
-                except EnvError as e:  # crash, hang or a state that could not be rebuilt: this attempt only
-                    attempts.append(Attempt(node, tactic, score, "crash", message=str(e)[:300], seconds=time.monotonic() - t1))
+                result = None
+                for _ in range(2):  # a crashed/killed prover has been restarted: run the tactic once more
+                    try:
+                        result = env.run_tactic(state, tactic, timeout=min(cfg.tactic_timeout, max(1.0, left)))
+                        break
+                    except (EnvCrashError, EnvTimeoutError) as e:
+                        crashed = time.monotonic() - t1
+                        lost += crashed
+                        attempts.append(Attempt(node, tactic, score, "crash", message=str(e)[:300], seconds=crashed))
+                        if isinstance(e, EnvTimeoutError):
+                            break  # the tactic itself hung: do not try it again
+                        t1 = time.monotonic()
+                    except EnvError as e:  # a state that could not be rebuilt: this attempt only
+                        attempts.append(Attempt(node, tactic, score, "crash", message=str(e)[:300],
+                                                seconds=time.monotonic() - t1))
+                        break
+                if result is None:
                     continue
                 dt = time.monotonic() - t1
                 t_env += dt

@@ -87,12 +87,13 @@ def chaos(work: Path, n_easy: int, n_hard: int, n_examples: int, seed: int) -> d
     for round_ in range(3):  # two interrupted runs (SIGINT, SIGTERM), then one that must finish
         job = start_job(bench, out)
         stop_after = len(read_results(out)) + 8
+        actor_killed = False  # the scenario: one Ray worker killed per run (a theorem is retried once)
         while job.proc.poll() is None:
             time.sleep(rng.uniform(2, 5))
             if rng.random() < 0.6:
                 kill_one(live_provers(job.tag), rng, faults, "coqidetop")
-            elif rng.random() < 0.5:
-                kill_one(actors(job.tag), rng, faults, "ray-actor")
+            elif not actor_killed and rng.random() < 0.5:
+                actor_killed = kill_one(actors(job.tag), rng, faults, "ray-actor") or actor_killed
             if round_ < 2 and len(read_results(out)) >= stop_after:
                 sig = signal.SIGINT if round_ == 0 else signal.SIGTERM
                 job.proc.send_signal(sig)

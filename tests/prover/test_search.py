@@ -118,3 +118,25 @@ def test_best_of_n_whole_proofs():
     with CoqEnvironment(additional_imports=gen.required_imports) as env:
         r = best_of_n(env, THM, gen, n=5)
     assert r.status == "proved" and r.proof[0].startswith("intros;")
+
+
+class CrashOnceEnv(LyingEnv):
+    """Kills nothing, but reports a prover crash on the first run of `lia.`, as a killed coqidetop would."""
+
+    crashed = False
+
+    def run_tactic(self, state, tactic, timeout=None):
+        if tactic == "lia." and not self.crashed:
+            from envs.base import EnvCrashError
+
+            self.crashed = True
+            raise EnvCrashError("prover process closed its output (exit status -9)")
+        return self.inner.run_tactic(state, tactic, timeout)
+
+
+def test_search_reruns_a_tactic_whose_prover_crashed_and_does_not_charge_the_budget():
+    gen = Scripted({"⊢ forall": [("intros a b H.", -0.1)], "H : a = b": [("lia.", -0.1)]})
+    with CoqEnvironment(additional_imports=("From Coq Require Import Lia.",)) as inner:
+        result = BestFirstSearch(gen, SearchConfig(timeout=60, keep_tree=True)).search(CrashOnceEnv(inner), THM)
+    outcomes = [(a["tactic"], a["outcome"]) for a in result.tree["attempts"]]
+    assert result.status == "proved" and ("lia.", "crash") in outcomes and ("lia.", "proof") in outcomes
