@@ -16,7 +16,6 @@ from envs.base import (
     Environment,
     EnvTimeoutError,
     ProofFinished,
-    ProofGivenUp,
     TacticError,
     TacticState,
     TheoremRef,

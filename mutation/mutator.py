@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
-from typing import Optional, Sequence
+from typing import Optional
 
 from envs.base import EnvError, Goal, ProofFinished, TacticError, TacticState, TheoremRef
 from envs.coq.env import CoqEnvironment
@@ -320,7 +320,7 @@ class TargetMutator:
             if conclusion == s1.goals[0].conclusion:
                 return None
         else:  # bwd: the premises of L (goals[:-1]) replace the hypothesis
-            premises, rest = goals[:-1], goals[-1]
+            premises = goals[:-1]
             if not premises or any(g.hypotheses != tuple(base_hyps) for g in premises):
                 return None
             binders = [(n, premises[0].conclusion if n == where else t) for n, t in binders]

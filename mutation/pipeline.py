@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import os
 import re
 import resource
 import time
 from collections import defaultdict
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Optional
 
@@ -119,7 +118,7 @@ def _mutate_chunk(chunk: Chunk) -> dict:
             mutator.lemma_names = accessible_names(ds, ctx.pool, rec)
             try:
                 ms = mutator.mutate(target)
-            except EnvError as e:
+            except EnvError:
                 counters.targets_skipped += 1
                 ms = []
             mutants += ms

@@ -13,7 +13,7 @@ import argparse
 import time
 from pathlib import Path
 
-from tqdm import tqdm
+from proofsmith_cli.progress import JobProgress
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_SLICE = ("Arith", "Lists", "Bool")
@@ -76,19 +76,11 @@ def run(args: argparse.Namespace) -> int:
     out = cache / f"results-{time.strftime('%Y%m%d-%H%M%S')}.jsonl"
     print(f"[4/4] proving {len(theorems)} held-out theorems from {args.bench} with {args.workers} Ray workers, "
           f"{args.timeout:.0f}s each, generator {generator}")
-    bar = tqdm(total=len(theorems), unit="thm", desc="proving")
-    proved = 0
-
-    def on_result(row):
-        nonlocal proved
-        proved += row.get("status") == "proved"
-        bar.set_postfix(proved=proved)
-        bar.update(1)
-
+    progress = JobProgress(len(theorems))
     cfg = JobConfig(generator=generator, workers=args.workers,
                     search=SearchConfig(num_sampled_tactics=64, timeout=args.timeout, tactic_timeout=5.0))
-    rows = run_job(theorems, out, cfg, on_result=on_result)
-    bar.close()
+    rows = run_job(theorems, out, cfg, on_result=progress)
+    progress.close()
     report = write_report(rows, out.with_suffix(""), title="proofsmith demo")
     s = summarize(rows)
     print(f"proved {s.proved}/{s.valid} ({100 * s.pass_rate:.1f}%), every proof re-verified by coqc; "

@@ -14,7 +14,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", required=True, help="encoder: a checkpoint from train-retriever, or any HF name/path")
     p.add_argument("--out", type=Path, required=True, help="index directory to write")
     p.add_argument("--kind", choices=INDEX_KINDS, default="auto",
-                   help=f"auto: exact IndexFlatIP up to --flat-threshold premises, HNSW above")
+                   help="auto: exact IndexFlatIP up to --flat-threshold premises, HNSW above")
     p.add_argument("--flat-threshold", type=int, default=DEFAULT_FLAT_THRESHOLD)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")

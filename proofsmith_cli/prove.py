@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from tqdm import tqdm
+from proofsmith_cli.progress import JobProgress
 
 from prover.benchmark import load_benchmark
 from prover.distributed import TERMINATED, JobConfig, Terminated, run_job
@@ -45,18 +45,10 @@ def run(args: argparse.Namespace) -> int:
     )
     before = {r.get("key") for r in read_results(args.out)}
     todo = sum(t.key not in before for t in theorems)
-    bar = tqdm(total=todo, desc="proving", unit="thm")
-    proved = 0
-
-    def on_result(row):
-        nonlocal proved
-        proved += row.get("status") == "proved"
-        bar.set_postfix(proved=proved)
-        bar.update(1)
-        tqdm.write(f"{row['theorem']}: {row['status']}" + (f"  {' '.join(row['proof'])}" if row.get("proof") else ""))
+    progress = JobProgress(todo, show_each=True)
 
     try:
-        run_job(theorems, args.out, cfg, on_result=on_result)
+        run_job(theorems, args.out, cfg, on_result=progress)
     except ResultsLockedError as e:
         print(f"error: {e}")
         return 3
@@ -67,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: cannot write results to {args.out}: {e}")
         return 4
     finally:
-        bar.close()
+        progress.close()
     keys = {t.key for t in theorems}
     rows = [r for r in read_results(args.out) if r.get("key") in keys]
     report = write_report(rows, args.report_dir or args.out.parent / (args.out.stem + "_report"))

@@ -21,7 +21,6 @@ from envs.base import (
     EnvTimeoutError,
     ProofFinished,
     ProofGivenUp,
-    TacticError,
     TacticState,
     TheoremRef,
 )

@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from envs.base import ProofFinished, TacticRefused, TheoremRef  # noqa: E402
+from envs.base import ProofFinished  # noqa: E402
 from envs.coq import CoqEnvironment  # noqa: E402
 from envs.fstar.candidates import check_candidate  # noqa: E402
 from envs.isabelle.steps import check_step  # noqa: E402
@@ -30,7 +30,7 @@ from tests.adversarial.cases import (  # noqa: E402
     ACCEPTED, COQ_CASES, COQ_FIX_CASES, COQ_VERIFY_CASES, FSTAR_CASES, ISABELLE_CASES, LEAN_CASES, REFUSED)
 from tests.adversarial.test_adversarial_coq import ADD0, FALSE, outcome  # noqa: E402
 from tests.reliability.chaos import (  # noqa: E402
-    Faults, actors, check_results, kill_one, leftovers, live_provers, make_bench, start_job, wait_for)
+    Faults, actors, check_results, kill_one, leftovers, live_provers, make_bench, start_job)
 from tests.reliability.soak import as_dict, run_soak  # noqa: E402
 
 

@@ -4,7 +4,6 @@ model) and a `generator.json` that `hf:OUT` loads. Every stage resumes from its 
 from __future__ import annotations
 
 import json
-import math
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path

@@ -4,7 +4,7 @@ and typed decoding of the replies we use. See shared/specs/coqidetop-protocol.md
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterator, Optional
+from typing import Optional
 from xml.sax.saxutils import escape
 
 from lxml import etree
@@ -245,7 +245,3 @@ def decode_fail(value: etree._Element) -> tuple[int, str, Optional[tuple[int, in
         loc = (int(value.get("loc_s")), int(value.get("loc_e")))
     return sid, text, loc
 
-
-def iter_elements(reader: XmlStreamReader, chunks: Iterator[bytes]) -> Iterator[etree._Element]:
-    for chunk in chunks:
-        yield from reader.feed(chunk)

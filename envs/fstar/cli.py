@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 import shlex
 
-from envs.base import EnvError, ProverNotInstalledError, TheoremRef
+from envs.verify_report import verify_and_report
+from envs.base import TheoremRef
 from envs.fstar.environment import FStarConfig, FStarEnvironment
 
 
@@ -28,15 +28,4 @@ def _verify(args: argparse.Namespace) -> int:
     cfg = FStarConfig(command=tuple(shlex.split(args.fstar)), include_dirs=tuple(args.include),
                       use_checked_file=args.checked, solver_options=args.solver_options, timeout=args.timeout)
     theorem = TheoremRef.from_file(args.file, args.name, backend="fstar")
-    try:
-        with FStarEnvironment(cfg) as env:
-            verdict = env.verify(theorem, args.candidate)
-    except ProverNotInstalledError as e:
-        print(str(e))
-        return 2
-    except EnvError as e:
-        print(f"error: {e}")
-        return 2
-    print(json.dumps({"theorem": verdict.theorem, "verified": verdict.verified, "reasons": list(verdict.reasons),
-                      "axioms": list(verdict.axioms), "seconds": round(verdict.seconds, 3)}))
-    return 0 if verdict.verified else 1
+    return verify_and_report(lambda: FStarEnvironment(cfg), theorem, args.candidate)

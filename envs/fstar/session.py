@@ -14,7 +14,7 @@ from typing import Any, Optional, Sequence
 
 from envs.base import EnvCrashError, EnvStartError, EnvTimeoutError, ProverNotInstalledError
 from envs.fstar.messages import (
-    FStarProtocolError, LookupResult, Output, Progress, ProtocolInfo, Query, Response, parse_lookup, parse_output,
+    LookupResult, Output, Progress, ProtocolInfo, Query, Response, parse_lookup, parse_output,
 )
 from envs.process import ProcessConfig, ProverProcess
 

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 import shlex
 
-from envs.base import EnvError, ProverNotInstalledError, TheoremRef
+from envs.verify_report import verify_and_report
+from envs.base import TheoremRef
 from envs.isabelle.environment import IsabelleConfig, IsabelleEnvironment
 from envs.isabelle.messages import ServerAddress
 from envs.isabelle.server import ServerConfig
@@ -33,15 +33,4 @@ def _verify(args: argparse.Namespace) -> int:
         attach=ServerAddress.parse(args.attach) if args.attach else None,
         session=args.session, session_dirs=tuple(args.dir), timeout=args.timeout)
     theorem = TheoremRef.from_file(args.file, args.lemma, backend="isabelle")
-    try:
-        with IsabelleEnvironment(cfg) as env:
-            verdict = env.verify(theorem, args.step)
-    except ProverNotInstalledError as e:
-        print(str(e))
-        return 2
-    except EnvError as e:
-        print(f"error: {e}")
-        return 2
-    print(json.dumps({"theorem": verdict.theorem, "verified": verdict.verified, "reasons": list(verdict.reasons),
-                      "seconds": round(verdict.seconds, 3)}))
-    return 0 if verdict.verified else 1
+    return verify_and_report(lambda: IsabelleEnvironment(cfg), theorem, args.step)
