@@ -13,7 +13,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", type=Path, required=True, help="a traced dataset (proofsmith trace --out DIR)")
     p.add_argument("--knn", default=None, help="a saved k-NN index (default: build one from each split's train)")
     p.add_argument("--no-knn", action="store_true", help="leave the k-NN generator out")
-    p.add_argument("--model", default=None, help="a `proofsmith train` output (or any hf: path)")
+    p.add_argument("--model", action="append", default=[],
+                   help="a `proofsmith train` output (or any hf: path), used on the split it was trained on; "
+                        "STRATEGY=PATH names the split; repeatable (one model per split)")
     p.add_argument("--no-ensemble", action="store_true", help="leave the k-NN + model ensemble out")
     p.add_argument("--splits", nargs="+", default=["random", "novel_premises"])
     p.add_argument("--split", default="test", choices=["val", "test"], help="which held-out part")
@@ -41,35 +43,39 @@ def _coq_roots() -> list[Path]:
     return [Path(where) / "theories", Path(where) / "user-contrib"] if where else []
 
 
+def trained_strategy(path: str) -> str | None:
+    """The split a `proofsmith train` output was trained on (None: not ours, e.g. a Hub model)."""
+    from prover.generators.hf import GENERATOR_META
+
+    meta = Path(path) / GENERATOR_META
+    return json.loads(meta.read_text()).get("train_config", {}).get("strategy") if meta.is_file() else None
+
+
+def models_by_split(specs: list[str], splits: list[str]) -> dict[str, str]:
+    """STRATEGY=PATH or PATH (its training split; a model of unknown provenance applies to every split)."""
+    out: dict[str, str] = {}
+    for spec in specs:
+        strategy, sep, path = spec.partition("=")
+        if not sep or strategy not in ("random", "novel_premises"):
+            path, strategy = spec, trained_strategy(spec)
+        for split in ([strategy] if strategy else splits):
+            out[split] = path
+    return out
+
+
 def run(args: argparse.Namespace) -> int:
     import torch
 
     from envs.dataset import read_split, tactic_pairs
     from prover.generators.ensemble import EnsembleGenerator
+    from prover.generators.hf import GENERATOR_META, HFTacticGenerator
     from prover.generators.knn import KNNTacticGenerator
     from training.evaluate import Memo, evaluate_generators, format_table
     from training.premises import make_retriever
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    model = None
-    retriever_spec = args.retriever or "none"
-    if args.model:
-        from prover.generators.hf import GENERATOR_META, HFTacticGenerator
-
-        model = HFTacticGenerator.from_pretrained(args.model, device=args.device)
-        meta_file = Path(args.model) / GENERATOR_META
-        if args.retriever is None and meta_file.is_file():
-            retriever_spec = json.loads(meta_file.read_text()).get("retriever", "none")
-    retriever = make_retriever(retriever_spec, args.data) if model is not None else None
-    n_prem = model.config.num_premises if model is not None else 0
-
-    def premises(step) -> list[str]:
-        if retriever is None:
-            return []
-        r = step.record
-        return [p.code for p, _ in retriever.retrieve(step.state, r.file_path, r.start, n_prem)]
-
+    per_split = models_by_split(args.model, args.splits)
     env_factory = None
     if args.exec_sample > 0:
         from envs.coq import CoqEnvironment
@@ -77,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
         env_factory = CoqEnvironment
     roots = args.roots if args.roots is not None else _coq_roots()
     tables = {}
+    retrievers: dict[str, str] = {}
     for strategy in args.splits:
         split_file = args.data / strategy / f"{args.split}.json"
         if not split_file.is_file():
@@ -87,20 +94,40 @@ def run(args: argparse.Namespace) -> int:
             knn = (KNNTacticGenerator.load(Path(args.knn)) if args.knn else
                    KNNTacticGenerator.from_pairs(tactic_pairs(read_split(args.data / strategy / "train.json"))))
             gens["knn"] = Memo(knn)
-        if model is not None:
+        model, retriever, n_prem = None, None, 0
+        if strategy in per_split:
+            path = per_split[strategy]
+            model = HFTacticGenerator.from_pretrained(path, device=args.device)
+            spec = args.retriever
+            if spec is None:
+                meta = Path(path) / GENERATOR_META
+                spec = json.loads(meta.read_text()).get("retriever", "none") if meta.is_file() else "none"
+            retrievers[strategy] = spec
+            retriever = make_retriever(spec, args.data)
+            n_prem = model.config.num_premises
             gens["lora-model"] = Memo(model)
             if "knn" in gens and not args.no_ensemble:
                 gens["ensemble"] = EnsembleGenerator([gens["knn"], gens["lora-model"]])
+        elif args.model:
+            print(f"{strategy}: no model trained on this split's train part (evaluating one trained on another "
+                  f"split would leak its test theorems); give --model {strategy}=PATH")
         if not gens:
             print("error: nothing to evaluate (give --model and/or keep the k-NN)")
             return 2
+
+        def premises(step, retriever=retriever, n_prem=n_prem) -> list[str]:
+            if retriever is None:
+                return []
+            r = step.record
+            return [p.code for p, _ in retriever.retrieve(step.state, r.file_path, r.start, n_prem)]
+
         t = evaluate_generators(gens, {strategy: read_split(split_file)}, args.k, args.max_steps, premises,
                                 env_factory, args.exec_sample, roots, args.seed, progress=not args.quiet)
         tables.update(t)
     print(format_table(tables, args.k))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     report = {"data": str(args.data), "split": args.split, "k": args.k, "max_steps": args.max_steps,
-              "exec_sample": args.exec_sample, "model": args.model, "retriever": retriever_spec,
+              "exec_sample": args.exec_sample, "models": per_split, "retrievers": retrievers,
               "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
               "results": {s: {g: asdict(v) for g, v in rows.items()} for s, rows in tables.items()}}
     args.out.write_text(json.dumps(report, indent=1))

@@ -17,6 +17,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="mutated theorems (dataset dir, .json/.jsonl records, or .v files); repeatable")
     p.add_argument("--retriever", default="none", help="premises for the prompts: none | bm25 | module:factory")
     p.add_argument("--num-premises", type=int, default=5, help="premises retrieved per state")
+    p.add_argument("--whole-state", action="store_true",
+                   help="prompts show every goal (ReProver) rather than the first goal + a count of the others")
+    p.add_argument("--no-state-pretraining", action="store_true",
+                   help="stage 1 reads statements + proofs only, not proofs annotated with their traced goals")
     p.add_argument("--max-input-tokens", type=int, default=192)
     p.add_argument("--max-target-tokens", type=int, default=64)
     p.add_argument("--pretrain-steps", type=int, default=None, help="stage 1 steps (0 skips continual pretraining)")
@@ -49,7 +53,8 @@ def run(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     cfg = TrainConfig(
         data=args.data, out=args.out, init=args.init, config=args.config, arch=args.arch, strategy=args.strategy,
-        mutants=list(args.mutants), retriever=args.retriever, num_premises=args.num_premises,
+        mutants=list(args.mutants), focus_goal=not args.whole_state,
+        pretrain_with_states=not args.no_state_pretraining, retriever=args.retriever, num_premises=args.num_premises,
         max_input_tokens=args.max_input_tokens, max_target_tokens=args.max_target_tokens,
         stage1_steps=args.pretrain_steps, stage2_steps=args.sft_steps, stage1_minutes=args.pretrain_minutes,
         stage2_minutes=args.sft_minutes, batch_size=args.batch_size, grad_accum=args.grad_accum,

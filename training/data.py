@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Optional, Sequence
 
 from envs.dataset import Corpus, TheoremRecord, load_splits, read_split
-from prover.generators.prompt import TACTIC_SEP, augment_state
+from prover.generators.prompt import TACTIC_SEP, focus_first_goal, model_input
 
 IGNORE = -100
 
@@ -44,35 +44,70 @@ def proof_text(r: TheoremRecord) -> str:
     return head.strip() + "\nProof.\n" + "\n".join("  " + t.tactic for t in r.traced_tactics) + "\nQed."
 
 
+def annotated_steps(r: TheoremRecord, focus: bool = True) -> list[str]:
+    """A proof as the tracer saw it: each step's goal, `<tac>`, and the tactic run there."""
+    return [f"{focus_first_goal(t.state_before) if focus else t.state_before.strip()}{TACTIC_SEP}{t.tactic.strip()}"
+            for t in r.traced_tactics if t.state_before.strip() and t.tactic.strip()]
+
+
 def pretraining_texts(records: Sequence[TheoremRecord], corpus: Optional[Corpus] = None,
-                      extra: Sequence[str] = ()) -> list[str]:
-    """Alchemy's continual-pretraining documents: statements + proofs, premise statements, mutants."""
+                      extra: Sequence[str] = (), with_states: bool = True, focus: bool = True) -> list[str]:
+    """Alchemy's continual-pretraining documents: statements + proofs (each proof also with its
+    traced goals, so the base model already links goals to tactics), premise statements, mutants."""
     docs = [proof_text(r) for r in records if r.traced_tactics]
+    if with_states:
+        docs += [step for r in records for step in annotated_steps(r, focus)]
     if corpus is not None:
         docs += [p.code for f in corpus.files.values() for p in f.premises if p.code.strip()]
     return docs + list(extra)
 
 
-def load_mutants(path: Path) -> tuple[list[TheoremRecord], list[str]]:
-    """Mutants as theorem records (a dataset dir, a .json list or .jsonl of records) or raw .v texts."""
+@dataclass
+class Mutants:
+    """Mutated theorems for training, each with the name of the theorem it came from when known."""
+    records: list[TheoremRecord] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)  # raw .v mutants (pretraining text only)
+    original: dict[str, str] = field(default_factory=dict)  # mutant full name → original full name
+
+    def add_rows(self, rows: Iterable[dict]) -> None:
+        for d in rows:
+            if "file_path" not in d:
+                continue
+            r = TheoremRecord.from_json(d, "coq")
+            self.records.append(r)
+            if (d.get("mutation") or {}).get("original"):
+                self.original[r.full_name] = d["mutation"]["original"]
+
+    def without(self, held_out: set[str]) -> list[TheoremRecord]:
+        """The records, less mutants of held-out (val/test) theorems: those would leak the evaluation."""
+        return [m for m in self.records if self.original.get(m.full_name) not in held_out]
+
+
+def load_mutants(path: Path, into: Optional[Mutants] = None) -> Mutants:
+    """A `proofsmith mutate` output dir (every split: they are all mutants), a .json list or .jsonl of
+    records, a directory of those, or raw .v texts."""
     path = Path(path)
+    m = into if into is not None else Mutants()
     if path.is_dir():
         if (path / "random" / "train.json").is_file():
-            return load_splits(path, "random").get("train", []), []
-        recs: list[TheoremRecord] = []
-        for f in sorted(path.rglob("*.json")) + sorted(path.rglob("*.jsonl")):
-            recs += load_mutants(f)[0]
-        return recs, [f.read_text(errors="replace") for f in sorted(path.rglob("*.v"))]
-    if path.suffix == ".json":
-        data = json.loads(path.read_text())
-        return ([TheoremRecord.from_json(d, "coq") for d in data if "file_path" in d] if isinstance(data, list) else []), []
-    if path.suffix == ".jsonl":
+            for split in ("train", "val", "test"):
+                f = path / "random" / f"{split}.json"
+                if f.is_file():
+                    m.add_rows(json.loads(f.read_text(encoding="utf-8")))
+            return m
+        for f in sorted(path.rglob("*.json")) + sorted(path.rglob("*.jsonl")) + sorted(path.rglob("*.v")):
+            load_mutants(f, m)
+    elif path.suffix == ".json":
+        data = json.loads(path.read_text(encoding="utf-8"))
+        m.add_rows(data if isinstance(data, list) else [])
+    elif path.suffix == ".jsonl":
         with open(path, encoding="utf-8") as f:
-            rows = [json.loads(line) for line in f if line.strip()]
-        return [TheoremRecord.from_json(d, "coq") for d in rows if "file_path" in d], []
-    if path.suffix == ".v":
-        return [], [path.read_text(errors="replace")]
-    raise ValueError(f"cannot read mutants from {path}")
+            m.add_rows(json.loads(line) for line in f if line.strip())
+    elif path.suffix == ".v":
+        m.texts.append(path.read_text(errors="replace"))
+    else:
+        raise ValueError(f"cannot read mutants from {path}")
+    return m
 
 
 # --------------------------------------------------------------------------- tokenisation
@@ -80,8 +115,9 @@ class Encoder:
     """Turns examples into token ids the way `HFTacticGenerator` builds its inputs."""
 
     def __init__(self, tokenizer: Any, seq2seq: bool, max_input_tokens: int, max_target_tokens: int,
-                 p_drop: float = 0.5, seed: int = 0):
+                 p_drop: float = 0.5, seed: int = 0, focus: bool = True):
         self.tok = tokenizer
+        self.focus = focus
         self.seq2seq = seq2seq
         self.max_in = max_input_tokens
         self.max_out = max_target_tokens
@@ -94,9 +130,7 @@ class Encoder:
 
     def prompt(self, ex: TacticExample, train: bool) -> str:
         premises = [p for p in ex.premises if not (train and self.rng.random() < self.p_drop)]
-        sep = 0 if self.seq2seq else self.n_tokens(TACTIC_SEP)
-        text = augment_state(ex.state, premises, self.max_in - sep - 2, self.n_tokens)
-        return text if self.seq2seq else text + TACTIC_SEP
+        return model_input(ex.state, premises, self.max_in, self.n_tokens, self.seq2seq, self.focus)
 
     def _ids(self, text: str, limit: int) -> list[int]:
         ids = self.tok(text, add_special_tokens=False)["input_ids"]
@@ -117,15 +151,20 @@ class Encoder:
         return [{"input_ids": stream[i: i + block], "labels": stream[i: i + block]}
                 for i in range(0, max(len(stream) - block // 4, 1), block)]
 
-    def statement_to_proof(self, records: Sequence[TheoremRecord]) -> list[dict]:
-        """Seq2seq continual pretraining: statement → whole tactic script."""
+    def statement_to_proof(self, records: Sequence[TheoremRecord], with_states: bool = True) -> list[dict]:
+        """Seq2seq continual pretraining: statement → whole tactic script (and each traced goal → its
+        tactic, the seq2seq form of `annotated_steps`)."""
         out = []
         for r in records:
-            if r.traced_tactics:
-                text = proof_text(r)
-                head, _, proof = text.partition("\nProof.\n")
-                out.append({"input_ids": self._ids(head, self.max_in) + [self.tok.eos_token_id],
-                            "labels": self.tok(proof, add_special_tokens=False)["input_ids"][: self.max_in - 1]
+            if not r.traced_tactics:
+                continue
+            head, _, proof = proof_text(r).partition("\nProof.\n")
+            pairs = [(head, proof)]
+            if with_states:
+                pairs += [tuple(step.split(TACTIC_SEP, 1)) for step in annotated_steps(r, self.focus)]
+            for src, tgt in pairs:
+                out.append({"input_ids": self._ids(src, self.max_in) + [self.tok.eos_token_id],
+                            "labels": self.tok(tgt, add_special_tokens=False)["input_ids"][: self.max_in - 1]
                             + [self.tok.eos_token_id]})
         return out
 

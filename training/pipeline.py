@@ -32,6 +32,8 @@ class TrainConfig:
     arch: str = "causal"  # scratch architecture: causal (Llama-style) | seq2seq (T5-style)
     strategy: str = "random"
     mutants: list[Path] = field(default_factory=list)
+    focus_goal: bool = True  # prompts show the first goal (+ a count of the others), not the whole state
+    pretrain_with_states: bool = True  # stage 1 also reads proofs annotated with their traced goals
     retriever: str = "none"
     num_premises: int = 5
     max_input_tokens: int = 192
@@ -163,16 +165,16 @@ def run_training(cfg: TrainConfig) -> TrainResult:
         raise FileNotFoundError(f"no training theorems under {cfg.data}/{cfg.strategy}/train.json")
     corpus_file = Path(cfg.data) / "corpus.jsonl"
     corpus = Corpus.read_jsonl(corpus_file) if corpus_file.is_file() else None
-    mutant_recs, mutant_texts = [], []
+    mutants = D.Mutants()
     for m in cfg.mutants:
-        r, t = D.load_mutants(m)
-        mutant_recs += r
-        mutant_texts += t
+        D.load_mutants(m, mutants)
+    held_out = {r.full_name for split in ("val", "test") for r in D.read_records(cfg.data, cfg.strategy, split)}
+    mutant_recs, mutant_texts = mutants.without(held_out), mutants.texts
     retriever = make_retriever(cfg.retriever, cfg.data)
     k = cfg.num_premises if retriever is not None else 0
     train_ex = D.tactic_examples(train_recs + mutant_recs, retriever, k)
     val_ex = D.tactic_examples(val_recs, retriever, k)[: cfg.max_eval]
-    docs = D.pretraining_texts(train_recs + mutant_recs, corpus, mutant_texts)
+    docs = D.pretraining_texts(train_recs + mutant_recs, corpus, mutant_texts, cfg.pretrain_with_states, cfg.focus_goal)
 
     tok = _tokenizer(cfg, docs + [e.state for e in train_ex] + [e.tactic for e in train_ex])
     s1_steps, s2_steps = cfg.steps()
@@ -180,12 +182,15 @@ def run_training(cfg: TrainConfig) -> TrainResult:
     stage1: dict = {"skipped": True}
     if s1_steps > 0 and not (final1 / "config.json").is_file():
         model = _base_model(cfg, tok, dtype)
-        enc = D.Encoder(tok, is_seq2seq(model), cfg.max_input_tokens, cfg.max_target_tokens, seed=cfg.seed)
+        enc = D.Encoder(tok, is_seq2seq(model), cfg.max_input_tokens, cfg.max_target_tokens, seed=cfg.seed,
+                        focus=cfg.focus_goal)
         if is_seq2seq(model):
-            rows, ev = enc.statement_to_proof(train_recs + mutant_recs), enc.statement_to_proof(val_recs)[: cfg.max_eval]
+            rows = enc.statement_to_proof(train_recs + mutant_recs, cfg.pretrain_with_states)
+            ev = enc.statement_to_proof(val_recs, cfg.pretrain_with_states)[: cfg.max_eval]
         else:
             rows = enc.lm_blocks(docs, cfg.max_input_tokens)
-            ev = enc.lm_blocks(D.pretraining_texts(val_recs), cfg.max_input_tokens)[: cfg.max_eval]
+            ev = enc.lm_blocks(D.pretraining_texts(val_recs, None, (), cfg.pretrain_with_states, cfg.focus_goal),
+                               cfg.max_input_tokens)[: cfg.max_eval]
         stage1 = _train(cfg, model, tok, "stage1", rows, ev, s1_steps, cfg.lr_pretrain, cfg.stage1_minutes, device)
         model.save_pretrained(final1)
         tok.save_pretrained(final1)
@@ -207,7 +212,8 @@ def run_training(cfg: TrainConfig) -> TrainResult:
         auto = AutoModelForSeq2SeqLM if AutoConfig.from_pretrained(base_path).is_encoder_decoder else AutoModelForCausalLM
         model = attach_lora(auto.from_pretrained(base_path, dtype=dtype), cfg.lora_r, cfg.lora_alpha,
                             cfg.lora_dropout, cfg.target_modules)
-        enc = D.Encoder(tok, is_seq2seq(model), cfg.max_input_tokens, cfg.max_target_tokens, seed=cfg.seed)
+        enc = D.Encoder(tok, is_seq2seq(model), cfg.max_input_tokens, cfg.max_target_tokens, seed=cfg.seed,
+                        focus=cfg.focus_goal)
         rows = [enc.sft(e, train=True) for e in train_ex]
         ev = [enc.sft(e, train=False) for e in val_ex]
         stage2 = _train(cfg, model, tok, "stage2", rows, ev, s2_steps, cfg.lr_lora, cfg.stage2_minutes, device)
@@ -225,7 +231,8 @@ def run_training(cfg: TrainConfig) -> TrainResult:
 
     rel_base = str(Path(base_path).relative_to(cfg.out)) if Path(base_path).is_relative_to(cfg.out) else base_path
     meta = {"base": rel_base, "adapter": "stage2/adapter", "merged": "merged" if cfg.merge else None,
-            "generation": {"max_input_tokens": cfg.max_input_tokens, "max_new_tokens": cfg.max_target_tokens},
+            "generation": {"max_input_tokens": cfg.max_input_tokens, "max_new_tokens": cfg.max_target_tokens,
+                           "focus_goal": cfg.focus_goal},
             "retriever": cfg.retriever, "num_premises": k,
             "train_config": {k2: (str(v) if isinstance(v, Path) else v) for k2, v in asdict(cfg).items()
                              if k2 != "mutants"} | {"mutants": [str(m) for m in cfg.mutants]}}
@@ -235,7 +242,8 @@ def run_training(cfg: TrainConfig) -> TrainResult:
     stage2.update(_loss_span(log, "stage2"))
     png = plot_losses(cfg.out / "loss.jsonl", cfg.out / "loss.png")
     summary = {"stage1": stage1, "stage2": stage2, "train_examples": len(train_ex), "val_examples": len(val_ex),
-               "pretraining_docs": len(docs), "mutant_theorems": len(mutant_recs), "device": str(device),
+               "pretraining_docs": len(docs), "mutant_theorems": len(mutant_recs),
+               "mutants_dropped_as_leaks": len(mutants.records) - len(mutant_recs), "device": str(device),
                "threads": torch.get_num_threads()}
     (cfg.out / "train_summary.json").write_text(json.dumps(summary, indent=1))
     return TrainResult(cfg.out, stage1, stage2, cfg.out / GENERATOR_META, png)

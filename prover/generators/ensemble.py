@@ -1,10 +1,11 @@
-"""Merge several generators: normalise each one's scores to log-probabilities, dedupe, keep the best."""
+"""Merge several generators into one mixture distribution over tactics."""
 from __future__ import annotations
 
 import math
 from typing import Sequence
 
-from prover.generators.base import BatchByLoop, Candidate, TacticGenerator, dedupe_candidates
+from prover.generators.base import Candidate, TacticGenerator, dedupe_candidates
+from prover.generators.prompt import normalize_tactic
 
 
 def log_softmax(cands: Sequence[Candidate]) -> list[Candidate]:
@@ -23,14 +24,36 @@ def required_imports(generators: Sequence[object]) -> tuple[str, ...]:
     return tuple(out)
 
 
-class EnsembleGenerator(BatchByLoop):
+class EnsembleGenerator:
+    """A mixture of the members' distributions: each member's scores are normalised over its own
+    candidates, weighted, and a tactic proposed by several members gets the sum of its probabilities,
+    so agreement ranks a tactic up. Members generate batched (one model call per batch)."""
+
     def __init__(self, generators: Sequence[TacticGenerator], weights: Sequence[float] | None = None):
         self.generators = list(generators)
         self.weights = list(weights) if weights else [1.0] * len(self.generators)
         self.required_imports = required_imports(self.generators)
 
+    def generate_batch(self, states: Sequence[str], premises: Sequence[Sequence[str]], num: int) -> list[list[Candidate]]:
+        per_member = [gen.generate_batch(states, premises, num) for gen in self.generators]
+        return [self.mix([m[i] for m in per_member], num) for i in range(len(states))]
+
     def generate(self, state_pp: str, premises: Sequence[str], num: int) -> list[Candidate]:
-        merged: list[Candidate] = []
-        for gen, w in zip(self.generators, self.weights):
-            merged += [(t, s + math.log(w)) for t, s in log_softmax(gen.generate(state_pp, premises, num))]
-        return dedupe_candidates(merged, num)
+        return self.generate_batch([state_pp], [premises], num)[0]
+
+    def mix(self, member_candidates: Sequence[Sequence[Candidate]], num: int) -> list[Candidate]:
+        total = sum(self.weights)
+        parts: dict[str, list[float]] = {}
+        text: dict[str, str] = {}
+        for cands, w in zip(member_candidates, self.weights):
+            for t, s in log_softmax(dedupe_candidates(cands, len(cands))):
+                key = normalize_tactic(t)
+                parts.setdefault(key, []).append(s + math.log(w / total))
+                text.setdefault(key, t.strip())
+        scored = [(text[k], _logsumexp(v)) for k, v in parts.items() if k]
+        return sorted(scored, key=lambda c: -c[1])[:num]
+
+
+def _logsumexp(xs: Sequence[float]) -> float:
+    m = max(xs)
+    return m + math.log(sum(math.exp(x - m) for x in xs))

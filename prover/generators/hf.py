@@ -16,7 +16,7 @@ from typing import Any, Optional, Sequence
 import torch
 
 from prover.generators.base import Candidate, dedupe_candidates
-from prover.generators.prompt import TACTIC_SEP, augment_state, strip_marks
+from prover.generators.prompt import model_input, strip_marks
 
 GENERATOR_META = "generator.json"  # written by training: which base model + adapter make the generator
 
@@ -30,6 +30,7 @@ class HFGenerationConfig:
     oversample: float = 1.5  # beams per requested tactic: decoded duplicates are dropped
     batch_size: int = 8
     num_premises: int = 10  # used only when the generator retrieves premises itself
+    focus_goal: bool = True  # the first goal (+ a count of the others) rather than the whole state
 
 
 def pick_device(device: Optional[str] = None) -> torch.device:
@@ -84,8 +85,10 @@ class HFTacticGenerator:
 
     @classmethod
     def from_pretrained(cls, path: str, adapter: Optional[str] = None, device: Optional[str] = None,
-                        retriever: Any = None, **overrides) -> "HFTacticGenerator":
-        """A Hub name, a model directory, an adapter directory, or a training output (`generator.json`)."""
+                        retriever: Any = None, merge_adapter: bool = True, **overrides) -> "HFTacticGenerator":
+        """A Hub name, a model directory, an adapter directory, or a training output (`generator.json`).
+        A LoRA adapter is folded into the weights for generation (same tactics, no per-layer detour)
+        unless `merge_adapter=False`."""
         meta_file = Path(path) / GENERATOR_META
         settings: dict[str, Any] = {}
         if meta_file.is_file():
@@ -97,6 +100,8 @@ class HFTacticGenerator:
             path = base
         dev = pick_device(device)
         model, tok = load_model(path, adapter, dev)
+        if merge_adapter and hasattr(model, "merge_and_unload"):
+            model = model.merge_and_unload()
         names = {f.name for f in fields(HFGenerationConfig)}
         config = HFGenerationConfig(**{k: v for k, v in {**settings, **overrides}.items() if k in names})
         return cls(model, tok, config, retriever)
@@ -111,9 +116,8 @@ class HFTacticGenerator:
 
     def prompt(self, state: str, premises: Sequence[str]) -> str:
         """The model input for a state: premises within the token budget, then the state."""
-        sep = 0 if self.seq2seq else self.n_tokens(TACTIC_SEP)
-        text = augment_state(state, list(premises), self.config.max_input_tokens - sep - 2, self.n_tokens)
-        return text if self.seq2seq else text + TACTIC_SEP
+        return model_input(state, premises, self.config.max_input_tokens, self.n_tokens, self.seq2seq,
+                           self.config.focus_goal)
 
     def _premises_for(self, state: str, premises: Sequence[str]) -> Sequence[str]:
         if premises or self.retriever is None:

@@ -42,6 +42,29 @@ def augment_state(state: str, premises: Sequence[str], budget: Optional[int], le
     return text
 
 
+def focus_first_goal(state: str) -> str:
+    """The goal a tactic acts on (Coq and Lean focus the first one), then how many others wait.
+
+    Small models trained here see only what the next tactic depends on; the count keeps `all:`/`;`
+    style steps predictable."""
+    goals = [g for g in state.strip().split("\n\n") if g.strip()]
+    if len(goals) <= 1:
+        return state.strip()
+    return f"{goals[0]}\n\n(+{len(goals) - 1} more goals)"
+
+
+def model_input(state: str, premises: Sequence[str], budget: int, length: Length, seq2seq: bool,
+                focus: bool = True) -> str:
+    """The text a tactic model reads: premises within `budget` tokens, the (focused) state, and for
+    decoder-only models the `<tac>` mark after which the tactic follows. Training and generation
+    both build their inputs here."""
+    if focus:
+        state = focus_first_goal(state)
+    sep = 0 if seq2seq else length(TACTIC_SEP)
+    text = augment_state(state, list(premises), budget - sep - 2, length)
+    return text if seq2seq else text + TACTIC_SEP
+
+
 def strip_marks(text: str) -> str:
     """ReProver's `remove_marks`: `<a>name</a>` → `name`."""
     return text.replace("<a>", "").replace("</a>", "")

@@ -30,3 +30,36 @@ def test_generator_prompt_respects_token_budget(tmp_path):
 def test_generator_normalize_tactic():
     assert normalize_tactic("  rewrite   H. ") == "rewrite H"
     assert normalize_tactic("lia") == normalize_tactic("lia.")
+
+
+def test_generator_prompt_focuses_first_goal_and_counts_the_rest():
+    from prover.generators.prompt import TACTIC_SEP, focus_first_goal, model_input
+
+    state = "n : nat\n⊢ n + 0 = n\n\nm : nat\n⊢ m = m\n\n⊢ True"
+    assert focus_first_goal(state) == "n : nat\n⊢ n + 0 = n\n\n(+2 more goals)"
+    assert focus_first_goal("n : nat\n⊢ n = n\n") == "n : nat\n⊢ n = n"
+    causal = model_input(state, ["Lemma P : True."], 200, byte_length, seq2seq=False)
+    assert causal.endswith("(+2 more goals)" + TACTIC_SEP) and causal.startswith("Lemma P : True.")
+    assert "m = m" not in causal
+    whole = model_input(state, [], 200, byte_length, seq2seq=True, focus=False)
+    assert whole == state
+
+
+def test_training_and_generation_build_the_same_prompt(tmp_path):
+    """One prompt builder: the text a model is trained on is the text it is asked with."""
+    from prover.generators.hf import HFGenerationConfig, HFTacticGenerator
+    from training.data import Encoder, TacticExample
+
+    state = "a, b : nat\nH : a = b\n⊢ b = a\n\n⊢ 0 = 0"
+    prem = ("Lemma eq_sym : forall x y, x = y -> y = x.", "Lemma refl : 0 = 0.")
+    tok = train_bpe_tokenizer([state, *prem] * 4, 300, tmp_path / "tok")
+
+    class _Cfg:  # only what HFTacticGenerator reads from a model
+        is_encoder_decoder = False
+
+    class _Model:
+        config = _Cfg()
+
+    gen = HFTacticGenerator(_Model(), tok, HFGenerationConfig(max_input_tokens=64))
+    enc = Encoder(tok, False, 64, 16, p_drop=0.0)
+    assert enc.prompt(TacticExample(state, "symmetry.", prem), train=True) == gen.prompt(state, prem)

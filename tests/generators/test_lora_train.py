@@ -96,3 +96,37 @@ def test_train_resumes_from_last_checkpoint(trained_tiny, synthetic_dataset, tmp
     new_train_rows = [r for r in read_log(out / "loss.jsonl")[n_before:] if "loss" in r]
     assert new_train_rows == []
     assert (out / "stage2" / "adapter" / "adapter_config.json").is_file()
+
+
+def test_pretraining_documents_annotate_proofs_with_goals():
+    from gen_fixtures import synthetic_theorems
+    from prover.generators.prompt import TACTIC_SEP
+    from training.data import annotated_steps, pretraining_texts
+
+    recs = synthetic_theorems()
+    steps = annotated_steps(recs[0])
+    first = recs[0].traced_tactics[0]
+    assert steps[0] == f"{first.state_before}{TACTIC_SEP}{first.tactic}"
+    docs = pretraining_texts(recs)
+    assert sum(TACTIC_SEP in d for d in docs) == sum(len(r.traced_tactics) for r in recs)
+    assert not any(TACTIC_SEP in d for d in pretraining_texts(recs, with_states=False))
+
+
+def test_mutants_of_held_out_theorems_are_not_trained_on(tmp_path):
+    from gen_fixtures import synthetic_theorems
+    from training.data import load_mutants
+
+    recs = synthetic_theorems()[:3]
+    rows = []
+    for r in recs:
+        d = r.to_json()
+        d["full_name"] = r.full_name + "_mut"
+        d["mutation"] = {"original": r.full_name, "kind": "rw"}
+        rows.append(d)
+    (tmp_path / "random").mkdir()
+    (tmp_path / "random" / "train.json").write_text(json.dumps(rows[:2]))
+    (tmp_path / "random" / "test.json").write_text(json.dumps(rows[2:]))  # mutants in every split are read
+    m = load_mutants(tmp_path)
+    assert len(m.records) == 3 and m.original[recs[2].full_name + "_mut"] == recs[2].full_name
+    kept = m.without({recs[1].full_name})
+    assert [k.full_name for k in kept] == [recs[0].full_name + "_mut", recs[2].full_name + "_mut"]
