@@ -15,8 +15,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--strategy", default="random", choices=["random", "novel_premises"], help="which split to train on")
     p.add_argument("--mutants", type=Path, action="append", default=[],
                    help="mutated theorems (dataset dir, .json/.jsonl records, or .v files); repeatable")
-    p.add_argument("--retriever", default="none", help="premises for the prompts: none | bm25 | module:factory")
-    p.add_argument("--num-premises", type=int, default=5, help="premises retrieved per state")
+    p.add_argument("--retriever", default="bm25",
+                   help="premises for the prompts: bm25 (over DATA/corpus.jsonl) | none | dense:INDEX_DIR | module:factory")
+    p.add_argument("--num-premises", type=int, default=3, help="premises retrieved per state")
     p.add_argument("--whole-state", action="store_true",
                    help="prompts show every goal (ReProver) rather than the first goal + a count of the others")
     p.add_argument("--no-state-pretraining", action="store_true",
@@ -35,7 +36,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lora-alpha", type=int, default=32)
     p.add_argument("--lora-dropout", type=float, default=0.05)
     p.add_argument("--target-modules", nargs="+", default=None, help="override the per-architecture LoRA targets")
-    p.add_argument("--eval-every", type=int, default=100, help="evaluate on val and checkpoint every N steps")
+    p.add_argument("--eval-every", type=int, default=500, help="evaluate on val and checkpoint every N steps")
     p.add_argument("--max-eval", type=int, default=256, help="val examples used for eval loss")
     p.add_argument("--merge", action="store_true", help="also write OUT/merged: the adapter folded into the base")
     p.add_argument("--device", default=None, help="cpu | cuda (default: cuda when available)")

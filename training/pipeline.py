@@ -19,8 +19,8 @@ from training.lora import attach_lora
 from training.premises import make_retriever
 from training.scratch import VOCAB_SIZES, scratch_model
 
-# Steps per stage for the scratch sizes: `small` fits ~30 minutes on 2 CPU cores (docs/training.md).
-DEFAULT_STEPS = {"tiny": (30, 60), "small": (250, 400), "base": (2000, 4000)}
+# Steps per stage for the scratch sizes: `small` takes about 28 minutes on 2 CPU cores (README, Training).
+DEFAULT_STEPS = {"tiny": (30, 60), "small": (3000, 1000), "base": (20000, 8000)}
 
 
 @dataclass
@@ -34,8 +34,8 @@ class TrainConfig:
     mutants: list[Path] = field(default_factory=list)
     focus_goal: bool = True  # prompts show the first goal (+ a count of the others), not the whole state
     pretrain_with_states: bool = True  # stage 1 also reads proofs annotated with their traced goals
-    retriever: str = "none"
-    num_premises: int = 5
+    retriever: str = "bm25"  # over DATA/corpus.jsonl; "none" when the dataset has no corpus
+    num_premises: int = 3
     max_input_tokens: int = 192
     max_target_tokens: int = 64
     stage1_steps: Optional[int] = None
@@ -50,7 +50,7 @@ class TrainConfig:
     lora_alpha: int = 32
     lora_dropout: float = 0.05
     target_modules: Optional[list[str]] = None
-    eval_every: int = 100
+    eval_every: int = 500
     max_eval: int = 256
     merge: bool = False
     device: Optional[str] = None
@@ -170,6 +170,8 @@ def run_training(cfg: TrainConfig) -> TrainResult:
         D.load_mutants(m, mutants)
     held_out = {r.full_name for split in ("val", "test") for r in D.read_records(cfg.data, cfg.strategy, split)}
     mutant_recs, mutant_texts = mutants.without(held_out), mutants.texts
+    if cfg.retriever == "bm25" and not corpus_file.is_file():
+        cfg.retriever = "none"  # nothing to retrieve from
     retriever = make_retriever(cfg.retriever, cfg.data)
     k = cfg.num_premises if retriever is not None else 0
     train_ex = D.tactic_examples(train_recs + mutant_recs, retriever, k)
@@ -232,7 +234,7 @@ def run_training(cfg: TrainConfig) -> TrainResult:
     rel_base = str(Path(base_path).relative_to(cfg.out)) if Path(base_path).is_relative_to(cfg.out) else base_path
     meta = {"base": rel_base, "adapter": "stage2/adapter", "merged": "merged" if cfg.merge else None,
             "generation": {"max_input_tokens": cfg.max_input_tokens, "max_new_tokens": cfg.max_target_tokens,
-                           "focus_goal": cfg.focus_goal},
+                           "focus_goal": cfg.focus_goal, "num_premises": k},
             "retriever": cfg.retriever, "num_premises": k,
             "train_config": {k2: (str(v) if isinstance(v, Path) else v) for k2, v in asdict(cfg).items()
                              if k2 != "mutants"} | {"mutants": [str(m) for m in cfg.mutants]}}

@@ -96,7 +96,7 @@ class HFTacticGenerator:
             root = Path(path)
             base = str(root / meta["base"]) if (root / meta["base"]).exists() else meta["base"]
             adapter = adapter or (str(root / meta["adapter"]) if meta.get("adapter") else None)
-            settings = meta.get("generation", {})
+            settings = {"num_premises": meta.get("num_premises", 0), **meta.get("generation", {})}
             path = base
         dev = pick_device(device)
         model, tok = load_model(path, adapter, dev)
