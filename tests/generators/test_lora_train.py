@@ -130,3 +130,19 @@ def test_mutants_of_held_out_theorems_are_not_trained_on(tmp_path):
     assert len(m.records) == 3 and m.original[recs[2].full_name + "_mut"] == recs[2].full_name
     kept = m.without({recs[1].full_name})
     assert [k.full_name for k in kept] == [recs[0].full_name + "_mut", recs[2].full_name + "_mut"]
+
+
+def test_bench_generation_script_compares_merged_and_peft(trained_tiny, synthetic_dataset, tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[2] / "scripts" / "bench_generation.py"
+    out = tmp_path / "bench.json"
+    subprocess.run([sys.executable, str(script), "--model", str(trained_tiny), "--data", str(synthetic_dataset),
+                    "--states", "3", "--num", "3", "--threads", "1", "--out", str(out)], check=True,
+                   capture_output=True, text=True, timeout=300)
+    figures = json.loads(out.read_text())
+    assert figures["states"] == 3
+    assert figures["merged_s_per_state"] > 0 and figures["peft_s_per_state"] > 0
+    assert figures["same_tactics"] == "3/3"  # folding the adapter in does not change what is generated
