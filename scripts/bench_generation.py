@@ -18,13 +18,14 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from envs.dataset import TheoremRecord  # noqa: E402
 from prover.generators.hf import GENERATOR_META, HFTacticGenerator  # noqa: E402
-from training.data import read_records  # noqa: E402
+from training.data import read_records, retrieved_premises  # noqa: E402
 from training.premises import make_retriever  # noqa: E402
 
 
-def sample_states(data: Path, strategy: str, n: int, seed: int) -> list[tuple[str, str, int]]:
-    steps = [(s.state_before, r.file_path, r.start) for r in read_records(data, strategy, "test") for s in r.traced_tactics]
+def sample_states(data: Path, strategy: str, n: int, seed: int) -> list[tuple[str, TheoremRecord]]:
+    steps = [(s.state_before, r) for r in read_records(data, strategy, "test") for s in r.traced_tactics]
     random.Random(seed).shuffle(steps)
     return steps[:n]
 
@@ -55,8 +56,8 @@ def main() -> int:
         raise SystemExit(f"no test steps in {args.data}/{strategy}")
     retriever = make_retriever(meta.get("retriever", "none"), args.data)
     k = meta.get("num_premises", 0)
-    states = [s for s, _, _ in sample]
-    premises = [[p.code for p, _ in retriever.retrieve(s, f, pos, k)] if retriever and k else [] for s, f, pos in sample]
+    states = [s for s, _ in sample]
+    premises = [list(retrieved_premises(retriever, s, r, k)) for s, r in sample]
 
     figures: dict = {"model": str(args.model), "states": len(states), "num": args.num, "threads": args.threads}
     tactics = {}

@@ -19,7 +19,7 @@ from training.lora import attach_lora
 from training.premises import make_retriever
 from training.scratch import VOCAB_SIZES, scratch_model
 
-# Steps per stage for the scratch sizes: `small` takes about 28 minutes on 2 CPU cores (README, Training).
+# Steps per stage for the scratch sizes: `small` takes about 29 minutes on 2 CPU cores (README, Training).
 DEFAULT_STEPS = {"tiny": (30, 60), "small": (3000, 1000), "base": (20000, 8000)}
 
 
@@ -170,9 +170,8 @@ def run_training(cfg: TrainConfig) -> TrainResult:
         D.load_mutants(m, mutants)
     held_out = {r.full_name for split in ("val", "test") for r in D.read_records(cfg.data, cfg.strategy, split)}
     mutant_recs, mutant_texts = mutants.without(held_out), mutants.texts
-    if cfg.retriever == "bm25" and not corpus_file.is_file():
-        cfg.retriever = "none"  # nothing to retrieve from
-    retriever = make_retriever(cfg.retriever, cfg.data)
+    retriever_spec = "none" if cfg.retriever == "bm25" and corpus is None else cfg.retriever  # nothing to retrieve from
+    retriever = make_retriever(retriever_spec, cfg.data)
     k = cfg.num_premises if retriever is not None else 0
     train_ex = D.tactic_examples(train_recs + mutant_recs, retriever, k)
     val_ex = D.tactic_examples(val_recs, retriever, k)[: cfg.max_eval]
@@ -234,8 +233,8 @@ def run_training(cfg: TrainConfig) -> TrainResult:
     rel_base = str(Path(base_path).relative_to(cfg.out)) if Path(base_path).is_relative_to(cfg.out) else base_path
     meta = {"base": rel_base, "adapter": "stage2/adapter", "merged": "merged" if cfg.merge else None,
             "generation": {"max_input_tokens": cfg.max_input_tokens, "max_new_tokens": cfg.max_target_tokens,
-                           "focus_goal": cfg.focus_goal, "num_premises": k},
-            "retriever": cfg.retriever, "num_premises": k,
+                           "focus_goal": cfg.focus_goal},
+            "retriever": retriever_spec, "num_premises": k,
             "train_config": {k2: (str(v) if isinstance(v, Path) else v) for k2, v in asdict(cfg).items()
                              if k2 != "mutants"} | {"mutants": [str(m) for m in cfg.mutants]}}
     (cfg.out / GENERATOR_META).write_text(json.dumps(meta, indent=1))
