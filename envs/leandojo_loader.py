@@ -1,6 +1,6 @@
 """Read a downloaded LeanDojo Benchmark 4 (`leandojo_benchmark_4/`) into proofsmith's dataset types.
 
-The layout is the one in shared/specs/leandojo-interface.md (b): `corpus.jsonl`, `metadata.json`,
+The layout is the one in docs/specs/leandojo-interface.md (b): `corpus.jsonl`, `metadata.json`,
 `random/` and `novel_premises/` with `train/val/test.json`. Records are read leniently (a missing
 `start`/`end` or `annotated_tactic` is tolerated), so excerpts and partial exports load too;
 `backend` is set to "lean".

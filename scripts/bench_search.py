@@ -1,7 +1,7 @@
 """Proof-search benchmark: proved count per generator at equal per-theorem budget, where the time
 goes, and scaling with 1 vs 2 workers.
 
-    python scripts/bench_search.py --bench ../shared/benchmarks/minif2f-rocq-valid \
+    python scripts/bench_search.py --bench examples/minif2f-rocq-valid \
         --generators auto knn:runs/knn ensemble:auto+knn:runs/knn --timeout 20 --workers 2
 
 Each generator's run is a normal resumable prove job (runs/bench_search/<name>.jsonl), so an

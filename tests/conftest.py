@@ -3,15 +3,20 @@ from pathlib import Path
 
 import pytest
 
-import os
-
-# shared/ (fixtures, specs, benchmarks) lies beside the checkout, in development and in CI alike
-SHARED = Path(os.environ.get("PROOFSMITH_SHARED", Path(__file__).resolve().parents[2] / "shared"))
+REPO = Path(__file__).resolve().parents[1]
+# Recorded transcripts (see tests/fixtures/PROVENANCE.md); nothing outside the clone is read.
+FIXTURES = REPO / "tests" / "fixtures"
+MINIF2F_VALID = REPO / "examples" / "minif2f-rocq-valid"
 
 
 @pytest.fixture(scope="session")
-def shared_dir() -> Path:
-    return SHARED
+def fixtures_dir() -> Path:
+    return FIXTURES
+
+
+@pytest.fixture(scope="session")
+def minif2f_valid_dir() -> Path:
+    return MINIF2F_VALID
 
 
 def pytest_collection_modifyitems(config, items):

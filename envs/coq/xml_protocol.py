@@ -1,5 +1,5 @@
 """CoqIDE XML protocol (coqidetop 8.16, protocol 20220205): call encoding, incremental reader,
-and typed decoding of the replies we use. See shared/specs/coqidetop-protocol.md.
+and typed decoding of the replies we use. See docs/specs/coqidetop-protocol.md.
 """
 from __future__ import annotations
 

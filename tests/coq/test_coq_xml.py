@@ -7,8 +7,8 @@ from envs.base import EnvCrashError
 from envs.coq import xml_protocol as xp
 
 
-def test_coq_reader_splits_unframed_stream_in_random_chunks(shared_dir):
-    data = (shared_dir / "fixtures/coqidetop/02_stream_raw.stdout.xml").read_bytes()
+def test_coq_reader_splits_unframed_stream_in_random_chunks(fixtures_dir):
+    data = (fixtures_dir / "coqidetop/02_stream_raw.stdout.xml").read_bytes()
     rng = random.Random(0)
     for _ in range(20):
         reader, elems, i = xp.XmlStreamReader(), [], 0
@@ -37,8 +37,8 @@ def test_coq_reader_rejects_garbage_with_crash_error():
         reader.feed(b"<value val='good'></oops>")
 
 
-def test_coq_goals_decode_bullets_zipper_and_given_up(shared_dir):
-    log = (shared_dir / "fixtures/coqidetop/06_bullets_admit.log").read_text()
+def test_coq_goals_decode_bullets_zipper_and_given_up(fixtures_dir):
+    log = (fixtures_dir / "coqidetop/06_bullets_admit.log").read_text()
     replies = [line[4:] for line in log.splitlines() if line.startswith("<<< <value") and "<goals>" in line]
     decoded = [xp.decode_goals(xp.XmlStreamReader().feed(r.encode())[0]) for r in replies]
     first = decoded[0]  # after '-': one focused goal, the other in the background zipper
@@ -48,8 +48,8 @@ def test_coq_goals_decode_bullets_zipper_and_given_up(shared_dir):
     assert not any(d.complete and d.given_up for d in decoded)
 
 
-def test_coq_call_encoding_matches_recorded_add(shared_dir):
-    log = (shared_dir / "fixtures/coqidetop/06_bullets_admit.log").read_text()
+def test_coq_call_encoding_matches_recorded_add(fixtures_dir):
+    log = (fixtures_dir / "coqidetop/06_bullets_admit.log").read_text()
     sent = [line[4:] for line in log.splitlines() if line.startswith(">>> ")]
     assert xp.call_add("split.", 2).decode() in sent
     assert xp.call_add("Theorem t : True /\\ (False -> False).", 1).decode() in sent

@@ -12,8 +12,7 @@ import pytest
 from envs.fstar import FStarConfig, FStarEnvironment, FStarIdeSession, FStarSessionConfig
 
 HERE = Path(__file__).resolve().parent
-SHARED = Path(os.environ.get("PROOFSMITH_SHARED", HERE.parents[2] / "shared"))
-EMACS = SHARED / "fixtures" / "fstar-ide" / "emacs"
+EMACS = HERE.parent / "fixtures" / "fstar-ide" / "emacs"
 FAKE = HERE / "fake_fstar.py"
 FAKE_CMD = (sys.executable, str(FAKE))
 

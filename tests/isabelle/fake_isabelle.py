@@ -3,7 +3,7 @@
 
 Invoked like the real tool (`fake_isabelle.py server -n NAME`); prints the real address line.
 Every reply except `use_theories` in scenario mode is the recorded byte stream of
-shared/fixtures/isabelle-server/isabelle-client-responses/<command>. In scenario mode,
+tests/fixtures/isabelle-server/isabelle-client-responses/<command>. In scenario mode,
 `use_theories` answers are built from the recorded `use_theories`/`use_theories.Fail` replies
 (same messages, keys and framing), with theory names, positions and texts taken from a scenario
 table that says what each proof step "does". Environment variables:

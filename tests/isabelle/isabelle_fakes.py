@@ -11,8 +11,7 @@ import pytest
 from envs.isabelle import IsabelleConfig, IsabelleEnvironment, IsabelleServerProcess, ServerConfig
 
 HERE = Path(__file__).resolve().parent
-SHARED = Path(os.environ.get("PROOFSMITH_SHARED", HERE.parents[2] / "shared"))
-FIXTURES = SHARED / "fixtures" / "isabelle-server"
+FIXTURES = HERE.parent / "fixtures" / "isabelle-server"
 RESPONSES = FIXTURES / "isabelle-client-responses"
 FAKE = HERE / "fake_isabelle.py"
 

@@ -13,7 +13,7 @@ from envs.lean.session import LeanReplConfig
 
 HERE = Path(__file__).parent
 FAKE_REPL = HERE / "fake_repl.py"
-FIXTURES = Path(os.environ.get("PROOFSMITH_SHARED", HERE.resolve().parents[2] / "shared")) / "fixtures/lean-repl/test"
+FIXTURES = HERE.parent / "fixtures" / "lean-repl" / "test"
 SPEC_ONLY = HERE / "spec_only_transcripts"
 
 sys.path.insert(0, str(HERE))

@@ -107,8 +107,8 @@ def test_results_file_lock_and_torn_tail(tmp_path):
     assert [r["key"] for r in rows] == ["a", "c"]
 
 
-def test_benchmark_loader_names_the_theorem_it_found(shared_dir):
-    thms = load_benchmark(shared_dir / "benchmarks/minif2f-rocq-valid")
+def test_benchmark_loader_names_the_theorem_it_found(minif2f_valid_dir):
+    thms = load_benchmark(minif2f_valid_dir)
     assert len(thms) == 244
     by_file = {t.ref.file_path.stem: t for t in thms}
     assert by_file["imo_1966_p5"].ref.name == "imo_1966_p5" and "matches" in by_file["imo_1966_p5"].note

@@ -1,4 +1,4 @@
-"""LeanDojo Benchmark 4 loader: the real excerpts in shared/fixtures/leandojo (partial records)."""
+"""LeanDojo Benchmark 4 loader: the real excerpts in tests/fixtures/leandojo (partial records)."""
 import json
 
 import pytest
@@ -8,8 +8,8 @@ from envs.leandojo_loader import corpus_file_from_leandojo, load_benchmark, theo
 
 
 @pytest.fixture(scope="module")
-def fixtures(shared_dir):
-    d = shared_dir / "fixtures/leandojo"
+def fixtures(fixtures_dir):
+    d = fixtures_dir / "leandojo"
     return {name: json.loads((d / f"{name}.json").read_text())
             for name in ("benchmark4_excerpts", "dojo_demo_transcript", "premises_Mathlib_Algebra_BigOperators_Pi")}
 

@@ -74,9 +74,9 @@ def test_trace_tiny_dataset_gives_valid_empty_splits():
     assert make_splits([])["novel_premises"] == {"train": [], "val": [], "test": []}
 
 
-def test_trace_leandojo_split_sizes(shared_dir):
+def test_trace_leandojo_split_sizes(fixtures_dir):
     """With LeanDojo Benchmark 4's theorem count, the random split has its exact sizes."""
-    stats = json.loads((shared_dir / "fixtures/leandojo/benchmark4_excerpts.json").read_text())["split_statistics"]
+    stats = json.loads((fixtures_dir / "leandojo/benchmark4_excerpts.json").read_text())["split_statistics"]
     n = stats["total_theorems_log"]
     assert eval_size(n) == 2000
     recs = [TheoremRecord("", "", "f", f"t{i}", None, None, ()) for i in range(n)]
