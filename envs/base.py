@@ -3,11 +3,13 @@
 Names and meanings mirror LeanDojo (`TacticState`, `ProofFinished`, `ProofGivenUp`, a
 tactic error) so that ReProver-style code reads the same on every backend.
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional, Protocol, Sequence, Union, runtime_checkable
+from typing import Protocol, Union, runtime_checkable
 
 
 # --------------------------------------------------------------------------- goals/states
@@ -17,7 +19,7 @@ class Goal:
 
     hypotheses: tuple[str, ...]
     conclusion: str
-    name: Optional[str] = None
+    name: str | None = None
 
     @property
     def pp(self) -> str:
@@ -34,7 +36,7 @@ class TacticState:
     pp: str
     id: int = field(compare=False)
     goals: tuple[Goal, ...] = field(default=(), compare=False)
-    message: Optional[str] = field(default=None, compare=False)
+    message: str | None = field(default=None, compare=False)
 
     @property
     def num_goals(self) -> int:
@@ -47,7 +49,7 @@ class ProofFinished:
 
     id: int
     proof: tuple[str, ...]
-    message: Optional[str] = None
+    message: str | None = None
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,7 @@ class TacticError:
     """
 
     message: str
-    pos: Optional[tuple[int, int]] = None
+    pos: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,7 @@ class TacticRefused(TacticError):
 class ProofGivenUp:
     """All goals were closed, but with admit/sorry/give_up: never a proof."""
 
-    message: Optional[str] = None
+    message: str | None = None
 
 
 TacticResult = Union[TacticState, ProofFinished, TacticError, ProofGivenUp]
@@ -112,8 +114,8 @@ class TheoremRef:
     """
 
     name: str
-    file_path: Optional[Path] = None
-    statement: Optional[str] = None
+    file_path: Path | None = None
+    statement: str | None = None
     header: str = ""
     load_paths: tuple[tuple[str, str], ...] = ()  # (directory, logical prefix) pairs, Coq's -R
     backend: str = "coq"
@@ -123,11 +125,11 @@ class TheoremRef:
             raise ValueError("TheoremRef needs exactly one of file_path or statement")
 
     @classmethod
-    def from_file(cls, path: str | Path, name: str, **kw) -> "TheoremRef":
+    def from_file(cls, path: str | Path, name: str, **kw) -> TheoremRef:
         return cls(name=name, file_path=Path(path).resolve(), **kw)
 
     @classmethod
-    def from_statement(cls, statement: str, name: str, header: str = "", **kw) -> "TheoremRef":
+    def from_statement(cls, statement: str, name: str, header: str = "", **kw) -> TheoremRef:
         return cls(name=name, statement=statement, header=header, **kw)
 
 
@@ -152,15 +154,13 @@ class Environment(Protocol):
 
     def start(self, theorem: TheoremRef) -> TacticState: ...
 
-    def run_tactic(
-        self, state: TacticState, tactic: str, timeout: Optional[float] = None
-    ) -> TacticResult: ...
+    def run_tactic(self, state: TacticState, tactic: str, timeout: float | None = None) -> TacticResult: ...
 
     def verify(self, theorem: TheoremRef, proof: Sequence[str]) -> Verdict: ...
 
     def close(self) -> None: ...
 
-    def __enter__(self) -> "Environment": ...
+    def __enter__(self) -> Environment: ...
 
     def __exit__(self, *exc) -> None: ...
 

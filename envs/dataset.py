@@ -4,15 +4,17 @@ Records (theorems with traced tactics), the premise corpus, the `random` / `nove
 premise accessibility, and the `datasets.DatasetDict` view that training code reads. Positions
 are `(line, column)`, both 1-based, as in LeanDojo.
 """
+
 from __future__ import annotations
 
 import json
 import os
 import random
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Optional, Sequence
+from typing import Any
 
 Pos = tuple[int, int]
 SPLIT_STRATEGIES = ("random", "novel_premises")
@@ -21,11 +23,11 @@ DEFAULT_SEED = 3407  # LeanDojo's
 MAX_EVAL = 2000  # LeanDojo's val/test size; small datasets use a fraction instead
 
 
-def _pos(v: Any) -> Optional[Pos]:
+def _pos(v: Any) -> Pos | None:
     return (int(v[0]), int(v[1])) if v is not None else None
 
 
-def _list(p: Optional[Pos]) -> Optional[list[int]]:
+def _list(p: Pos | None) -> list[int] | None:
     return [p[0], p[1]] if p is not None else None
 
 
@@ -36,15 +38,19 @@ class Provenance:
 
     full_name: str
     def_path: str
-    def_pos: Optional[Pos] = None
-    def_end_pos: Optional[Pos] = None
+    def_pos: Pos | None = None
+    def_end_pos: Pos | None = None
 
     def to_json(self) -> dict:
-        return {"full_name": self.full_name, "def_path": self.def_path,
-                "def_pos": _list(self.def_pos), "def_end_pos": _list(self.def_end_pos)}
+        return {
+            "full_name": self.full_name,
+            "def_path": self.def_path,
+            "def_pos": _list(self.def_pos),
+            "def_end_pos": _list(self.def_end_pos),
+        }
 
     @classmethod
-    def from_json(cls, d: dict) -> "Provenance":
+    def from_json(cls, d: dict) -> Provenance:
         return cls(d["full_name"], d.get("def_path", ""), _pos(d.get("def_pos")), _pos(d.get("def_end_pos")))
 
 
@@ -61,16 +67,24 @@ class TracedTactic:
 
     def to_json(self) -> dict:
         text, provs = self.annotated_tactic
-        return {"tactic": self.tactic, "annotated_tactic": [text, [p.to_json() for p in provs]],
-                "state_before": self.state_before, "state_after": self.state_after}
+        return {
+            "tactic": self.tactic,
+            "annotated_tactic": [text, [p.to_json() for p in provs]],
+            "state_before": self.state_before,
+            "state_after": self.state_after,
+        }
 
     @classmethod
-    def from_json(cls, d: dict) -> "TracedTactic":
+    def from_json(cls, d: dict) -> TracedTactic:
         ann = d.get("annotated_tactic")
         if ann is None:  # partial records (e.g. LeanDojo's demo output) carry no annotation
             ann = [d["tactic"], []]
-        return cls(d["tactic"], (ann[0], tuple(Provenance.from_json(p) for p in ann[1])),
-                   d.get("state_before", ""), d.get("state_after", ""))
+        return cls(
+            d["tactic"],
+            (ann[0], tuple(Provenance.from_json(p) for p in ann[1])),
+            d.get("state_before", ""),
+            d.get("state_after", ""),
+        )
 
 
 @dataclass(frozen=True)
@@ -79,10 +93,10 @@ class TheoremRecord:
     commit: str
     file_path: str
     full_name: str
-    start: Optional[Pos]
-    end: Optional[Pos]
+    start: Pos | None
+    end: Pos | None
     traced_tactics: tuple[TracedTactic, ...]
-    theorem_statement: Optional[str] = None
+    theorem_statement: str | None = None
     backend: str = "coq"
 
     @property
@@ -93,17 +107,31 @@ class TheoremRecord:
         return {p.full_name for t in self.traced_tactics for p in t.premises}
 
     def to_json(self) -> dict:
-        return {"url": self.url, "commit": self.commit, "file_path": self.file_path, "full_name": self.full_name,
-                "start": _list(self.start), "end": _list(self.end),
-                "traced_tactics": [t.to_json() for t in self.traced_tactics],
-                "theorem_statement": self.theorem_statement, "backend": self.backend}
+        return {
+            "url": self.url,
+            "commit": self.commit,
+            "file_path": self.file_path,
+            "full_name": self.full_name,
+            "start": _list(self.start),
+            "end": _list(self.end),
+            "traced_tactics": [t.to_json() for t in self.traced_tactics],
+            "theorem_statement": self.theorem_statement,
+            "backend": self.backend,
+        }
 
     @classmethod
-    def from_json(cls, d: dict, backend: Optional[str] = None) -> "TheoremRecord":
-        return cls(d.get("url", ""), d.get("commit", ""), d["file_path"], d["full_name"],
-                   _pos(d.get("start")), _pos(d.get("end")),
-                   tuple(TracedTactic.from_json(t) for t in d.get("traced_tactics") or ()),
-                   d.get("theorem_statement"), backend or d.get("backend", "lean"))
+    def from_json(cls, d: dict, backend: str | None = None) -> TheoremRecord:
+        return cls(
+            d.get("url", ""),
+            d.get("commit", ""),
+            d["file_path"],
+            d["full_name"],
+            _pos(d.get("start")),
+            _pos(d.get("end")),
+            tuple(TracedTactic.from_json(t) for t in d.get("traced_tactics") or ()),
+            d.get("theorem_statement"),
+            backend or d.get("backend", "lean"),
+        )
 
 
 @dataclass(frozen=True)
@@ -115,11 +143,16 @@ class Premise:
     kind: str
 
     def to_json(self) -> dict:
-        return {"full_name": self.full_name, "code": self.code, "start": _list(self.start),
-                "end": _list(self.end), "kind": self.kind}
+        return {
+            "full_name": self.full_name,
+            "code": self.code,
+            "start": _list(self.start),
+            "end": _list(self.end),
+            "kind": self.kind,
+        }
 
     @classmethod
-    def from_json(cls, d: dict) -> "Premise":
+    def from_json(cls, d: dict) -> Premise:
         return cls(d["full_name"], d.get("code", ""), _pos(d["start"]), _pos(d["end"]), d.get("kind", ""))
 
 
@@ -135,8 +168,10 @@ class CorpusFile:
         return {"path": self.path, "imports": list(self.imports), "premises": [p.to_json() for p in self.premises]}
 
     @classmethod
-    def from_json(cls, d: dict) -> "CorpusFile":
-        return cls(d["path"], tuple(d.get("imports") or ()), tuple(Premise.from_json(p) for p in d.get("premises") or ()))
+    def from_json(cls, d: dict) -> CorpusFile:
+        return cls(
+            d["path"], tuple(d.get("imports") or ()), tuple(Premise.from_json(p) for p in d.get("premises") or ())
+        )
 
 
 # --------------------------------------------------------------------------- corpus
@@ -200,13 +235,13 @@ class Corpus:
                 f.write(json.dumps(self.files[p].to_json(), ensure_ascii=False) + "\n")
 
     @classmethod
-    def read_jsonl(cls, path: Path) -> "Corpus":
+    def read_jsonl(cls, path: Path) -> Corpus:
         with open(path, encoding="utf-8") as f:
             return cls(CorpusFile.from_json(json.loads(line)) for line in f if line.strip())
 
 
 # --------------------------------------------------------------------------- splits
-def eval_size(n: int, num_eval: Optional[int] = None) -> int:
+def eval_size(n: int, num_eval: int | None = None) -> int:
     """Theorems in each of val and test: LeanDojo's 2,000, or 10% of a smaller dataset."""
     return num_eval if num_eval is not None else min(MAX_EVAL, n // 10)
 
@@ -219,19 +254,21 @@ def _by_key(theorems: Sequence[TheoremRecord]) -> dict[tuple[str, str], list[The
     return groups
 
 
-def split_random(theorems: Sequence[TheoremRecord], seed: int = DEFAULT_SEED,
-                 num_eval: Optional[int] = None) -> dict[str, list[TheoremRecord]]:
+def split_random(
+    theorems: Sequence[TheoremRecord], seed: int = DEFAULT_SEED, num_eval: int | None = None
+) -> dict[str, list[TheoremRecord]]:
     groups = _by_key(theorems)
     keys = sorted(groups)
     k = eval_size(len(keys), num_eval)
     random.Random(seed).shuffle(keys)
     n = len(keys)
-    parts = {"train": keys[: n - 2 * k], "val": keys[n - 2 * k: n - k], "test": keys[n - k:]}
+    parts = {"train": keys[: n - 2 * k], "val": keys[n - 2 * k : n - k], "test": keys[n - k :]}
     return {name: [t for key in ks for t in groups[key]] for name, ks in parts.items()}
 
 
-def split_novel_premises(theorems: Sequence[TheoremRecord], seed: int = DEFAULT_SEED,
-                         num_eval: Optional[int] = None) -> dict[str, list[TheoremRecord]]:
+def split_novel_premises(
+    theorems: Sequence[TheoremRecord], seed: int = DEFAULT_SEED, num_eval: int | None = None
+) -> dict[str, list[TheoremRecord]]:
     """LeanDojo's rule: take the least-used premises first, moving every theorem that uses them to
     the val/test pool until it is big enough; so each val/test theorem uses a premise train never does."""
     groups = _by_key(theorems)
@@ -252,14 +289,20 @@ def split_novel_premises(theorems: Sequence[TheoremRecord], seed: int = DEFAULT_
     rng.shuffle(train)
     rng.shuffle(evals)
     n_val = k if len(evals) >= 2 * k else len(evals) // 2
-    flat = lambda ks: [t for key in ks for t in groups[key]]
+
+    def flat(ks):
+        return [t for key in ks for t in groups[key]]
+
     return {"train": flat(train), "val": flat(evals[:n_val]), "test": flat(evals[n_val:])}
 
 
-def make_splits(theorems: Sequence[TheoremRecord], seed: int = DEFAULT_SEED,
-                num_eval: Optional[int] = None) -> dict[str, dict[str, list[TheoremRecord]]]:
-    return {"random": split_random(theorems, seed, num_eval),
-            "novel_premises": split_novel_premises(theorems, seed, num_eval)}
+def make_splits(
+    theorems: Sequence[TheoremRecord], seed: int = DEFAULT_SEED, num_eval: int | None = None
+) -> dict[str, dict[str, list[TheoremRecord]]]:
+    return {
+        "random": split_random(theorems, seed, num_eval),
+        "novel_premises": split_novel_premises(theorems, seed, num_eval),
+    }
 
 
 # --------------------------------------------------------------------------- files
@@ -288,8 +331,14 @@ def write_json(path: Path, data: Any) -> None:
         json.dump(data, f, ensure_ascii=False, indent=1)
 
 
-def write_dataset(out: Path, theorems: Sequence[TheoremRecord], corpus: Corpus, metadata: dict,
-                  seed: int = DEFAULT_SEED, num_eval: Optional[int] = None) -> dict[str, dict[str, int]]:
+def write_dataset(
+    out: Path,
+    theorems: Sequence[TheoremRecord],
+    corpus: Corpus,
+    metadata: dict,
+    seed: int = DEFAULT_SEED,
+    num_eval: int | None = None,
+) -> dict[str, dict[str, int]]:
     """`out/{random,novel_premises}/{train,val,test}.json`, `out/corpus.jsonl`, `out/metadata.json`.
     Returns the theorem count of every split file."""
     out = Path(out)
@@ -304,39 +353,77 @@ def write_dataset(out: Path, theorems: Sequence[TheoremRecord], corpus: Corpus, 
     return counts
 
 
-def read_split(path: Path, backend: Optional[str] = None) -> list[TheoremRecord]:
+def read_split(path: Path, backend: str | None = None) -> list[TheoremRecord]:
     with open(path, encoding="utf-8") as f:
         return [TheoremRecord.from_json(d, backend) for d in json.load(f)]
 
 
-def load_splits(out: Path, strategy: str = "random", backend: Optional[str] = None) -> dict[str, list[TheoremRecord]]:
-    return {name: read_split(Path(out) / strategy / f"{name}.json", backend) for name in SPLIT_NAMES
-            if (Path(out) / strategy / f"{name}.json").is_file()}
+def load_splits(out: Path, strategy: str = "random", backend: str | None = None) -> dict[str, list[TheoremRecord]]:
+    return {
+        name: read_split(Path(out) / strategy / f"{name}.json", backend)
+        for name in SPLIT_NAMES
+        if (Path(out) / strategy / f"{name}.json").is_file()
+    }
 
 
 # --------------------------------------------------------------------------- datasets view
 def _features():
-    from datasets import Features, Sequence as HFSeq, Value
+    from datasets import Features, Value
+    from datasets import Sequence as HFSeq
 
-    prov = {"full_name": Value("string"), "def_path": Value("string"),
-            "def_pos": HFSeq(Value("int32")), "def_end_pos": HFSeq(Value("int32"))}
-    tactic = {"tactic": Value("string"), "annotated_tactic": Value("string"), "premises": [prov],
-              "state_before": Value("string"), "state_after": Value("string")}
-    return Features({"url": Value("string"), "commit": Value("string"), "file_path": Value("string"),
-                     "full_name": Value("string"), "start": HFSeq(Value("int32")), "end": HFSeq(Value("int32")),
-                     "theorem_statement": Value("string"), "backend": Value("string"), "traced_tactics": [tactic]})
+    prov = {
+        "full_name": Value("string"),
+        "def_path": Value("string"),
+        "def_pos": HFSeq(Value("int32")),
+        "def_end_pos": HFSeq(Value("int32")),
+    }
+    tactic = {
+        "tactic": Value("string"),
+        "annotated_tactic": Value("string"),
+        "premises": [prov],
+        "state_before": Value("string"),
+        "state_after": Value("string"),
+    }
+    return Features(
+        {
+            "url": Value("string"),
+            "commit": Value("string"),
+            "file_path": Value("string"),
+            "full_name": Value("string"),
+            "start": HFSeq(Value("int32")),
+            "end": HFSeq(Value("int32")),
+            "theorem_statement": Value("string"),
+            "backend": Value("string"),
+            "traced_tactics": [tactic],
+        }
+    )
 
 
 def _row(r: TheoremRecord) -> dict:
     # Arrow cannot hold LeanDojo's mixed `[text, [provenance…]]` pair: it becomes two columns.
-    return {"url": r.url, "commit": r.commit, "file_path": r.file_path, "full_name": r.full_name,
-            "start": _list(r.start) or [], "end": _list(r.end) or [], "theorem_statement": r.theorem_statement,
-            "backend": r.backend,
-            "traced_tactics": [{"tactic": t.tactic, "annotated_tactic": t.annotated_tactic[0],
-                                "premises": [{**p.to_json(), "def_pos": _list(p.def_pos) or [],
-                                              "def_end_pos": _list(p.def_end_pos) or []} for p in t.premises],
-                                "state_before": t.state_before, "state_after": t.state_after}
-                               for t in r.traced_tactics]}
+    return {
+        "url": r.url,
+        "commit": r.commit,
+        "file_path": r.file_path,
+        "full_name": r.full_name,
+        "start": _list(r.start) or [],
+        "end": _list(r.end) or [],
+        "theorem_statement": r.theorem_statement,
+        "backend": r.backend,
+        "traced_tactics": [
+            {
+                "tactic": t.tactic,
+                "annotated_tactic": t.annotated_tactic[0],
+                "premises": [
+                    {**p.to_json(), "def_pos": _list(p.def_pos) or [], "def_end_pos": _list(p.def_end_pos) or []}
+                    for p in t.premises
+                ],
+                "state_before": t.state_before,
+                "state_after": t.state_after,
+            }
+            for t in r.traced_tactics
+        ],
+    }
 
 
 def to_dataset_dict(splits: dict[str, Sequence[TheoremRecord]]):
@@ -367,5 +454,4 @@ def tactic_pairs(records: Iterable[TheoremRecord]) -> Iterable[dict]:
 
 def summarize(theorems: Sequence[TheoremRecord]) -> dict[str, int]:
     c = Counter(len(t.traced_tactics) > 0 for t in theorems)
-    return {"theorems": len(theorems), "with_tactics": c[True],
-            "tactics": sum(len(t.traced_tactics) for t in theorems)}
+    return {"theorems": len(theorems), "with_tactics": c[True], "tactics": sum(len(t.traced_tactics) for t in theorems)}

@@ -4,14 +4,16 @@ Observation: the pretty-printed proof state (text). Action: tactic text. Reward:
 on a verified-by-Qed `ProofFinished`, `step_reward` otherwise. `terminated` on a finished proof,
 `truncated` at the step budget. A failed tactic leaves the state unchanged.
 """
+
 from __future__ import annotations
 
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
 import gymnasium as gym
 from gymnasium import spaces
 
-from envs.base import (
+from proofsmith.envs.base import (
     EnvCrashError,
     Environment,
     EnvTimeoutError,
@@ -31,22 +33,22 @@ class ProofEnv(gym.Env):
     def __init__(
         self,
         env_factory: Callable[[], Environment],
-        theorem: Optional[TheoremRef] = None,
+        theorem: TheoremRef | None = None,
         max_steps: int = 50,
         finish_reward: float = 1.0,
         step_reward: float = 0.0,
         error_reward: float = 0.0,
-        render_mode: Optional[str] = None,
+        render_mode: str | None = None,
     ):
         self._factory = env_factory
-        self._env: Optional[Environment] = None
+        self._env: Environment | None = None
         self.theorem = theorem
         self.max_steps = max_steps
         self.finish_reward, self.step_reward, self.error_reward = finish_reward, step_reward, error_reward
         self.render_mode = render_mode
         self.observation_space = spaces.Text(max_length=MAX_TEXT, charset=_CHARSET)
         self.action_space = spaces.Text(max_length=MAX_TEXT, charset=_CHARSET)
-        self.state: Optional[TacticState] = None
+        self.state: TacticState | None = None
         self.steps = 0
         self.proof: list[str] = []
         self._episode_ids: dict[int, int] = {}
@@ -57,7 +59,7 @@ class ProofEnv(gym.Env):
             self._env = self._factory()
         return self._env
 
-    def reset(self, *, seed: Optional[int] = None, options: Optional[dict[str, Any]] = None):
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
         if options and options.get("theorem") is not None:
             self.theorem = options["theorem"]
@@ -95,7 +97,7 @@ class ProofEnv(gym.Env):
         info["result"] = result
         return obs, reward, terminated, truncated, info
 
-    def _info(self, error: Optional[str]) -> dict[str, Any]:
+    def _info(self, error: str | None) -> dict[str, Any]:
         st = self.state
         return {
             "state_id": self._episode_ids.get(st.id) if st else None,

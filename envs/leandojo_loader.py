@@ -5,14 +5,15 @@ The layout is the one in docs/specs/leandojo-interface.md (b): `corpus.jsonl`, `
 `start`/`end` or `annotated_tactic` is tolerated), so excerpts and partial exports load too;
 `backend` is set to "lean".
 """
+
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
-from envs.dataset import (
+from proofsmith.envs.dataset import (
     SPLIT_NAMES,
     SPLIT_STRATEGIES,
     Corpus,
@@ -33,8 +34,11 @@ def theorem_from_leandojo(d: dict[str, Any]) -> TheoremRecord:
 def corpus_file_from_leandojo(d: dict[str, Any]) -> CorpusFile:
     """One `corpus.jsonl` line. Premises ReProver would drop (no name, empty code) are dropped."""
     f = CorpusFile.from_json(d)
-    keep = tuple(p for p in f.premises if p.full_name and p.code and "user__.n" not in p.full_name
-                 and not p.full_name.startswith("["))
+    keep = tuple(
+        p
+        for p in f.premises
+        if p.full_name and p.code and "user__.n" not in p.full_name and not p.full_name.startswith("[")
+    )
     return CorpusFile(f.path, f.imports, keep)
 
 
@@ -43,7 +47,7 @@ class LeanDojoBenchmark:
     root: Path
     metadata: dict = field(default_factory=dict)
     splits: dict[str, dict[str, list[TheoremRecord]]] = field(default_factory=dict)  # strategy → split → records
-    corpus: Optional[Corpus] = None
+    corpus: Corpus | None = None
 
     def dataset_dict(self, strategy: str = "random"):
         """The `datasets.DatasetDict` of one split strategy (same features as traced Coq data)."""
@@ -53,7 +57,9 @@ class LeanDojoBenchmark:
         return [p for f in (self.corpus.files.values() if self.corpus else ()) for p in f.premises]
 
 
-def load_benchmark(root: Path, strategies: tuple[str, ...] = SPLIT_STRATEGIES, with_corpus: bool = True) -> LeanDojoBenchmark:
+def load_benchmark(
+    root: Path, strategies: tuple[str, ...] = SPLIT_STRATEGIES, with_corpus: bool = True
+) -> LeanDojoBenchmark:
     """Load what is present under `root`; a missing strategy or split is simply absent."""
     root = Path(root)
     if not root.is_dir():

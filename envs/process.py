@@ -4,6 +4,7 @@
 stderr, reads stdout with a deadline, and kills the whole group. Protocol clients (Coq XML, Lean
 JSON, F* JSON lines, Isabelle) do their own framing on top of `read_chunk`.
 """
+
 from __future__ import annotations
 
 import collections
@@ -14,10 +15,10 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Optional, Sequence
 
-from envs.base import EnvCrashError, EnvStartError, EnvTimeoutError
+from proofsmith.envs.base import EnvCrashError, EnvStartError, EnvTimeoutError
 
 DEFAULT_MEMORY_LIMIT = 4 * 1024**3  # bytes of address space per prover process
 
@@ -27,14 +28,14 @@ class ProcessConfig:
     """How to run one prover process."""
 
     argv: Sequence[str]
-    cwd: Optional[str] = None
-    env: Optional[dict[str, str]] = None
-    memory_limit: Optional[int] = DEFAULT_MEMORY_LIMIT  # RLIMIT_AS in bytes; None = no cap
+    cwd: str | None = None
+    env: dict[str, str] | None = None
+    memory_limit: int | None = DEFAULT_MEMORY_LIMIT  # RLIMIT_AS in bytes; None = no cap
     stderr_lines_kept: int = 200
     extra_env: dict[str, str] = field(default_factory=dict)
 
 
-def _limit_memory(limit: Optional[int]) -> Callable[[], None]:
+def _limit_memory(limit: int | None) -> Callable[[], None]:
     def apply() -> None:
         if limit:
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
@@ -47,10 +48,10 @@ class ProverProcess:
 
     def __init__(self, config: ProcessConfig):
         self.config = config
-        self.proc: Optional[subprocess.Popen] = None
+        self.proc: subprocess.Popen | None = None
         self.stderr_tail: collections.deque[str] = collections.deque(maxlen=config.stderr_lines_kept)
         self.restarts = 0
-        self._stderr_thread: Optional[threading.Thread] = None
+        self._stderr_thread: threading.Thread | None = None
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
@@ -112,7 +113,7 @@ class ProverProcess:
         return self.proc is not None and self.proc.poll() is None
 
     @property
-    def pid(self) -> Optional[int]:
+    def pid(self) -> int | None:
         return self.proc.pid if self.proc else None
 
     def interrupt(self) -> None:
@@ -145,7 +146,7 @@ class ProverProcess:
         except (BrokenPipeError, OSError) as e:
             raise self._crash_error(f"prover process closed its input ({e})") from e
 
-    def read_chunk(self, deadline: Optional[float]) -> bytes:
+    def read_chunk(self, deadline: float | None) -> bytes:
         """Bytes available on stdout, waiting until `deadline` (time.monotonic()); never empty.
 
         Raises EnvTimeoutError at the deadline and EnvCrashError at EOF.
@@ -176,7 +177,7 @@ class ProverProcess:
         detail = f"{what} (exit status {code})" + (f": {tail}" if tail else "")
         return EnvCrashError(("OOM: " if oom else "") + detail, is_out_of_memory=oom)
 
-    def __enter__(self) -> "ProverProcess":
+    def __enter__(self) -> ProverProcess:
         self.start()
         return self
 
@@ -188,7 +189,7 @@ class ProverProcess:
 class BatchResult:
     """Outcome of a batch prover run (coqc, lean, isabelle build...)."""
 
-    returncode: Optional[int]
+    returncode: int | None
     output: str  # stdout and stderr, interleaved as the process wrote them
     timed_out: bool
     seconds: float
@@ -198,9 +199,9 @@ class BatchResult:
 def run_batch(
     argv: Sequence[str],
     timeout: float,
-    cwd: Optional[str] = None,
-    memory_limit: Optional[int] = DEFAULT_MEMORY_LIMIT,
-    env: Optional[dict[str, str]] = None,
+    cwd: str | None = None,
+    memory_limit: int | None = DEFAULT_MEMORY_LIMIT,
+    env: dict[str, str] | None = None,
 ) -> BatchResult:
     """Run a batch checker to completion under the same caps as interactive provers."""
     merged = dict(os.environ if env is None else env)

@@ -1,10 +1,11 @@
 """Shared tail of the backends' `verify` subcommands: run verify, print the verdict as JSON, exit status."""
+
 from __future__ import annotations
 
 import json
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
-from envs.base import Environment, EnvError, ProverNotInstalledError, TheoremRef
+from proofsmith.envs.base import EnvError, Environment, ProverNotInstalledError, TheoremRef
 
 
 def verify_and_report(make_env: Callable[[], Environment], theorem: TheoremRef, proof: Sequence[str]) -> int:
@@ -18,6 +19,15 @@ def verify_and_report(make_env: Callable[[], Environment], theorem: TheoremRef, 
     except EnvError as e:
         print(f"error: {e}")
         return 2
-    print(json.dumps({"theorem": verdict.theorem, "verified": verdict.verified, "reasons": list(verdict.reasons),
-                      "axioms": list(verdict.axioms), "seconds": round(verdict.seconds, 3)}))
+    print(
+        json.dumps(
+            {
+                "theorem": verdict.theorem,
+                "verified": verdict.verified,
+                "reasons": list(verdict.reasons),
+                "axioms": list(verdict.axioms),
+                "seconds": round(verdict.seconds, 3),
+            }
+        )
+    )
     return 0 if verdict.verified else 1

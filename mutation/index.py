@@ -9,16 +9,17 @@ that `Require`s the libraries of the dataset), parsed (`mutation.terms`) and fil
 A target only tries the rules whose key is a head symbol of the place they would act on, and then
 only those whose pattern matches (first-order, `terms.match`).
 """
+
 from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Optional, Sequence
 
-from envs.coq import xml_protocol as xp
-from envs.coq.session import CoqIdeSession, CoqSessionConfig
-from mutation import terms as T
+from proofsmith.envs.coq import xml_protocol as xp
+from proofsmith.envs.coq.session import CoqIdeSession, CoqSessionConfig
+from proofsmith.mutation import terms as T
 
 RULE_KINDS = ("rw", "rw_rev", "fwd", "bwd")
 
@@ -31,7 +32,7 @@ class Rule:
     variables: frozenset[str]
 
     @property
-    def key(self) -> Optional[str]:
+    def key(self) -> str | None:
         return T.key_of(self.pattern)
 
 
@@ -81,7 +82,7 @@ class RuleIndex:
         self.by_key[(rule.kind, rule.key)].append(rule)
         self.count += 1
 
-    def rewrites(self, place: T.Term, allowed: Optional[set[str]] = None) -> list[Rule]:
+    def rewrites(self, place: T.Term, allowed: set[str] | None = None) -> list[Rule]:
         """Rewrite rules one of whose sides matches a subterm of `place`."""
         subs = list(T.subterms(place))
         keys = {k for s in subs if (k := T.key_of(s))}
@@ -95,25 +96,28 @@ class RuleIndex:
                         out.append(r)
         return out
 
-    def applies(self, kind: str, place: T.Term, allowed: Optional[set[str]] = None) -> list[Rule]:
+    def applies(self, kind: str, place: T.Term, allowed: set[str] | None = None) -> list[Rule]:
         """`fwd`/`bwd` rules whose pattern matches `place` as a whole."""
         k = T.key_of(place)
         if k is None:
             return []
-        return [r for r in self.by_key.get((kind, k), ())
-                if (allowed is None or r.lemma in allowed) and T.match(r.pattern, place, r.variables)]
+        return [
+            r
+            for r in self.by_key.get((kind, k), ())
+            if (allowed is None or r.lemma in allowed) and T.match(r.pattern, place, r.variables)
+        ]
 
 
 # --------------------------------------------------------------------------- reading types from Coq
 _CHECK_SPLIT = re.compile(r"^\S+\s*\n?\s*:\s", re.S)
 
 
-def parse_check(notice: str) -> Optional[str]:
+def parse_check(notice: str) -> str | None:
     """`name\\n     : type` → the type on one line."""
     m = _CHECK_SPLIT.match(notice.strip())
     if not m:
         return None
-    return " ".join(notice.strip()[m.end():].split())
+    return " ".join(notice.strip()[m.end() :].split())
 
 
 @dataclass
@@ -125,7 +129,7 @@ class TypeReader:
     timeout: float = 300.0
     failed_requires: list[str] = field(default_factory=list)
 
-    def __enter__(self) -> "TypeReader":
+    def __enter__(self) -> TypeReader:
         self.session = CoqIdeSession(CoqSessionConfig(load_paths=tuple(self.load_paths), call_timeout=self.timeout))
         sid = self.session.start()
         for lib in self.libraries:
@@ -164,5 +168,5 @@ class TypeReader:
                     out[n] = ty
             if not reply.good:
                 # the query stopped at the first name Coq did not know: skip it, go on after it
-                todo = chunk[len(got) + 1:] + todo
+                todo = chunk[len(got) + 1 :] + todo
         return out

@@ -19,18 +19,18 @@ hypotheses of the mutant. Each mutant is then started as a theorem of its own in
 (its printed statement is the deduplication key) and its proof is run there; only the batch
 re-check in `mutation.verify` makes it count.
 """
+
 from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
-from typing import Optional
 
-from envs.base import EnvError, Goal, ProofFinished, TacticError, TacticState, TheoremRef
-from envs.coq.env import CoqEnvironment
-from envs.coq.source import TheoremSource, locate
-from mutation import terms as T
-from mutation.index import Rule, RuleIndex
-from mutation.statement import (
+from proofsmith.envs.base import EnvError, Goal, ProofFinished, TacticError, TacticState, TheoremRef
+from proofsmith.envs.coq.env import CoqEnvironment
+from proofsmith.envs.coq.source import TheoremSource, locate
+from proofsmith.mutation import terms as T
+from proofsmith.mutation.index import Rule, RuleIndex
+from proofsmith.mutation.statement import (
     Hyp,
     StatementParts,
     build_type,
@@ -58,7 +58,7 @@ class Target:
     load_paths: tuple[tuple[str, str], ...]
     start_line: int
     library: str
-    pa_type: Optional[str] = None  # its type printed with Printing All (from the index session)
+    pa_type: str | None = None  # its type printed with Printing All (from the index session)
 
 
 @dataclass
@@ -80,7 +80,7 @@ class Mutant:
         return asdict(self)
 
     @classmethod
-    def from_json(cls, d: dict) -> "Mutant":
+    def from_json(cls, d: dict) -> Mutant:
         return cls(**d)
 
 
@@ -123,7 +123,7 @@ class MutateOptions:
     check_timeout: float = 20.0
 
 
-def _tactic(rule: Rule, name: str, where: Optional[str]) -> str:
+def _tactic(rule: Rule, name: str, where: str | None) -> str:
     arrow = "<- " if rule.kind == "rw_rev" else ""
     if rule.kind in ("rw", "rw_rev"):
         return f"rewrite {arrow}{name}" + (f" in {where}" if where else "") + "."
@@ -140,8 +140,15 @@ def _size(t: T.Term, variables: frozenset[str]) -> int:
 class TargetMutator:
     """Mutates the targets of one file through one environment."""
 
-    def __init__(self, env: CoqEnvironment, index: RuleIndex, lemma_names: dict[str, str],
-                 options: MutateOptions, taken_names: set[str], counters: Counters):
+    def __init__(
+        self,
+        env: CoqEnvironment,
+        index: RuleIndex,
+        lemma_names: dict[str, str],
+        options: MutateOptions,
+        taken_names: set[str],
+        counters: Counters,
+    ):
         self.env = env
         self.index = index
         self.lemma_names = lemma_names  # full name → the name to write in a tactic here
@@ -167,8 +174,10 @@ class TargetMutator:
             return TacticError(str(e))
 
     # ------------------------------------------------------------------ one target
-    def load(self, target: Target) -> Optional[tuple[TheoremRef, TheoremSource, StatementParts, list[str]]]:
-        ref = TheoremRef.from_file(target.source_file, target.full_name.rsplit(".", 1)[-1], load_paths=target.load_paths)
+    def load(self, target: Target) -> tuple[TheoremRef, TheoremSource, StatementParts, list[str]] | None:
+        ref = TheoremRef.from_file(
+            target.source_file, target.full_name.rsplit(".", 1)[-1], load_paths=target.load_paths
+        )
         source = locate(ref)
         line = source.text[: source.statement.start].count("\n") + 1
         if line != target.start_line:
@@ -208,7 +217,7 @@ class TargetMutator:
         goal_term, hyp_terms = self._align(target.pa_type, new)
         attempts = self._candidates(goal_term, hyp_terms, target)
         out: list[Mutant] = []
-        probe: Optional[TacticState] = None
+        probe: TacticState | None = None
         for rule, where in attempts[: self.opts.max_candidates]:
             if len(out) >= self.opts.max_mutants:
                 break
@@ -242,7 +251,7 @@ class TargetMutator:
             self._check(m, source, target)
         return out
 
-    def _align(self, pa_type: Optional[str], new: list[Hyp]) -> tuple[Optional[T.Term], dict[str, T.Term]]:
+    def _align(self, pa_type: str | None, new: list[Hyp]) -> tuple[T.Term | None, dict[str, T.Term]]:
         """Pair the hypotheses `intros` made with the binders of the Printing All type: the goal's
         term, and each hypothesis' term (by name). Unpaired places get no candidates."""
         if pa_type is None:
@@ -253,7 +262,11 @@ class TargetMutator:
             return None, {}
 
         def agrees(b: str, h: str) -> bool:
-            return b == h or (b == "_" and h.startswith("H")) or (b != "_" and re.fullmatch(re.escape(b) + r"\d*", h) is not None)
+            return (
+                b == h
+                or (b == "_" and h.startswith("H"))
+                or (b != "_" and re.fullmatch(re.escape(b) + r"\d*", h) is not None)
+            )
 
         for o in range(len(binders) + 1):
             tail = binders[o:]
@@ -264,9 +277,11 @@ class TargetMutator:
                 return (concl if len(tail) == len(new) else None), hyps
         return None, {}
 
-    def _candidates(self, goal: Optional[T.Term], hyps: dict[str, T.Term], target: Target) -> list[tuple[Rule, Optional[str]]]:
+    def _candidates(
+        self, goal: T.Term | None, hyps: dict[str, T.Term], target: Target
+    ) -> list[tuple[Rule, str | None]]:
         allowed = set(self.lemma_names)
-        found: list[tuple[int, Rule, Optional[str]]] = []
+        found: list[tuple[int, Rule, str | None]] = []
         if goal is not None:
             if "rw" in self.opts.kinds:
                 found += [(_size(r.pattern, r.variables), r, None) for r in self.index.rewrites(goal, allowed)]
@@ -287,8 +302,19 @@ class TargetMutator:
         return out
 
     # ------------------------------------------------------------------ building a mutant
-    def _build(self, target: Target, parts: StatementParts, proof: list[str], s1: TacticState, new: list[Hyp],
-               rule: Rule, lemma: str, where: Optional[str], tactic: str, result: TacticState) -> Optional[Mutant]:
+    def _build(
+        self,
+        target: Target,
+        parts: StatementParts,
+        proof: list[str],
+        s1: TacticState,
+        new: list[Hyp],
+        rule: Rule,
+        lemma: str,
+        where: str | None,
+        tactic: str,
+        result: TacticState,
+    ) -> Mutant | None:
         goals = list(result.goals)
         if not goals or any(_EVAR.search(g.pp) for g in goals):
             return None
@@ -336,11 +362,29 @@ class TargetMutator:
         name = self._fresh(target.full_name.rsplit(".", 1)[-1])
         statement = mutant_statement(name, parts, type_text)
         bridge = self._bridge(parts, proof, rule, lemma, where, names, [n for n, _ in binders], new)
-        return Mutant(name, target.full_name, "rw" if rule.kind.startswith("rw") else "apply", rule.kind,
-                      rule.lemma, where or "goal", tactic, statement, bridge)
+        return Mutant(
+            name,
+            target.full_name,
+            "rw" if rule.kind.startswith("rw") else "apply",
+            rule.kind,
+            rule.lemma,
+            where or "goal",
+            tactic,
+            statement,
+            bridge,
+        )
 
-    def _bridge(self, parts: StatementParts, proof: list[str], rule: Rule, lemma: str, where: Optional[str],
-                names: list[str], all_names: list[str], new: list[Hyp]) -> list[str]:
+    def _bridge(
+        self,
+        parts: StatementParts,
+        proof: list[str],
+        rule: Rule,
+        lemma: str,
+        where: str | None,
+        names: list[str],
+        all_names: list[str],
+        new: list[Hyp],
+    ) -> list[str]:
         steps = [f"assert ({OLD} : {parts.type}).", "{", *proof, "}"]
         if all_names:
             steps.append(f"intros {' '.join(all_names)}.")
@@ -354,7 +398,9 @@ class TargetMutator:
             return steps
         old_type = next(h.type for h in new if h.name == where)
         if rule.kind.startswith("rw"):
-            steps.append(f"assert ({AUX} : {old_type}) by (rewrite {arrow}{lemma}; first [exact {where} | assumption]).")
+            steps.append(
+                f"assert ({AUX} : {old_type}) by (rewrite {arrow}{lemma}; first [exact {where} | assumption])."
+            )
         else:
             steps.append(f"assert ({AUX} : {old_type}) by (apply {lemma}; assumption).")
         call = " ".join(AUX if n == where else n for n in names)

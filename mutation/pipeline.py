@@ -8,6 +8,7 @@ under `OUT/work/chunks/` as it ends: a rerun skips finished chunks (resume). The
 deduplicates across chunks and writes the dataset, `mutants.jsonl` (provenance) and
 `mutate_stats.json`.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,24 +19,34 @@ import time
 from collections import defaultdict
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Optional
 
 from tqdm import tqdm
 
-from envs.base import EnvError
-from envs.coq.env import CoqConfig, CoqEnvironment
-from envs.coq.source import list_theorems
-from envs.coq.trace import FileJob, LibraryResolver, trace_file
-from envs.dataset import Corpus, CorpusFile, Premise, Provenance, TheoremRecord, TracedTactic, write_dataset, write_json
-from mutation.index import RuleIndex, TypeReader, rules_of
-from mutation.mutator import KINDS, Counters, Mutant, MutateOptions, Target, TargetMutator
-from mutation.sources import TracedDataset, accessible_names, all_libraries, library_of_path, premise_pool
-from mutation.verify import verify_mutants
+from proofsmith.envs.base import EnvError
+from proofsmith.envs.coq.env import CoqConfig, CoqEnvironment
+from proofsmith.envs.coq.source import list_theorems
+from proofsmith.envs.coq.trace import FileJob, LibraryResolver, trace_file
+from proofsmith.envs.dataset import (
+    Corpus,
+    CorpusFile,
+    Premise,
+    Provenance,
+    TheoremRecord,
+    TracedTactic,
+    write_dataset,
+    write_json,
+)
+from proofsmith.mutation.index import RuleIndex, TypeReader, rules_of
+from proofsmith.mutation.mutator import KINDS, Counters, Mutant, MutateOptions, Target, TargetMutator
+from proofsmith.mutation.sources import TracedDataset, accessible_names, all_libraries, library_of_path, premise_pool
+from proofsmith.mutation.verify import verify_mutants
 
 MUTANT_ROOT = "Mutants"  # logical prefix of the mutant files
-ALCHEMY = {"rewrite": {"targets": 110657, "verified": 2830817, "candidate_rate": 0.56},
-           "apply": {"targets": 78871, "verified": 3495832, "candidate_rate": 0.37},
-           "core_seconds_per_verified": 970}
+ALCHEMY = {
+    "rewrite": {"targets": 110657, "verified": 2830817, "candidate_rate": 0.56},
+    "apply": {"targets": 78871, "verified": 3495832, "candidate_rate": 0.37},
+    "core_seconds_per_verified": 970,
+}
 
 
 @dataclass
@@ -43,8 +54,8 @@ class PipelineOptions:
     kinds: tuple[str, ...] = KINDS
     workers: int = 1
     chunk_size: int = 25
-    max_targets: Optional[int] = None
-    target_filter: Optional[str] = None  # regex on full names
+    max_targets: int | None = None
+    target_filter: str | None = None  # regex on full names
     max_candidates: int = 400
     max_mutants: int = 200
     tactic_timeout: float = 3.0
@@ -68,7 +79,7 @@ class _Context:
     opts: PipelineOptions
 
 
-_CTX: Optional[_Context] = None
+_CTX: _Context | None = None
 
 
 @dataclass
@@ -90,9 +101,18 @@ def _run_chunk(chunk: Chunk) -> dict:
     try:
         return _mutate_chunk(chunk)
     except Exception as e:  # one broken chunk never stops the run; it is reported
-        return {"id": chunk.id, "file_path": chunk.file_path, "error": f"{type(e).__name__}: {e}",
-                "targets": len(chunk.targets), "counters": {}, "mutants": [], "records": [],
-                "premises": [], "target_keys": {}, "cpu_seconds": 0.0}
+        return {
+            "id": chunk.id,
+            "file_path": chunk.file_path,
+            "error": f"{type(e).__name__}: {e}",
+            "targets": len(chunk.targets),
+            "counters": {},
+            "mutants": [],
+            "records": [],
+            "premises": [],
+            "target_keys": {},
+            "cpu_seconds": 0.0,
+        }
 
 
 def _mutate_chunk(chunk: Chunk) -> dict:
@@ -104,8 +124,12 @@ def _mutate_chunk(chunk: Chunk) -> dict:
     records = {r.full_name: r for r in ds.records if r.file_path == chunk.file_path}
     counters = Counters()
     taken = {n for _, n in list_theorems(text)}
-    mopts = MutateOptions(kinds=opts.kinds, max_candidates=opts.max_candidates, max_mutants=opts.max_mutants,
-                          tactic_timeout=opts.tactic_timeout)
+    mopts = MutateOptions(
+        kinds=opts.kinds,
+        max_candidates=opts.max_candidates,
+        max_mutants=opts.max_mutants,
+        tactic_timeout=opts.tactic_timeout,
+    )
     env = CoqEnvironment(CoqConfig(tactic_timeout=opts.tactic_timeout))
     mutants: list[Mutant] = []
     placements: dict[int, list[Mutant]] = defaultdict(list)
@@ -113,8 +137,9 @@ def _mutate_chunk(chunk: Chunk) -> dict:
     try:
         for name in chunk.targets:
             rec = records[name]
-            target = Target(name, rec.file_path, tf.source, ds.load_paths, (rec.start or (0, 0))[0], tf.library,
-                            ctx.types.get(name))
+            target = Target(
+                name, rec.file_path, tf.source, ds.load_paths, (rec.start or (0, 0))[0], tf.library, ctx.types.get(name)
+            )
             mutator.lemma_names = accessible_names(ds, ctx.pool, rec)
             try:
                 ms = mutator.mutate(target)
@@ -136,13 +161,24 @@ def _mutate_chunk(chunk: Chunk) -> dict:
     premises: list[dict] = []
     if verified and result is not None and result.final_text:
         recs_out, premises = _trace_mutants(ctx, chunk, tf, result.final_text, verified)
-    return {"id": chunk.id, "file_path": chunk.file_path, "targets": len(chunk.targets),
-            "counters": asdict(counters), "mutants": [m.to_json() for m in mutants], "records": recs_out,
-            "premises": premises, "target_keys": mutator.target_keys, "compiles": result.compiles if result else 0,
-            "cpu_seconds": round(_cpu() - cpu0, 3), "wall_seconds": round(time.monotonic() - t0, 3)}
+    return {
+        "id": chunk.id,
+        "file_path": chunk.file_path,
+        "targets": len(chunk.targets),
+        "counters": asdict(counters),
+        "mutants": [m.to_json() for m in mutants],
+        "records": recs_out,
+        "premises": premises,
+        "target_keys": mutator.target_keys,
+        "compiles": result.compiles if result else 0,
+        "cpu_seconds": round(_cpu() - cpu0, 3),
+        "wall_seconds": round(time.monotonic() - t0, 3),
+    }
 
 
-def _trace_mutants(ctx: _Context, chunk: Chunk, tf, text: str, verified: dict[str, Mutant]) -> tuple[list[dict], list[dict]]:
+def _trace_mutants(
+    ctx: _Context, chunk: Chunk, tf, text: str, verified: dict[str, Mutant]
+) -> tuple[list[dict], list[dict]]:
     """Trace the file of verified mutants; keep the mutants' records, with premises named by the
     original library (the copy's names are the original's under another library name)."""
     lib = library_of_path(chunk.file_path)
@@ -158,7 +194,7 @@ def _trace_mutants(ctx: _Context, chunk: Chunk, tf, text: str, verified: dict[st
 
     def remap(p: Provenance) -> Provenance:
         if p.full_name.startswith(prefix) and p.full_name.rsplit(".", 1)[-1] not in verified:
-            return resolver.provenance(lib + "." + p.full_name[len(prefix):])
+            return resolver.provenance(lib + "." + p.full_name[len(prefix) :])
         return p
 
     records = []
@@ -166,17 +202,29 @@ def _trace_mutants(ctx: _Context, chunk: Chunk, tf, text: str, verified: dict[st
         r = TheoremRecord.from_json(d, "coq")
         if r.full_name.rsplit(".", 1)[-1] not in verified:
             continue
-        tactics = tuple(TracedTactic(t.tactic, (t.annotated_tactic[0], tuple(remap(p) for p in t.premises)),
-                                     t.state_before, t.state_after) for t in r.traced_tactics)
-        rec = TheoremRecord(r.url, r.commit, r.file_path, r.full_name, r.start, r.end, tactics,
-                            r.theorem_statement, "coq").to_json()
+        tactics = tuple(
+            TracedTactic(
+                t.tactic, (t.annotated_tactic[0], tuple(remap(p) for p in t.premises)), t.state_before, t.state_after
+            )
+            for t in r.traced_tactics
+        )
+        rec = TheoremRecord(
+            r.url, r.commit, r.file_path, r.full_name, r.start, r.end, tactics, r.theorem_statement, "coq"
+        ).to_json()
         m = verified[r.full_name.rsplit(".", 1)[-1]]
-        rec["mutation"] = {"original": m.original, "kind": m.kind, "rule": m.rule, "lemma": m.lemma,
-                           "location": m.location, "tactic": m.tactic}
+        rec["mutation"] = {
+            "original": m.original,
+            "kind": m.kind,
+            "rule": m.rule,
+            "lemma": m.lemma,
+            "location": m.location,
+            "tactic": m.tactic,
+        }
         records.append(rec)
     premises = [p for p in traced["corpus"]["premises"] if p["full_name"].rsplit(".", 1)[-1] in verified]
-    return records, [{"path": traced["path"], "imports": [chunk.file_path] + list(traced["corpus"]["imports"]),
-                      "premises": premises}]
+    return records, [
+        {"path": traced["path"], "imports": [chunk.file_path] + list(traced["corpus"]["imports"]), "premises": premises}
+    ]
 
 
 # --------------------------------------------------------------------------- driver
@@ -191,8 +239,13 @@ def build_index(ds: TracedDataset, out: Path, resume: bool) -> tuple[dict, RuleI
         with TypeReader(ds.load_paths, all_libraries(ds)) as reader:
             types = reader.types(list(pool) + [r.full_name for r in ds.records])
             failed = list(reader.failed_requires)
-        info = {"lemmas": len(pool), "typed": sum(1 for n in pool if n in types), "failed_requires": failed,
-                "cpu_seconds": round(_cpu() - cpu0, 3), "wall_seconds": round(time.monotonic() - t0, 3)}
+        info = {
+            "lemmas": len(pool),
+            "typed": sum(1 for n in pool if n in types),
+            "failed_requires": failed,
+            "cpu_seconds": round(_cpu() - cpu0, 3),
+            "wall_seconds": round(time.monotonic() - t0, 3),
+        }
         write_json(cache, {"types": types, "info": info})
     index = RuleIndex(r for n in pool if n in types for r in rules_of(n, types[n]))
     info = {**info, "rules": index.count}
@@ -211,12 +264,12 @@ def plan_chunks(ds: TracedDataset, opts: PipelineOptions) -> list[Chunk]:
     chunks = []
     for path, names in by_file.items():
         for k in range(0, len(names), opts.chunk_size):
-            chunks.append(Chunk(f"{_safe(path)}_{k // opts.chunk_size}", path, names[k: k + opts.chunk_size]))
+            chunks.append(Chunk(f"{_safe(path)}_{k // opts.chunk_size}", path, names[k : k + opts.chunk_size]))
     chunks.sort(key=lambda c: -len(c.targets))
     return chunks
 
 
-def run_mutate(dataset: Path, out: Path, opts: Optional[PipelineOptions] = None) -> dict:
+def run_mutate(dataset: Path, out: Path, opts: PipelineOptions | None = None) -> dict:
     global _CTX
     opts = opts or PipelineOptions()
     out = Path(out).resolve()
@@ -228,8 +281,14 @@ def run_mutate(dataset: Path, out: Path, opts: Optional[PipelineOptions] = None)
     done = [c for c in chunks if opts.resume and _chunk_path(out, c).is_file()]
     todo = [c for c in chunks if c not in done]
     _CTX = _Context(ds, pool, index, types, out, opts)
-    bar = tqdm(total=sum(len(c.targets) for c in chunks), initial=sum(len(c.targets) for c in done),
-               unit="thm", desc="mutate", disable=not opts.progress, dynamic_ncols=True)
+    bar = tqdm(
+        total=sum(len(c.targets) for c in chunks),
+        initial=sum(len(c.targets) for c in done),
+        unit="thm",
+        desc="mutate",
+        disable=not opts.progress,
+        dynamic_ncols=True,
+    )
     verified_so_far = 0
     try:
         if opts.workers <= 1:
@@ -295,16 +354,29 @@ def aggregate(ds: TracedDataset, out: Path, chunks: list[Chunk], index_info: dic
                 continue  # verified, but the tracer did not record it (reported in stats)
             kept.add(m["name"])
             records.append(TheoremRecord.from_json(d, "coq"))
-            provenance.append({"full_name": d["full_name"], "file_path": d["file_path"], **{
-                k: m[k] for k in ("original", "kind", "rule", "lemma", "location", "tactic", "statement")}})
+            provenance.append(
+                {
+                    "full_name": d["full_name"],
+                    "file_path": d["file_path"],
+                    **{k: m[k] for k in ("original", "kind", "rule", "lemma", "location", "tactic", "statement")},
+                }
+            )
         for f in res["premises"]:
-            extra_files.append(CorpusFile(f["path"], tuple(f["imports"]),
-                                          tuple(Premise.from_json(p) for p in f["premises"]
-                                                if p["full_name"].rsplit(".", 1)[-1] in kept)))
+            extra_files.append(
+                CorpusFile(
+                    f["path"],
+                    tuple(f["imports"]),
+                    tuple(Premise.from_json(p) for p in f["premises"] if p["full_name"].rsplit(".", 1)[-1] in kept),
+                )
+            )
     verified = len(records)
     corpus = Corpus(list(ds.corpus.files.values()) + extra_files)
-    metadata = {"backend": "coq", "source_dataset": str(ds.root), "kind": "mutants",
-                "created": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    metadata = {
+        "backend": "coq",
+        "source_dataset": str(ds.root),
+        "kind": "mutants",
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
+    }
     write_dataset(out, records, corpus, metadata)
     _add_provenance(out, {p["full_name"]: p for p in provenance})
     with open(out / "mutants.jsonl", "w", encoding="utf-8") as f:

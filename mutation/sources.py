@@ -5,16 +5,16 @@ paths it loads, and which lemmas are accessible at each theorem.
 `library` name; the load path of a project is recovered from those two (the directory that maps to
 the library's first component), the stdlib needs none.
 """
+
 from __future__ import annotations
 
 import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
-from envs.coq.trace import is_default_load_path
-from envs.dataset import Corpus, TheoremRecord, load_splits
+from proofsmith.envs.coq.trace import is_default_load_path
+from proofsmith.envs.dataset import Corpus, TheoremRecord, load_splits
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ class TracedFile:
     commit: str = ""
 
 
-def load_path_of(source: str, library: str) -> Optional[tuple[str, str]]:
+def load_path_of(source: str, library: str) -> tuple[str, str] | None:
     """The `-R dir prefix` under which `source` is the library `library` (None for Coq's defaults)."""
     parts = library.split(".")
     p = Path(source).with_suffix("")
@@ -59,7 +59,7 @@ class TracedDataset:
         return tuple(out)
 
     @classmethod
-    def load(cls, root: Path) -> "TracedDataset":
+    def load(cls, root: Path) -> TracedDataset:
         root = Path(root)
         files: dict[str, TracedFile] = {}
         records: dict[tuple[str, str], TheoremRecord] = {}
@@ -91,11 +91,11 @@ def library_of_path(path: str) -> str:
 THEOREM_KINDS = {"theorem", "lemma", "fact", "remark", "corollary", "proposition", "property"}
 
 
-def premise_pool(ds: TracedDataset) -> dict[str, tuple[str, Optional[tuple[int, int]]]]:
+def premise_pool(ds: TracedDataset) -> dict[str, tuple[str, tuple[int, int] | None]]:
     """Lemma full name → (defining file path, end position or None): the corpus' theorem-like
     premises, plus every premise a traced tactic names (e.g. `Include`d functor lemmas, which the
     corpus cannot list)."""
-    pool: dict[str, tuple[str, Optional[tuple[int, int]]]] = {}
+    pool: dict[str, tuple[str, tuple[int, int] | None]] = {}
     for f in ds.corpus.files.values():
         for p in f.premises:
             if p.kind in THEOREM_KINDS:
@@ -108,8 +108,9 @@ def premise_pool(ds: TracedDataset) -> dict[str, tuple[str, Optional[tuple[int, 
     return pool
 
 
-def accessible_names(ds: TracedDataset, pool: dict[str, tuple[str, Optional[tuple[int, int]]]],
-                     record: TheoremRecord) -> dict[str, str]:
+def accessible_names(
+    ds: TracedDataset, pool: dict[str, tuple[str, tuple[int, int] | None]], record: TheoremRecord
+) -> dict[str, str]:
     """Full name → the name to write in a tactic at `record`, for the pool's lemmas it can use:
     those of files its file imports (absolute names), and those of its own file that end before it
     (the name relative to the file, which is compiled under another logical name when verified)."""
@@ -120,7 +121,7 @@ def accessible_names(ds: TracedDataset, pool: dict[str, tuple[str, Optional[tupl
     for name, (path, end) in pool.items():
         if path == record.file_path:
             if end is not None and tuple(end) <= start and name.startswith(lib + "."):
-                out[name] = name[len(lib) + 1:]
+                out[name] = name[len(lib) + 1 :]
         elif path in imported:
             out[name] = name
     return out

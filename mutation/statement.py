@@ -1,13 +1,14 @@
 """Statement text: splitting `Lemma name binders : type.`, reading hypotheses from a printed state,
 building a mutant's statement, and the normal form used for deduplication."""
+
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Optional, Sequence
 
-from envs.base import Goal
-from envs.coq.sentences import strip_comments
+from proofsmith.envs.base import Goal
+from proofsmith.envs.coq.sentences import strip_comments
 
 _HEADER = re.compile(
     r"^\s*(?:#\[[^\]]*\]\s*|(?:Local|Global|Polymorphic|Monomorphic)\s+)*"
@@ -23,21 +24,21 @@ class StatementParts:
     type: str  # text after the colon, without the final dot
 
 
-def split_statement(sentence: str) -> Optional[StatementParts]:
+def split_statement(sentence: str) -> StatementParts | None:
     """`Lemma foo (n : nat) : n + 0 = n.` → ("foo", "(n : nat)", "n + 0 = n"); None for `:=` forms."""
     text = strip_comments(sentence).strip()
     m = _HEADER.match(text)
     if not m or not text.endswith("."):
         return None
-    rest = text[m.end():-1]
+    rest = text[m.end() : -1]
     depth = 0
     for i, c in enumerate(rest):
         if c in "([{":
             depth += 1
         elif c in ")]}":
             depth -= 1
-        elif c == ":" and depth == 0 and rest[i + 1: i + 2] not in ("=", ":") and rest[i - 1: i] != ":":
-            binders, ty = rest[:i].strip(), rest[i + 1:].strip()
+        elif c == ":" and depth == 0 and rest[i + 1 : i + 2] not in ("=", ":") and rest[i - 1 : i] != ":":
+            binders, ty = rest[:i].strip(), rest[i + 1 :].strip()
             if re.search(r"(?<![:<])[:]=", ty) and depth == 0 and _top_level_assign(ty):
                 return None
             return StatementParts(m.group(1), " ".join(binders.split()), " ".join(ty.split()))

@@ -5,11 +5,13 @@ Printing All is the one printed form without notations: applications are prefix,
 as `forall (_ : A), B`, implicit arguments are explicit. Constructs the index never needs to look
 into (`match`, `fix`, `let`) become opaque atoms that match anything.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator, Optional, Union
+from typing import Union
 
 _TOKEN = re.compile(
     r"\s+|(?P<univ>@\{[^}]*\})|(?P<ident>@?[A-Za-z_][\w'.]*)|(?P<num>\d+)|(?P<str>\"(?:[^\"]|\"\")*\")"
@@ -28,16 +30,16 @@ class Const:
 
 @dataclass(frozen=True)
 class App:
-    head: "Term"
-    args: tuple["Term", ...]
+    head: Term
+    args: tuple[Term, ...]
 
 
 @dataclass(frozen=True)
 class Binder:
     kind: str  # "forall" | "fun"
     name: str  # "_" for a non-dependent product
-    type: "Term"
-    body: "Term"
+    type: Term
+    body: Term
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,7 @@ class _Parser:
         self.toks = tokens
         self.i = 0
 
-    def peek(self) -> Optional[str]:
+    def peek(self) -> str | None:
         return self.toks[self.i] if self.i < len(self.toks) else None
 
     def next(self) -> str:
@@ -135,7 +137,11 @@ class _Parser:
         atoms = []
         while True:
             t = self.peek()
-            if t is None or t in stops or t in (")", ",", "=>", "->", "<->", ":=", "|", "end", "with", ":", "in", "return"):
+            if (
+                t is None
+                or t in stops
+                or t in (")", ",", "=>", "->", "<->", ":=", "|", "end", "with", ":", "in", "return")
+            ):
                 break
             atoms.append(self.atom(stops))
         if not atoms:
@@ -210,7 +216,7 @@ def telescope(t: Term) -> tuple[list[tuple[str, Term]], Term]:
     return binders, t
 
 
-def head(t: Term) -> Optional[str]:
+def head(t: Term) -> str | None:
     """The name at the head of an application (or the constant itself)."""
     if isinstance(t, App):
         return head(t.head)
@@ -230,7 +236,7 @@ def subterms(t: Term) -> Iterator[Term]:
         yield from subterms(t.body)
 
 
-def match(pattern: Term, term: Term, variables: frozenset[str], subst: Optional[dict] = None) -> bool:
+def match(pattern: Term, term: Term, variables: frozenset[str], subst: dict | None = None) -> bool:
     """First-order matching of `pattern` (whose free `variables` are holes) against `term`, with
     module aliases identified by `head_key`. Higher-order holes and opaque parts match anything:
     the test only has to be a sound filter (never rejecting what Coq could match)."""
@@ -274,10 +280,10 @@ def head_keys(t: Term) -> set[str]:
     return {h for s in subterms(t) if (h := _key(s))}
 
 
-def _key(t: Term) -> Optional[str]:
+def _key(t: Term) -> str | None:
     h = head(t)
     return head_key(h) if h else None
 
 
-def key_of(t: Term) -> Optional[str]:
+def key_of(t: Term) -> str | None:
     return _key(t)

@@ -9,23 +9,24 @@ rest. Then every mutant gets its own `Print Assumptions` audit in one coqidetop 
 compiled file: a mutant is verified only if coqc accepted it and all its axioms are Coq's standard
 library's (or allow-listed).
 """
+
 from __future__ import annotations
 
 import re
 import shutil
 import tempfile
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Optional, Sequence
 
-from envs.base import ProverNotInstalledError
-from envs.coq import xml_protocol as xp
-from envs.coq.session import COQ_INSTALL_HINT, CoqIdeSession, CoqSessionConfig
-from envs.coq.source import sentence_body, theorem_name
-from envs.coq.sentences import split_sentences
-from envs.coq.verify import parse_print_assumptions
-from envs.process import run_batch
-from mutation.mutator import Mutant
+from proofsmith.envs.base import ProverNotInstalledError
+from proofsmith.envs.coq import xml_protocol as xp
+from proofsmith.envs.coq.sentences import split_sentences
+from proofsmith.envs.coq.session import COQ_INSTALL_HINT, CoqIdeSession, CoqSessionConfig
+from proofsmith.envs.coq.source import sentence_body, theorem_name
+from proofsmith.envs.coq.verify import parse_print_assumptions
+from proofsmith.envs.process import run_batch
+from proofsmith.mutation.mutator import Mutant
 
 CHECK_LIBRARY = "ProofsmithMutants"
 CHECK_MODULE = "Check"
@@ -55,7 +56,7 @@ def proof_end_offsets(text: str) -> dict[int, tuple[int, tuple[tuple[str, str], 
     sentences = split_sentences(text, allow_unterminated=True)
     out: dict[int, tuple[int, tuple[tuple[str, str], ...]]] = {}
     stack: list[tuple[str, str]] = []
-    pending: Optional[int] = None
+    pending: int | None = None
     for s in sentences:
         body = sentence_body(s)
         m = _BLOCK.match(body)
@@ -106,9 +107,16 @@ class BatchResult:
     final_text: str  # the file with the verified mutants only
 
 
-def verify_mutants(text: str, placements: dict[int, list[Mutant]], load_paths: Sequence[tuple[str, str]], *,
-                   allowed_axioms: Iterable[str] = (), timeout: float = 600.0, max_compiles: int = 8,
-                   memory_limit: Optional[int] = 8 * 1024**3) -> BatchResult:
+def verify_mutants(
+    text: str,
+    placements: dict[int, list[Mutant]],
+    load_paths: Sequence[tuple[str, str]],
+    *,
+    allowed_axioms: Iterable[str] = (),
+    timeout: float = 600.0,
+    max_compiles: int = 8,
+    memory_limit: int | None = 8 * 1024**3,
+) -> BatchResult:
     coqc = shutil.which("coqc")
     if coqc is None:
         raise ProverNotInstalledError(COQ_INSTALL_HINT)
@@ -130,7 +138,9 @@ def verify_mutants(text: str, placements: dict[int, list[Mutant]], load_paths: S
             res = run_batch(argv, timeout=timeout, cwd=tmp, memory_limit=memory_limit)
             if res.returncode == 0 and not res.timed_out:
                 break
-            message = " ".join(res.output.split())[-600:] if not res.timed_out else f"coqc did not finish in {timeout:.0f}s"
+            message = (
+                " ".join(res.output.split())[-600:] if not res.timed_out else f"coqc did not finish in {timeout:.0f}s"
+            )
             line = int(m.group(1)) if (m := _ERR_LINE.search(res.output)) else None
             culprit = next((n for n, (a, b) in mf.spans.items() if line is not None and a <= line <= b), None)
             if culprit is None or compiles >= max_compiles:
@@ -148,10 +158,20 @@ def verify_mutants(text: str, placements: dict[int, list[Mutant]], load_paths: S
         return BatchResult(verdicts, compiles, final.text)
 
 
-def _audit(mf: MutantFile, tmp: str, load_paths: Sequence[tuple[str, str]], allowed: set[str],
-           verdicts: dict[str, tuple[bool, str]], timeout: float, memory_limit: Optional[int]) -> None:
-    session = CoqIdeSession(CoqSessionConfig(load_paths=[*load_paths, (tmp, CHECK_LIBRARY)],
-                                             memory_limit=memory_limit, call_timeout=timeout))
+def _audit(
+    mf: MutantFile,
+    tmp: str,
+    load_paths: Sequence[tuple[str, str]],
+    allowed: set[str],
+    verdicts: dict[str, tuple[bool, str]],
+    timeout: float,
+    memory_limit: int | None,
+) -> None:
+    session = CoqIdeSession(
+        CoqSessionConfig(
+            load_paths=[*load_paths, (tmp, CHECK_LIBRARY)], memory_limit=memory_limit, call_timeout=timeout
+        )
+    )
     try:
         root = session.start()
         reply = session.add(f"Require {CHECK_LIBRARY}.{CHECK_MODULE}.", root)

@@ -1,18 +1,24 @@
 """`proofsmith check FILE.v`: re-check every theorem of a file from scratch."""
+
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from envs.base import ProverNotInstalledError, TheoremRef
-from envs.coq import CoqConfig, CoqEnvironment
-from envs.coq.source import list_theorems, locate
+from proofsmith.envs.base import ProverNotInstalledError, TheoremRef
+from proofsmith.envs.coq import CoqConfig, CoqEnvironment
+from proofsmith.envs.coq.source import list_theorems, locate
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("file", type=Path, help="a Coq .v file")
-    p.add_argument("--allow-axiom", action="append", default=[], metavar="FULL.NAME",
-                   help="also accept this axiom (full name); repeatable")
+    p.add_argument(
+        "--allow-axiom",
+        action="append",
+        default=[],
+        metavar="FULL.NAME",
+        help="also accept this axiom (full name); repeatable",
+    )
     p.add_argument("--timeout", type=float, default=300.0, help="coqc time limit per theorem (s)")
 
 

@@ -7,13 +7,14 @@
    every proof re-verified by coqc + axiom audit,
 5. print the report's path and the pass rate.
 """
+
 from __future__ import annotations
 
 import argparse
 import time
 from pathlib import Path
 
-from proofsmith_cli.progress import JobProgress
+from proofsmith.cli.progress import JobProgress
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_SLICE = ("Arith", "Lists", "Bool")
@@ -23,13 +24,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--bench", type=Path, default=REPO / "examples" / "bench", help="benchmark directory")
     p.add_argument("--cache", type=Path, default=Path("runs/demo"), help="traced data, index and results")
     p.add_argument("--slice", nargs="+", default=list(DEFAULT_SLICE), help="stdlib libraries to trace")
-    p.add_argument("--model", type=Path, default=None, help="a trained tactic model (default: <cache>/model if present)")
+    p.add_argument(
+        "--model", type=Path, default=None, help="a trained tactic model (default: <cache>/model if present)"
+    )
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--timeout", type=float, default=30.0, help="search budget per theorem (s)")
 
 
 def trace_slice(libs: list[str], out: Path) -> Path:
-    from envs.coq.trace import TraceOptions, coqlib, discover, trace_sources
+    from proofsmith.envs.coq.trace import TraceOptions, coqlib, discover, trace_sources
 
     if (out / "random" / "train.json").is_file() and (out / "trace_stats.json").is_file():
         print(f"[1/4] traced slice cached at {out}")
@@ -38,13 +41,15 @@ def trace_slice(libs: list[str], out: Path) -> Path:
     trees = [discover(theories / lib, f"Coq.{lib}") for lib in libs]
     print(f"[1/4] tracing Coq.{{{','.join(libs)}}} into {out} (once; later runs reuse it)")
     stats = trace_sources(trees, out, TraceOptions())
-    print(f"      {stats.get('theorems', '?')} theorems, {stats.get('traced_tactics', stats.get('tactics', '?'))} tactics")
+    print(
+        f"      {stats.get('theorems', '?')} theorems, {stats.get('traced_tactics', stats.get('tactics', '?'))} tactics"
+    )
     return out
 
 
 def knn_index(data: Path, out: Path) -> Path:
-    from envs.dataset import read_split, tactic_pairs
-    from prover.generators.knn import KNNTacticGenerator
+    from proofsmith.envs.dataset import read_split, tactic_pairs
+    from proofsmith.prover.generators.knn import KNNTacticGenerator
 
     if (out / "knn.json").is_file():
         print(f"[2/4] k-NN index cached at {out}")
@@ -56,10 +61,10 @@ def knn_index(data: Path, out: Path) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
-    from prover.benchmark import load_benchmark
-    from prover.distributed import JobConfig, run_job
-    from prover.report import summarize, write_report
-    from prover.search import SearchConfig
+    from proofsmith.prover.benchmark import load_benchmark
+    from proofsmith.prover.distributed import JobConfig, run_job
+    from proofsmith.prover.report import summarize, write_report
+    from proofsmith.prover.search import SearchConfig
 
     t0 = time.monotonic()
     cache: Path = args.cache
@@ -74,16 +79,23 @@ def run(args: argparse.Namespace) -> int:
         print("[3/4] no trained model (train one with `proofsmith train`); generators: automation + k-NN")
     theorems = load_benchmark(args.bench)
     out = cache / f"results-{time.strftime('%Y%m%d-%H%M%S')}.jsonl"
-    print(f"[4/4] proving {len(theorems)} held-out theorems from {args.bench} with {args.workers} Ray workers, "
-          f"{args.timeout:.0f}s each, generator {generator}")
+    print(
+        f"[4/4] proving {len(theorems)} held-out theorems from {args.bench} with {args.workers} Ray workers, "
+        f"{args.timeout:.0f}s each, generator {generator}"
+    )
     progress = JobProgress(len(theorems))
-    cfg = JobConfig(generator=generator, workers=args.workers,
-                    search=SearchConfig(num_sampled_tactics=64, timeout=args.timeout, tactic_timeout=5.0))
+    cfg = JobConfig(
+        generator=generator,
+        workers=args.workers,
+        search=SearchConfig(num_sampled_tactics=64, timeout=args.timeout, tactic_timeout=5.0),
+    )
     rows = run_job(theorems, out, cfg, on_result=progress)
     progress.close()
     report = write_report(rows, out.with_suffix(""), title="proofsmith demo")
     s = summarize(rows)
-    print(f"proved {s.proved}/{s.valid} ({100 * s.pass_rate:.1f}%), every proof re-verified by coqc; "
-          f"{time.monotonic() - t0:.0f}s in all")
+    print(
+        f"proved {s.proved}/{s.valid} ({100 * s.pass_rate:.1f}%), every proof re-verified by coqc; "
+        f"{time.monotonic() - t0:.0f}s in all"
+    )
     print(f"results: {out}\nreport:  {report}")
     return 0

@@ -1,14 +1,15 @@
 """`proofsmith eval --data DIR --split random/test`: prove a dataset split, print Pass@1 (ReProver's table)."""
+
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from prover.benchmark import load_split
-from prover.distributed import JobConfig, run_job
-from prover.report import summarize, write_report
-from prover.results import read_results
-from prover.search import SearchConfig
+from proofsmith.prover.benchmark import load_split
+from proofsmith.prover.distributed import JobConfig, run_job
+from proofsmith.prover.report import summarize, write_report
+from proofsmith.prover.results import read_results
+from proofsmith.prover.search import SearchConfig
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -31,13 +32,18 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as e:
         print(f"error: {e}")
         return 2
-    cfg = JobConfig(generator=args.generator, workers=args.workers,
-                    search=SearchConfig(num_sampled_tactics=args.num_tactics, timeout=args.timeout))
+    cfg = JobConfig(
+        generator=args.generator,
+        workers=args.workers,
+        search=SearchConfig(num_sampled_tactics=args.num_tactics, timeout=args.timeout),
+    )
     run_job(theorems, args.out, cfg)
     keys = {t.key for t in theorems}
     rows = [r for r in read_results(args.out) if r.get("key") in keys]
     s = summarize(rows)
     report = write_report(rows, args.out.parent / (args.out.stem + "_report"), title=f"eval {args.split}")
-    print(f"| method | {args.split} Pass@1 |\n|---|---|\n| {args.generator} | {100 * s.pass_rate:.1f}% ({s.proved}/{s.valid}) |")
+    print(
+        f"| method | {args.split} Pass@1 |\n|---|---|\n| {args.generator} | {100 * s.pass_rate:.1f}% ({s.proved}/{s.valid}) |"
+    )
     print(f"report: {report}")
     return 0

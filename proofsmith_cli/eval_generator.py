@@ -1,5 +1,6 @@
 """`proofsmith eval-generator --data DIR [--knn PATH] [--model OUT]`: exact match (top-1/top-k) on
 held-out traced steps of both splits, and execution success of the top-k tactics in Coq."""
+
 from __future__ import annotations
 
 import argparse
@@ -13,19 +14,31 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", type=Path, required=True, help="a traced dataset (proofsmith trace --out DIR)")
     p.add_argument("--knn", default=None, help="a saved k-NN index (default: build one from each split's train)")
     p.add_argument("--no-knn", action="store_true", help="leave the k-NN generator out")
-    p.add_argument("--model", action="append", default=[],
-                   help="a `proofsmith train` output (or any hf: path), used on the split it was trained on; "
-                        "STRATEGY=PATH names the split; repeatable (one model per split)")
+    p.add_argument(
+        "--model",
+        action="append",
+        default=[],
+        help="a `proofsmith train` output (or any hf: path), used on the split it was trained on; "
+        "STRATEGY=PATH names the split; repeatable (one model per split)",
+    )
     p.add_argument("--no-ensemble", action="store_true", help="leave the k-NN + model ensemble out")
     p.add_argument("--splits", nargs="+", default=["random", "novel_premises"])
     p.add_argument("--split", default="test", choices=["val", "test"], help="which held-out part")
     p.add_argument("--k", type=int, default=8, help="candidates per state (top-k)")
     p.add_argument("--max-steps", type=int, default=None, help="sample this many held-out steps per split")
     p.add_argument("--exec-sample", type=int, default=0, help="steps per split run in Coq for execution success")
-    p.add_argument("--retriever", default=None, help="premises for the model: none | bm25 | module:factory "
-                                                     "(default: what the model was trained with)")
-    p.add_argument("--roots", type=Path, nargs="*", default=None,
-                   help="where the traced .v files live (default: the records' file:// URLs and coqc -where)")
+    p.add_argument(
+        "--retriever",
+        default=None,
+        help="premises for the model: none | bm25 | module:factory (default: what the model was trained with)",
+    )
+    p.add_argument(
+        "--roots",
+        type=Path,
+        nargs="*",
+        default=None,
+        help="where the traced .v files live (default: the records' file:// URLs and coqc -where)",
+    )
     p.add_argument("--device", default=None)
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--seed", type=int, default=0)
@@ -45,7 +58,7 @@ def _coq_roots() -> list[Path]:
 
 def trained_strategy(path: str) -> str | None:
     """The split a `proofsmith train` output was trained on (None: not ours, e.g. a Hub model)."""
-    from prover.generators.hf import GENERATOR_META
+    from proofsmith.prover.generators.hf import GENERATOR_META
 
     meta = Path(path) / GENERATOR_META
     return json.loads(meta.read_text()).get("train_config", {}).get("strategy") if meta.is_file() else None
@@ -58,7 +71,7 @@ def models_by_split(specs: list[str], splits: list[str]) -> dict[str, str]:
         strategy, sep, path = spec.partition("=")
         if not sep or strategy not in ("random", "novel_premises"):
             path, strategy = spec, trained_strategy(spec)
-        for split in ([strategy] if strategy else splits):
+        for split in [strategy] if strategy else splits:
             out[split] = path
     return out
 
@@ -66,19 +79,19 @@ def models_by_split(specs: list[str], splits: list[str]) -> dict[str, str]:
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from envs.dataset import read_split, tactic_pairs
-    from prover.generators.ensemble import EnsembleGenerator
-    from prover.generators.hf import GENERATOR_META, HFTacticGenerator
-    from prover.generators.knn import KNNTacticGenerator
-    from training.evaluate import Memo, evaluate_generators, format_table
-    from training.premises import make_retriever
+    from proofsmith.envs.dataset import read_split, tactic_pairs
+    from proofsmith.prover.generators.ensemble import EnsembleGenerator
+    from proofsmith.prover.generators.hf import GENERATOR_META, HFTacticGenerator
+    from proofsmith.prover.generators.knn import KNNTacticGenerator
+    from proofsmith.training.evaluate import Memo, evaluate_generators, format_table
+    from proofsmith.training.premises import make_retriever
 
     if args.threads:
         torch.set_num_threads(args.threads)
     per_split = models_by_split(args.model, args.splits)
     env_factory = None
     if args.exec_sample > 0:
-        from envs.coq import CoqEnvironment
+        from proofsmith.envs.coq import CoqEnvironment
 
         env_factory = CoqEnvironment
     roots = args.roots if args.roots is not None else _coq_roots()
@@ -91,8 +104,11 @@ def run(args: argparse.Namespace) -> int:
             continue
         gens: dict = {}
         if not args.no_knn:
-            knn = (KNNTacticGenerator.load(Path(args.knn)) if args.knn else
-                   KNNTacticGenerator.from_pairs(tactic_pairs(read_split(args.data / strategy / "train.json"))))
+            knn = (
+                KNNTacticGenerator.load(Path(args.knn))
+                if args.knn
+                else KNNTacticGenerator.from_pairs(tactic_pairs(read_split(args.data / strategy / "train.json")))
+            )
             gens["knn"] = Memo(knn)
         model, retriever, n_prem = None, None, 0
         if strategy in per_split:
@@ -109,8 +125,10 @@ def run(args: argparse.Namespace) -> int:
             if "knn" in gens and not args.no_ensemble:
                 gens["ensemble"] = EnsembleGenerator([gens["knn"], gens["lora-model"]])
         elif args.model:
-            print(f"{strategy}: no model trained on this split's train part (evaluating one trained on another "
-                  f"split would leak its test theorems); give --model {strategy}=PATH")
+            print(
+                f"{strategy}: no model trained on this split's train part (evaluating one trained on another "
+                f"split would leak its test theorems); give --model {strategy}=PATH"
+            )
         if not gens:
             print("error: nothing to evaluate (give --model and/or keep the k-NN)")
             return 2
@@ -121,15 +139,32 @@ def run(args: argparse.Namespace) -> int:
             r = step.record
             return [p.code for p, _ in retriever.retrieve(step.state, r.file_path, r.start, n_prem)]
 
-        t = evaluate_generators(gens, {strategy: read_split(split_file)}, args.k, args.max_steps, premises,
-                                env_factory, args.exec_sample, roots, args.seed, progress=not args.quiet)
+        t = evaluate_generators(
+            gens,
+            {strategy: read_split(split_file)},
+            args.k,
+            args.max_steps,
+            premises,
+            env_factory,
+            args.exec_sample,
+            roots,
+            args.seed,
+            progress=not args.quiet,
+        )
         tables.update(t)
     print(format_table(tables, args.k))
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    report = {"data": str(args.data), "split": args.split, "k": args.k, "max_steps": args.max_steps,
-              "exec_sample": args.exec_sample, "models": per_split, "retrievers": retrievers,
-              "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
-              "results": {s: {g: asdict(v) for g, v in rows.items()} for s, rows in tables.items()}}
+    report = {
+        "data": str(args.data),
+        "split": args.split,
+        "k": args.k,
+        "max_steps": args.max_steps,
+        "exec_sample": args.exec_sample,
+        "models": per_split,
+        "retrievers": retrievers,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "results": {s: {g: asdict(v) for g, v in rows.items()} for s, rows in tables.items()},
+    }
     args.out.write_text(json.dumps(report, indent=1))
     print(f"wrote {args.out}")
     return 0

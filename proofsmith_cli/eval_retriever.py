@@ -1,12 +1,13 @@
 """`proofsmith eval-retriever --data DIR [--index INDEX | --model CKPT]`: R@1, R@10, MRR of BM25 and
 dense retrieval on the random and novel_premises test splits, one table (markdown + JSON)."""
+
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from envs.dataset import SPLIT_STRATEGIES
-from retrieval.dense import STRATEGIES
+from proofsmith.envs.dataset import SPLIT_STRATEGIES
+from proofsmith.retrieval.dense import STRATEGIES
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -25,10 +26,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from retrieval.corpus import PremiseCorpus
-    from retrieval.dense import DenseRetriever
-    from retrieval.encoder import Encoder
-    from retrieval.pipeline import evaluate_all, load_dense, report
+    from proofsmith.retrieval.corpus import PremiseCorpus
+    from proofsmith.retrieval.dense import DenseRetriever
+    from proofsmith.retrieval.encoder import Encoder
+    from proofsmith.retrieval.pipeline import evaluate_all, load_dense, report
 
     corpus_path = args.data / "corpus.jsonl"
     if not corpus_path.is_file():
@@ -44,10 +45,19 @@ def run(args: argparse.Namespace) -> int:
     if dense is None and args.no_bm25:
         print("error: nothing to evaluate (give --index or --model, or keep BM25)")
         return 2
-    results = evaluate_all(args.data, dense=dense, bm25=not args.no_bm25, splits=args.splits, part=args.part,
-                           k=args.k, corpus=corpus)
-    table = report(results, args.json, args.markdown,
-                   extra={"data": str(args.data.resolve()), "part": args.part, "k": args.k,
-                          "dense_model": dense.encoder.model_id if dense else None})
+    results = evaluate_all(
+        args.data, dense=dense, bm25=not args.no_bm25, splits=args.splits, part=args.part, k=args.k, corpus=corpus
+    )
+    table = report(
+        results,
+        args.json,
+        args.markdown,
+        extra={
+            "data": str(args.data.resolve()),
+            "part": args.part,
+            "k": args.k,
+            "dense_model": dense.encoder.model_id if dense else None,
+        },
+    )
     print(table)
     return 0

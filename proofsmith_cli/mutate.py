@@ -1,13 +1,14 @@
 """`proofsmith mutate --dataset DIR --out DIR`: verified rewrite/apply mutants (see docs/mutation.md)."""
+
 from __future__ import annotations
 
 import argparse
 import json
 from pathlib import Path
 
-from envs.base import ProverNotInstalledError
-from mutation.mutator import KINDS
-from mutation.pipeline import PipelineOptions, run_mutate
+from proofsmith.envs.base import ProverNotInstalledError
+from proofsmith.mutation.mutator import KINDS
+from proofsmith.mutation.pipeline import PipelineOptions, run_mutate
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -34,18 +35,37 @@ def run(args: argparse.Namespace) -> int:
     if not (args.dataset / "corpus.jsonl").is_file():
         print(f"error: {args.dataset} is not a traced dataset (no corpus.jsonl)")
         return 2
-    opts = PipelineOptions(kinds=kinds, workers=max(1, args.workers), chunk_size=max(1, args.chunk_size),
-                           max_targets=args.max_targets, target_filter=args.filter,
-                           max_candidates=args.max_candidates, max_mutants=args.max_mutants,
-                           tactic_timeout=args.tactic_timeout, resume=not args.no_resume, progress=not args.quiet)
+    opts = PipelineOptions(
+        kinds=kinds,
+        workers=max(1, args.workers),
+        chunk_size=max(1, args.chunk_size),
+        max_targets=args.max_targets,
+        target_filter=args.filter,
+        max_candidates=args.max_candidates,
+        max_mutants=args.max_mutants,
+        tactic_timeout=args.tactic_timeout,
+        resume=not args.no_resume,
+        progress=not args.quiet,
+    )
     try:
         stats = run_mutate(args.dataset, args.out, opts)
     except ProverNotInstalledError as e:
         print(f"error: {e}")
         return 2
-    keys = ("targets", "candidates_proposed", "invocable", "mutants", "duplicates", "verified", "cpu_seconds",
-            "cpu_seconds_per_verified", "amplification")
+    keys = (
+        "targets",
+        "candidates_proposed",
+        "invocable",
+        "mutants",
+        "duplicates",
+        "verified",
+        "cpu_seconds",
+        "cpu_seconds_per_verified",
+        "amplification",
+    )
     print(json.dumps({k: stats[k] for k in keys}, indent=1))
-    print(f"wrote {args.out}/mutate_stats.json, {args.out}/mutants.jsonl, {args.out}/corpus.jsonl, "
-          f"{args.out}/{{random,novel_premises}}/{{train,val,test}}.json")
+    print(
+        f"wrote {args.out}/mutate_stats.json, {args.out}/mutants.jsonl, {args.out}/corpus.jsonl, "
+        f"{args.out}/{{random,novel_premises}}/{{train,val,test}}.json"
+    )
     return 0 if not stats["chunk_errors"] else 1

@@ -1,4 +1,5 @@
 """A progress bar for prove jobs: theorems done, proved so far, rate; optionally one line per theorem."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,16 +1,16 @@
 """`proofsmith prove BENCH --out results.jsonl`: distributed best-first search with a report."""
+
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from proofsmith_cli.progress import JobProgress
-
-from prover.benchmark import load_benchmark
-from prover.distributed import TERMINATED, JobConfig, Terminated, run_job
-from prover.report import summarize, write_report
-from prover.results import ResultsLockedError, read_results
-from prover.search import SearchConfig
+from proofsmith.cli.progress import JobProgress
+from proofsmith.prover.benchmark import load_benchmark
+from proofsmith.prover.distributed import TERMINATED, JobConfig, Terminated, run_job
+from proofsmith.prover.report import summarize, write_report
+from proofsmith.prover.results import ResultsLockedError, read_results
+from proofsmith.prover.search import SearchConfig
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -23,9 +23,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--num-tactics", type=int, default=64, help="candidates per expansion")
     p.add_argument("--max-expansions", type=int, default=None)
     p.add_argument("--out", type=Path, required=True, help="results JSONL (appended; a rerun resumes)")
-    p.add_argument("--report-dir", type=Path, default=None, help="where report.md and the plot go (default: beside --out)")
-    p.add_argument("--shared-model", action="store_true",
-                   help="one generator actor batching requests from all workers (GPU), instead of one per worker")
+    p.add_argument(
+        "--report-dir", type=Path, default=None, help="where report.md and the plot go (default: beside --out)"
+    )
+    p.add_argument(
+        "--shared-model",
+        action="store_true",
+        help="one generator actor batching requests from all workers (GPU), instead of one per worker",
+    )
     p.add_argument("--model-gpus", type=float, default=0.0, help="GPUs for the shared generator actor")
     p.add_argument("--address", default=None, help="Ray cluster address (default: $RAY_ADDRESS or a local Ray)")
 
@@ -38,10 +43,18 @@ def run(args: argparse.Namespace) -> int:
     for t in theorems:
         print(f"found {t.ref.name} in {t.ref.file_path.name} ({t.note})")
     cfg = JobConfig(
-        generator=args.generator, workers=args.workers, backend=args.backend, address=args.address,
-        shared_generator=args.shared_model, generator_gpus=args.model_gpus,
-        search=SearchConfig(num_sampled_tactics=args.num_tactics, timeout=args.timeout,
-                            max_expansions=args.max_expansions, tactic_timeout=args.tactic_timeout),
+        generator=args.generator,
+        workers=args.workers,
+        backend=args.backend,
+        address=args.address,
+        shared_generator=args.shared_model,
+        generator_gpus=args.model_gpus,
+        search=SearchConfig(
+            num_sampled_tactics=args.num_tactics,
+            timeout=args.timeout,
+            max_expansions=args.max_expansions,
+            tactic_timeout=args.tactic_timeout,
+        ),
     )
     before = {r.get("key") for r in read_results(args.out)}
     todo = sum(t.key not in before for t in theorems)
@@ -64,5 +77,7 @@ def run(args: argparse.Namespace) -> int:
     rows = [r for r in read_results(args.out) if r.get("key") in keys]
     report = write_report(rows, args.report_dir or args.out.parent / (args.out.stem + "_report"))
     s = summarize(rows)
-    print(f"proved {s.proved}/{s.valid} ({100 * s.pass_rate:.1f}%), {len(s.invalid)} invalid statements; report: {report}")
+    print(
+        f"proved {s.proved}/{s.valid} ({100 * s.pass_rate:.1f}%), {len(s.invalid)} invalid statements; report: {report}"
+    )
     return 0

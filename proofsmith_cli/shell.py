@@ -1,12 +1,13 @@
 """`proofsmith shell FILE.v [THEOREM]`: an interactive proof session, also drivable through a pipe."""
+
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
-from typing import Optional, TextIO
+from typing import TextIO
 
-from envs.base import (
+from proofsmith.envs.base import (
     EnvCrashError,
     EnvStartError,
     EnvTimeoutError,
@@ -17,8 +18,8 @@ from envs.base import (
     TacticState,
     TheoremRef,
 )
-from envs.coq import CoqEnvironment
-from envs.coq.source import list_theorems
+from proofsmith.envs.coq import CoqEnvironment
+from proofsmith.envs.coq.source import list_theorems
 
 HELP = """commands:
   <tactic>   run a tactic on the current state (one sentence; bullets allowed)
@@ -39,7 +40,7 @@ class Shell:
         self.env, self.ref, self.out = env, ref, out
         self.history: list[TacticState] = []
         self.steps: list[str] = []
-        self.finished: Optional[ProofFinished] = None
+        self.finished: ProofFinished | None = None
 
     def say(self, text: str) -> None:
         print(text, file=self.out, flush=True)

@@ -1,27 +1,38 @@
 """`proofsmith trace SRC... --out DIR`: Coq sources → LeanDojo-shaped dataset (see docs/tracing.md)."""
+
 from __future__ import annotations
 
 import argparse
 import json
 from pathlib import Path
 
-from envs.base import ProverNotInstalledError
-from envs.coq.trace import TraceOptions, discover, trace_sources
+from proofsmith.envs.base import ProverNotInstalledError
+from proofsmith.envs.coq.trace import TraceOptions, discover, trace_sources
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("src", nargs="+", metavar="SRC[=LOGICAL]",
-                   help="a directory of .v files; its logical path comes from `=LOGICAL`, --logical, "
-                        "its _CoqProject, or the directory name")
+    p.add_argument(
+        "src",
+        nargs="+",
+        metavar="SRC[=LOGICAL]",
+        help="a directory of .v files; its logical path comes from `=LOGICAL`, --logical, "
+        "its _CoqProject, or the directory name",
+    )
     p.add_argument("--out", type=Path, required=True, help="output directory (reused: finished files are skipped)")
-    p.add_argument("--logical", action="append", default=[], metavar="NAME",
-                   help="logical path of the SRC at the same position (repeatable)")
+    p.add_argument(
+        "--logical",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="logical path of the SRC at the same position (repeatable)",
+    )
     p.add_argument("--workers", type=int, default=None, help="parallel coqidetop processes (default: CPU count)")
     p.add_argument("--no-resume", action="store_true", help="re-trace files that already have an output")
     p.add_argument("--timeout", type=float, default=300.0, help="seconds allowed for one sentence")
     p.add_argument("--seed", type=int, default=3407, help="split seed (LeanDojo's by default)")
-    p.add_argument("--num-eval", type=int, default=None,
-                   help="theorems in each of val and test (default: min(2000, 10%%))")
+    p.add_argument(
+        "--num-eval", type=int, default=None, help="theorems in each of val and test (default: min(2000, 10%%))"
+    )
     p.add_argument("--filter", default=None, metavar="REGEX", help="only libraries whose name matches")
     p.add_argument("--max-files", type=int, default=None, help="only the N largest files (for quick subsets)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -36,8 +47,15 @@ def run(args: argparse.Namespace) -> int:
             print(f"error: not a directory: {path}")
             return 2
         trees.append(discover(Path(path), logical))
-    opts = TraceOptions(resume=not args.no_resume, progress=not args.quiet, call_timeout=args.timeout,
-                        seed=args.seed, num_eval=args.num_eval, file_filter=args.filter, max_files=args.max_files)
+    opts = TraceOptions(
+        resume=not args.no_resume,
+        progress=not args.quiet,
+        call_timeout=args.timeout,
+        seed=args.seed,
+        num_eval=args.num_eval,
+        file_filter=args.filter,
+        max_files=args.max_files,
+    )
     if args.workers:
         opts.workers = args.workers
     try:
@@ -49,6 +67,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {e}")
         return 1
     print(json.dumps({k: v for k, v in stats.items() if k != "splits"}, indent=1))
-    print(f"wrote {args.out}/corpus.jsonl, {args.out}/{{random,novel_premises}}/{{train,val,test}}.json, "
-          f"{args.out}/trace_stats.json")
+    print(
+        f"wrote {args.out}/corpus.jsonl, {args.out}/{{random,novel_premises}}/{{train,val,test}}.json, "
+        f"{args.out}/trace_stats.json"
+    )
     return 0 if stats["files_failed"] == 0 else 1

@@ -1,4 +1,5 @@
 """`proofsmith train --data DIR --out DIR`: continual pretraining + LoRA SFT of a tactic generator."""
+
 from __future__ import annotations
 
 import argparse
@@ -13,15 +14,29 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", default="small", choices=["tiny", "small", "base"], help="scratch model size")
     p.add_argument("--arch", default="causal", choices=["causal", "seq2seq"], help="scratch architecture")
     p.add_argument("--strategy", default="random", choices=["random", "novel_premises"], help="which split to train on")
-    p.add_argument("--mutants", type=Path, action="append", default=[],
-                   help="mutated theorems (dataset dir, .json/.jsonl records, or .v files); repeatable")
-    p.add_argument("--retriever", default="bm25",
-                   help="premises for the prompts: bm25 (over DATA/corpus.jsonl) | none | dense:INDEX_DIR | module:factory")
+    p.add_argument(
+        "--mutants",
+        type=Path,
+        action="append",
+        default=[],
+        help="mutated theorems (dataset dir, .json/.jsonl records, or .v files); repeatable",
+    )
+    p.add_argument(
+        "--retriever",
+        default="bm25",
+        help="premises for the prompts: bm25 (over DATA/corpus.jsonl) | none | dense:INDEX_DIR | module:factory",
+    )
     p.add_argument("--num-premises", type=int, default=3, help="premises retrieved per state")
-    p.add_argument("--whole-state", action="store_true",
-                   help="prompts show every goal (ReProver) rather than the first goal + a count of the others")
-    p.add_argument("--no-state-pretraining", action="store_true",
-                   help="stage 1 reads statements + proofs only, not proofs annotated with their traced goals")
+    p.add_argument(
+        "--whole-state",
+        action="store_true",
+        help="prompts show every goal (ReProver) rather than the first goal + a count of the others",
+    )
+    p.add_argument(
+        "--no-state-pretraining",
+        action="store_true",
+        help="stage 1 reads statements + proofs only, not proofs annotated with their traced goals",
+    )
     p.add_argument("--max-input-tokens", type=int, default=192)
     p.add_argument("--max-target-tokens", type=int, default=64)
     p.add_argument("--pretrain-steps", type=int, default=None, help="stage 1 steps (0 skips continual pretraining)")
@@ -48,20 +63,43 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from training.pipeline import TrainConfig, run_training
+    from proofsmith.training.pipeline import TrainConfig, run_training
 
     if args.threads:
         torch.set_num_threads(args.threads)
     cfg = TrainConfig(
-        data=args.data, out=args.out, init=args.init, config=args.config, arch=args.arch, strategy=args.strategy,
-        mutants=list(args.mutants), focus_goal=not args.whole_state,
-        pretrain_with_states=not args.no_state_pretraining, retriever=args.retriever, num_premises=args.num_premises,
-        max_input_tokens=args.max_input_tokens, max_target_tokens=args.max_target_tokens,
-        stage1_steps=args.pretrain_steps, stage2_steps=args.sft_steps, stage1_minutes=args.pretrain_minutes,
-        stage2_minutes=args.sft_minutes, batch_size=args.batch_size, grad_accum=args.grad_accum,
-        lr_pretrain=args.lr_pretrain, lr_lora=args.lr, lora_r=args.lora_r, lora_alpha=args.lora_alpha,
-        lora_dropout=args.lora_dropout, target_modules=args.target_modules, eval_every=args.eval_every,
-        max_eval=args.max_eval, merge=args.merge, device=args.device, seed=args.seed, progress=not args.quiet)
+        data=args.data,
+        out=args.out,
+        init=args.init,
+        config=args.config,
+        arch=args.arch,
+        strategy=args.strategy,
+        mutants=list(args.mutants),
+        focus_goal=not args.whole_state,
+        pretrain_with_states=not args.no_state_pretraining,
+        retriever=args.retriever,
+        num_premises=args.num_premises,
+        max_input_tokens=args.max_input_tokens,
+        max_target_tokens=args.max_target_tokens,
+        stage1_steps=args.pretrain_steps,
+        stage2_steps=args.sft_steps,
+        stage1_minutes=args.pretrain_minutes,
+        stage2_minutes=args.sft_minutes,
+        batch_size=args.batch_size,
+        grad_accum=args.grad_accum,
+        lr_pretrain=args.lr_pretrain,
+        lr_lora=args.lr,
+        lora_r=args.lora_r,
+        lora_alpha=args.lora_alpha,
+        lora_dropout=args.lora_dropout,
+        target_modules=args.target_modules,
+        eval_every=args.eval_every,
+        max_eval=args.max_eval,
+        merge=args.merge,
+        device=args.device,
+        seed=args.seed,
+        progress=not args.quiet,
+    )
     try:
         res = run_training(cfg)
     except FileNotFoundError as e:

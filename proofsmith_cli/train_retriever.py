@@ -1,21 +1,29 @@
 """`proofsmith train-retriever --data DIR --out CKPT`: contrastive training of the dense premise encoder."""
+
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from retrieval.encoder import SmallEncoderConfig
-from retrieval.train import TrainConfig
+from proofsmith.retrieval.encoder import SmallEncoderConfig
+from proofsmith.retrieval.train import TrainConfig
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     d, s = TrainConfig(), SmallEncoderConfig()
     p.add_argument("--data", type=Path, required=True, help="a traced dataset directory")
     p.add_argument("--out", type=Path, required=True, help="checkpoint directory (HF format)")
-    p.add_argument("--model", default=None,
-                   help="HF encoder name or path to start from (default: a fresh small encoder, see docs/retrieval.md)")
-    p.add_argument("--split", choices=("both", "random", "novel_premises"), default="both",
-                   help="train part to use; both: theorems in the train part of both strategies")
+    p.add_argument(
+        "--model",
+        default=None,
+        help="HF encoder name or path to start from (default: a fresh small encoder, see docs/retrieval.md)",
+    )
+    p.add_argument(
+        "--split",
+        choices=("both", "random", "novel_premises"),
+        default="both",
+        help="train part to use; both: theorems in the train part of both strategies",
+    )
     p.add_argument("--epochs", type=float, default=d.epochs)
     p.add_argument("--max-steps", type=int, default=None)
     p.add_argument("--max-minutes", type=float, default=None, help="stop after this much training time")
@@ -36,20 +44,33 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from retrieval.pipeline import train_retriever
+    from proofsmith.retrieval.pipeline import train_retriever
 
     if not (args.data / "corpus.jsonl").is_file():
         print(f"error: {args.data} has no corpus.jsonl (run `proofsmith trace` first)")
         return 2
-    cfg = TrainConfig(batch_size=args.batch_size, lr=args.lr, epochs=args.epochs, max_steps=args.max_steps,
-                      max_minutes=args.max_minutes, num_negatives=args.num_negatives,
-                      num_in_file_negatives=args.num_in_file_negatives, temperature=args.temperature,
-                      seed=args.seed, progress=not args.quiet)
+    cfg = TrainConfig(
+        batch_size=args.batch_size,
+        lr=args.lr,
+        epochs=args.epochs,
+        max_steps=args.max_steps,
+        max_minutes=args.max_minutes,
+        num_negatives=args.num_negatives,
+        num_in_file_negatives=args.num_in_file_negatives,
+        temperature=args.temperature,
+        seed=args.seed,
+        progress=not args.quiet,
+    )
     small = None
     if args.model is None:
-        small = SmallEncoderConfig(vocab_size=args.vocab_size, hidden_size=args.hidden_size,
-                                   num_hidden_layers=args.layers, num_attention_heads=args.heads,
-                                   intermediate_size=4 * args.hidden_size, max_len=args.max_len)
+        small = SmallEncoderConfig(
+            vocab_size=args.vocab_size,
+            hidden_size=args.hidden_size,
+            num_hidden_layers=args.layers,
+            num_attention_heads=args.heads,
+            intermediate_size=4 * args.hidden_size,
+            max_len=args.max_len,
+        )
     train_retriever(args.data, args.out, model=args.model, split=args.split, cfg=cfg, small=small, device=args.device)
     print(f"loss curve: {args.out / 'loss_curve.png'}")
     return 0

@@ -2,13 +2,14 @@
 .v file with several theorems. Files come as found in the wild (`Proof. Admitted.`, a bare
 `Proof.`, helper definitions first); the loader says which theorem it picked in each file and why.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
-from envs.base import TheoremRef
-from envs.coq.source import list_theorems, locate
+from proofsmith.envs.base import TheoremRef
+from proofsmith.envs.coq.source import list_theorems, locate
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ def source_file(url: str, file_path: str, root: Path | None = None) -> Path | No
     """The .v file of a traced record: under `root` if given, else under the record's `file://` url.
     Traced paths may start with the logical prefix (`Coq/Lists/List.v` under `.../theories/Lists`),
     so the longest suffix that exists wins."""
-    base = root or (Path(url[len("file://"):]) if url.startswith("file://") else None)
+    base = root or (Path(url[len("file://") :]) if url.startswith("file://") else None)
     if base is None:
         return None
     parts = Path(file_path).parts
@@ -71,10 +72,11 @@ def source_file(url: str, file_path: str, root: Path | None = None) -> Path | No
     return None
 
 
-def load_split(data_dir: str | Path, split: str, root: Path | None = None,
-               load_paths: tuple[tuple[str, str], ...] = ()) -> list[BenchTheorem]:
+def load_split(
+    data_dir: str | Path, split: str, root: Path | None = None, load_paths: tuple[tuple[str, str], ...] = ()
+) -> list[BenchTheorem]:
     """Theorems of a traced dataset split (`random/test`, `novel_premises/val`...) as benchmark items."""
-    from envs.dataset import read_split
+    from proofsmith.envs.dataset import read_split
 
     path = Path(data_dir) / f"{split}.json"
     if not path.is_file():

@@ -4,22 +4,24 @@ Theorems are dealt out one at a time. Results are appended to the JSONL file as 
 a rerun skips what is there. A dead actor is replaced and its theorem retried once, then recorded
 as an error. Local Ray by default; `RAY_ADDRESS` / `address=` joins a cluster.
 """
+
 from __future__ import annotations
 
 import os
 import signal
 import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Optional, Sequence
+from typing import Any
 
 import ray
 from ray.exceptions import GetTimeoutError, RayActorError, RayTaskError, WorkerCrashedError
 
-from prover.benchmark import BenchTheorem
-from prover.results import ResultsFile
-from prover.search import SearchConfig
+from proofsmith.prover.benchmark import BenchTheorem
+from proofsmith.prover.results import ResultsFile
+from proofsmith.prover.search import SearchConfig
 
 RETRIES = 1  # a theorem whose actor dies is dealt again once, then recorded as an error
 
@@ -42,7 +44,7 @@ class JobConfig:
     workers: int = 2
     search: SearchConfig = field(default_factory=SearchConfig)
     backend: str = "coq"
-    address: Optional[str] = None
+    address: str | None = None
     # Beyond the search's own timeout, how long an actor may stay silent before it is killed.
     actor_grace: float = 120.0
     # One shared generator actor batching requests from every prover (a GPU model), instead of one
@@ -55,21 +57,23 @@ class ProverWorker:
     """Runs inside a Ray actor process: one environment, one generator, theorems one at a time."""
 
     def __init__(self, generator_spec: str, search: dict[str, Any], backend: str, server: Any = None):
-        from envs.coq import CoqEnvironment
-        from prover.generators.factory import make_generator
-        from prover.search import BestFirstSearch
+        from proofsmith.envs.coq import CoqEnvironment
+        from proofsmith.prover.generators.factory import make_generator
+        from proofsmith.prover.search import BestFirstSearch
 
         if backend != "coq":
             raise ValueError(f"backend {backend!r} cannot run here; only 'coq' is installed")
         self.config = SearchConfig(**search)
         if server is not None:
-            from prover.model_server import RemoteGenerator
+            from proofsmith.prover.model_server import RemoteGenerator
 
             generator = RemoteGenerator(server)
         else:
             generator = make_generator(generator_spec)
-        self.env = CoqEnvironment(tactic_timeout=self.config.tactic_timeout,
-                                  additional_imports=tuple(getattr(generator, "required_imports", ())))
+        self.env = CoqEnvironment(
+            tactic_timeout=self.config.tactic_timeout,
+            additional_imports=tuple(getattr(generator, "required_imports", ())),
+        )
         self.search = BestFirstSearch(generator, self.config)
 
     def pid(self) -> int:
@@ -81,8 +85,11 @@ class ProverWorker:
         except Exception as e:  # a bug or an unexpected prover state: an error row, never a dead job
             import traceback
 
-            return {"status": "error", "message": f"{type(e).__name__}: {e}"[:500],
-                    "traceback": traceback.format_exc()[-2000:]}
+            return {
+                "status": "error",
+                "message": f"{type(e).__name__}: {e}"[:500],
+                "traceback": traceback.format_exc()[-2000:],
+            }
 
 
 def _ray_init(cfg: JobConfig) -> None:
@@ -92,15 +99,20 @@ def _ray_init(cfg: JobConfig) -> None:
     if address:
         ray.init(address=address, log_to_driver=False)
     else:
-        ray.init(num_cpus=max(cfg.workers, 1), include_dashboard=False, log_to_driver=False,
-                 object_store_memory=256 * 1024**2, configure_logging=False)
+        ray.init(
+            num_cpus=max(cfg.workers, 1),
+            include_dashboard=False,
+            log_to_driver=False,
+            object_store_memory=256 * 1024**2,
+            configure_logging=False,
+        )
 
 
 def run_job(
     theorems: Sequence[BenchTheorem],
     out: Path,
     cfg: JobConfig,
-    on_result: Optional[Callable[[dict[str, Any]], None]] = None,
+    on_result: Callable[[dict[str, Any]], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Prove `theorems`, appending one line per theorem to `out`; returns the rows written now."""
     written: list[dict[str, Any]] = []
@@ -117,9 +129,11 @@ def run_job(
         search = asdict(cfg.search)
         server = None
         if cfg.shared_generator:
-            from prover.model_server import GeneratorServer
+            from proofsmith.prover.model_server import GeneratorServer
 
-            server = ray.remote(num_cpus=0, num_gpus=cfg.generator_gpus, max_restarts=-1)(GeneratorServer).remote(cfg.generator)
+            server = ray.remote(num_cpus=0, num_gpus=cfg.generator_gpus, max_restarts=-1)(GeneratorServer).remote(
+                cfg.generator
+            )
 
         def spawn():
             return Actor.remote(cfg.generator, search, cfg.backend, server)
@@ -130,7 +144,7 @@ def run_job(
         inflight: dict[Any, tuple[int, BenchTheorem, int, float]] = {}
         deadline_per = cfg.search.timeout + cfg.actor_grace
 
-        def deal(slot: int, item: Optional[tuple[BenchTheorem, int]] = None) -> None:
+        def deal(slot: int, item: tuple[BenchTheorem, int] | None = None) -> None:
             if item is None:
                 if not queue:
                     return
@@ -140,8 +154,14 @@ def run_job(
             inflight[ref] = (slot, thm, attempt, time.monotonic())
 
         def record(thm: BenchTheorem, row: dict[str, Any], attempt: int, slot: int) -> None:
-            row = {"key": thm.key, "file": str(thm.ref.file_path), "note": thm.note, "attempt": attempt,
-                   "worker": slot, **row}
+            row = {
+                "key": thm.key,
+                "file": str(thm.ref.file_path),
+                "note": thm.note,
+                "attempt": attempt,
+                "worker": slot,
+                **row,
+            }
             row["theorem"] = thm.ref.name
             results.append(row)
             written.append(row)
@@ -155,7 +175,7 @@ def run_job(
                 ready, _ = ray.wait(list(inflight), num_returns=1, timeout=5.0)
                 now = time.monotonic()
                 if not ready:
-                    for ref, (slot, thm, attempt, started) in list(inflight.items()):
+                    for slot, _thm, _attempt, started in list(inflight.values()):
                         if now - started > deadline_per:  # a hung actor: kill it, treat as a crash
                             ray.kill(actors[slot], no_restart=True)
                     continue
@@ -172,8 +192,12 @@ def run_job(
                     if attempt < RETRIES:
                         deal(slot, (thm, attempt + 1))
                     else:
-                        record(thm, {"status": "error", "message": f"worker died twice: {type(e).__name__}: {e}"[:500]},
-                               attempt, slot)
+                        record(
+                            thm,
+                            {"status": "error", "message": f"worker died twice: {type(e).__name__}: {e}"[:500]},
+                            attempt,
+                            slot,
+                        )
                         deal(slot)
                     continue
                 record(thm, row, attempt, slot)

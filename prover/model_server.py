@@ -3,19 +3,21 @@
 Provers send `generate(state, premises, num)`; the server gathers requests for up to `wait_ms` (or
 `max_batch` of them) and answers them with one `generate_batch` call per distinct `num`.
 """
+
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import ray
 
-from prover.generators.base import Candidate
+from proofsmith.prover.generators.base import Candidate
 
 
 class GeneratorServer:
     def __init__(self, spec: str, max_batch: int = 16, wait_ms: float = 10.0):
-        from prover.generators.factory import make_generator
+        from proofsmith.prover.generators.factory import make_generator
 
         self.generator = make_generator(spec)
         self.max_batch, self.wait = max_batch, wait_ms / 1000.0

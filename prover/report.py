@@ -1,11 +1,13 @@
 """Job report: pass rate (invalid statements listed, outside the denominator), proofs, time per
 theorem, `report.md`, and a PNG of proved-vs-time-budget."""
+
 from __future__ import annotations
 
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -27,8 +29,14 @@ def summarize(rows: Sequence[dict[str, Any]]) -> Summary:
     valid = [r for r in rows if r.get("status") != "invalid_statement"]
     proved = [r for r in valid if r.get("status") == "proved"]
     secs = [float(r.get("seconds", 0.0)) for r in valid] or [0.0]
-    return Summary(len(rows), len(valid), len(proved), invalid, sum(r.get("status") == "error" for r in valid),
-                   statistics.median(secs))
+    return Summary(
+        len(rows),
+        len(valid),
+        len(proved),
+        invalid,
+        sum(r.get("status") == "error" for r in valid),
+        statistics.median(secs),
+    )
 
 
 def plot_budget_curve(rows: Sequence[dict[str, Any]], png: Path) -> None:
@@ -55,18 +63,25 @@ def write_report(rows: Sequence[dict[str, Any]], out_dir: Path, title: str = "pr
     png = out_dir / "proved_vs_budget.png"
     plot_budget_curve(rows, png)
     lines = [
-        f"# {title}", "",
+        f"# {title}",
+        "",
         f"- theorems: {s.total} ({s.valid} valid, {len(s.invalid)} invalid statements outside the denominator)",
         f"- proved (each re-verified by coqc + axiom audit): **{s.proved}/{s.valid} = {100 * s.pass_rate:.1f}%**",
-        f"- errors: {s.errors}; median time per theorem: {s.median_seconds:.2f}s", "",
-        f"![proved vs budget]({png.name})", "",
-        "| theorem | status | seconds | expansions | proof |", "|---|---|---|---|---|",
+        f"- errors: {s.errors}; median time per theorem: {s.median_seconds:.2f}s",
+        "",
+        f"![proved vs budget]({png.name})",
+        "",
+        "| theorem | status | seconds | expansions | proof |",
+        "|---|---|---|---|---|",
     ]
     for r in rows:
         proof = " ".join(r.get("proof") or []).replace("|", "\\|")
-        lines.append(f"| {r['theorem']} | {r.get('status')} | {float(r.get('seconds', 0)):.2f} | "
-                     f"{r.get('expansions', '')} | `{proof}` |" if proof else
-                     f"| {r['theorem']} | {r.get('status')} | {float(r.get('seconds', 0)):.2f} | {r.get('expansions', '')} | |")
+        lines.append(
+            f"| {r['theorem']} | {r.get('status')} | {float(r.get('seconds', 0)):.2f} | "
+            f"{r.get('expansions', '')} | `{proof}` |"
+            if proof
+            else f"| {r['theorem']} | {r.get('status')} | {float(r.get('seconds', 0)):.2f} | {r.get('expansions', '')} | |"
+        )
     if s.invalid:
         lines += ["", "Invalid statements (do not elaborate in this Coq): " + ", ".join(s.invalid)]
     md = out_dir / "report.md"

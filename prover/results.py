@@ -4,13 +4,15 @@ Guarantees: a line is written with a single `write` and `fsync`, so an interrupt
 whole lines (a torn last line, possible only on power loss, is cut off on reopening); a rerun
 skips theorems already recorded; two jobs on one file are refused through an exclusive lock.
 """
+
 from __future__ import annotations
 
 import fcntl
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 
 class ResultsLockedError(RuntimeError):
@@ -39,16 +41,16 @@ class ResultsFile:
         self._lock_fd: int | None = None
         self._fd: int | None = None
 
-    def __enter__(self) -> "ResultsFile":
+    def __enter__(self) -> ResultsFile:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         lock_path = self.path.with_name(self.path.name + ".lock")
         self._lock_fd = os.open(lock_path, os.O_CREAT | os.O_RDWR, 0o644)
         try:
             fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        except BlockingIOError as e:
             os.close(self._lock_fd)
             self._lock_fd = None
-            raise ResultsLockedError(f"{self.path} is being written by another job (lock {lock_path})")
+            raise ResultsLockedError(f"{self.path} is being written by another job (lock {lock_path})") from e
         self._repair_tail()
         self._fd = os.open(self.path, os.O_CREAT | os.O_WRONLY | os.O_APPEND, 0o644)
         return self

@@ -5,26 +5,28 @@ node: generate `num_sampled_tactics` candidates, run each, dedupe resulting stat
 also cuts cycles), stop on a *verified* proof, at the time/expansion budget, or when the queue is
 empty. Every attempt is recorded; the tree can be kept as JSON for analysis or training.
 """
+
 from __future__ import annotations
 
 import heapq
 import itertools
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Optional, Sequence
+from typing import Any
 
-from envs.base import (
+from proofsmith.envs.base import (
     EnvCrashError,
     EnvError,
-    EnvStartError,
     Environment,
+    EnvStartError,
     EnvTimeoutError,
     ProofFinished,
     ProofGivenUp,
     TacticState,
     TheoremRef,
 )
-from prover.generators.base import TacticGenerator, WholeProofGenerator
+from proofsmith.prover.generators.base import TacticGenerator, WholeProofGenerator
 
 PremiseLookup = Callable[[TheoremRef, str], Sequence[str]]  # (theorem, state pp) → premise texts
 
@@ -33,7 +35,7 @@ PremiseLookup = Callable[[TheoremRef, str], Sequence[str]]  # (theorem, state pp
 class SearchConfig:
     num_sampled_tactics: int = 64  # ReProver samples 64 per expansion
     timeout: float = 600.0  # wall-clock per theorem
-    max_expansions: Optional[int] = None
+    max_expansions: int | None = None
     tactic_timeout: float = 5.0
     keep_tree: bool = False
 
@@ -44,7 +46,7 @@ class Attempt:
     tactic: str
     score: float
     outcome: str  # state | duplicate | error | refused | given_up | proof | rejected_proof | crash
-    child: Optional[int] = None
+    child: int | None = None
     message: str = ""
     seconds: float = 0.0
 
@@ -53,7 +55,7 @@ class Attempt:
 class SearchResult:
     theorem: str
     status: str  # proved | failed | timeout | error | invalid_statement
-    proof: Optional[list[str]] = None
+    proof: list[str] | None = None
     seconds: float = 0.0
     expansions: int = 0
     env_calls: int = 0
@@ -63,7 +65,7 @@ class SearchResult:
     generate_seconds: float = 0.0
     env_seconds: float = 0.0
     verify_seconds: float = 0.0
-    tree: Optional[dict[str, Any]] = None
+    tree: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -77,8 +79,9 @@ class _Entry:
 
 
 class BestFirstSearch:
-    def __init__(self, generator: TacticGenerator, config: Optional[SearchConfig] = None,
-                 premises: Optional[PremiseLookup] = None):
+    def __init__(
+        self, generator: TacticGenerator, config: SearchConfig | None = None, premises: PremiseLookup | None = None
+    ):
         self.generator = generator
         self.config = config or SearchConfig()
         self.premises = premises
@@ -145,8 +148,9 @@ class BestFirstSearch:
                             break  # the tactic itself hung: do not try it again
                         t1 = time.monotonic()
                     except EnvError as e:  # a state that could not be rebuilt: this attempt only
-                        attempts.append(Attempt(node, tactic, score, "crash", message=str(e)[:300],
-                                                seconds=time.monotonic() - t1))
+                        attempts.append(
+                            Attempt(node, tactic, score, "crash", message=str(e)[:300], seconds=time.monotonic() - t1)
+                        )
                         break
                 if result is None:
                     continue
@@ -157,8 +161,16 @@ class BestFirstSearch:
                     t2 = time.monotonic()
                     verdict = env.verify(theorem, list(result.proof))
                     t_verify += time.monotonic() - t2
-                    attempts.append(Attempt(node, tactic, score, "proof" if verdict.verified else "rejected_proof",
-                                            message="; ".join(verdict.reasons)[:300], seconds=dt))
+                    attempts.append(
+                        Attempt(
+                            node,
+                            tactic,
+                            score,
+                            "proof" if verdict.verified else "rejected_proof",
+                            message="; ".join(verdict.reasons)[:300],
+                            seconds=dt,
+                        )
+                    )
                     if verdict.verified:
                         status, proof, reasons = "proved", list(result.proof) or candidate, list(verdict.reasons)
                         break
@@ -188,12 +200,25 @@ class BestFirstSearch:
                 "nodes": [{"id": i, "pp": s.pp, "score": scores[i]} for i, s in enumerate(states)],
                 "attempts": [asdict(a) for a in attempts],
             }
-        return SearchResult(theorem.name, status, proof, time.monotonic() - t0, expansions, env_calls, message,
-                            reasons, t_gen, t_env, t_verify, tree)
+        return SearchResult(
+            theorem.name,
+            status,
+            proof,
+            time.monotonic() - t0,
+            expansions,
+            env_calls,
+            message,
+            reasons,
+            t_gen,
+            t_env,
+            t_verify,
+            tree,
+        )
 
 
-def best_of_n(env: Environment, theorem: TheoremRef, generator: WholeProofGenerator, n: int,
-              timeout: float = 600.0) -> SearchResult:
+def best_of_n(
+    env: Environment, theorem: TheoremRef, generator: WholeProofGenerator, n: int, timeout: float = 600.0
+) -> SearchResult:
     """Sample `n` whole proof scripts and verify each (no stepwise search)."""
     t0 = time.monotonic()
     try:
@@ -207,7 +232,13 @@ def best_of_n(env: Environment, theorem: TheoremRef, generator: WholeProofGenera
         calls += 1
         verdict = env.verify(theorem, [script])
         if verdict.verified:
-            return SearchResult(theorem.name, "proved", [script], time.monotonic() - t0, 0, calls,
-                                verify_reasons=list(verdict.reasons))
-    return SearchResult(theorem.name, "failed", seconds=time.monotonic() - t0, env_calls=calls,
-                        message=f"none of {calls} sampled proofs verified")
+            return SearchResult(
+                theorem.name, "proved", [script], time.monotonic() - t0, 0, calls, verify_reasons=list(verdict.reasons)
+            )
+    return SearchResult(
+        theorem.name,
+        "failed",
+        seconds=time.monotonic() - t0,
+        env_calls=calls,
+        message=f"none of {calls} sampled proofs verified",
+    )

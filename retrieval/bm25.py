@@ -1,16 +1,17 @@
 """BM25 baseline (rank-bm25's Okapi model), restricted to accessible premises."""
+
 from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Optional, Sequence
 
 import numpy as np
 from rank_bm25 import BM25Okapi
 
-from envs.dataset import Pos, Premise
-from retrieval.corpus import PremiseCorpus
+from proofsmith.envs.dataset import Pos, Premise
+from proofsmith.retrieval.corpus import PremiseCorpus
 
 _TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_']*|\d+|[^\sA-Za-z0-9_]+")
 
@@ -46,11 +47,13 @@ class BM25Retriever:
                 ids, ws = postings.setdefault(term, ([], []))
                 ids.append(d)
                 ws.append(tf * (k1 + 1) / (tf + norm[d]))
-        self._postings = {t: (np.asarray(ids, dtype=np.int64), self.model.idf.get(t, 0.0) * np.asarray(ws))
-                          for t, (ids, ws) in postings.items()}
+        self._postings = {
+            t: (np.asarray(ids, dtype=np.int64), self.model.idf.get(t, 0.0) * np.asarray(ws))
+            for t, (ids, ws) in postings.items()
+        }
 
     @classmethod
-    def from_corpus_file(cls, path: Path | str, **kw) -> "BM25Retriever":
+    def from_corpus_file(cls, path: Path | str, **kw) -> BM25Retriever:
         return cls(PremiseCorpus.from_jsonl(path), **kw)
 
     def scores(self, state: str) -> np.ndarray:
@@ -61,7 +64,7 @@ class BM25Retriever:
                 s[hit[0]] += n * hit[1]
         return s
 
-    def retrieve_ids(self, state: str, file_path: Optional[str], pos: Optional[Pos], k: int) -> tuple[np.ndarray, np.ndarray]:
+    def retrieve_ids(self, state: str, file_path: str | None, pos: Pos | None, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Premise ids and scores of the top `k` accessible premises, best first (`file_path=None`: no filter)."""
         ids = self.corpus.accessible_ids(file_path, pos)
         if len(ids) == 0 or k <= 0:
@@ -72,10 +75,11 @@ class BM25Retriever:
         top = top[np.lexsort((ids[top], -sub[top]))]  # by score, ties by id: deterministic
         return ids[top], sub[top]
 
-    def retrieve(self, state: str, file_path: str, pos: Optional[Pos], k: int) -> list[tuple[Premise, float]]:
+    def retrieve(self, state: str, file_path: str, pos: Pos | None, k: int) -> list[tuple[Premise, float]]:
         ids, scores = self.retrieve_ids(state, file_path, pos, k)
         return [(self.corpus.premises[int(i)], float(s)) for i, s in zip(ids, scores)]
 
-    def retrieve_batch(self, states: Sequence[str], file_paths: Sequence[str], positions: Sequence[Optional[Pos]],
-                       k: int) -> list[list[tuple[Premise, float]]]:
+    def retrieve_batch(
+        self, states: Sequence[str], file_paths: Sequence[str], positions: Sequence[Pos | None], k: int
+    ) -> list[list[tuple[Premise, float]]]:
         return [self.retrieve(s, f, p, k) for s, f, p in zip(states, file_paths, positions)]

@@ -1,18 +1,19 @@
 """The premise corpus as retrievers see it: one flat, numbered list of premises and a fast
 accessibility filter (ReProver's rule: everything transitively imported, plus the same file's
 premises that end at or before the query position)."""
+
 from __future__ import annotations
 
 import hashlib
 import logging
 import re
 from collections import OrderedDict, defaultdict
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable, Optional
 
 import numpy as np
 
-from envs.dataset import Corpus, Pos, Premise, Provenance
+from proofsmith.envs.dataset import Corpus, Pos, Premise, Provenance
 
 log = logging.getLogger(__name__)
 
@@ -65,19 +66,19 @@ class PremiseCorpus:
             self._by_name[p.full_name].append(i)
         self._cache_size = cache_size
         self._imported_ids: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._serialized: Optional[list[str]] = None
+        self._serialized: list[str] | None = None
         self._warned: set[str] = set()
-        self.source_sha256: Optional[str] = None
+        self.source_sha256: str | None = None
 
     # ------------------------------------------------------------------ construction
     @classmethod
-    def from_jsonl(cls, path: Path | str) -> "PremiseCorpus":
+    def from_jsonl(cls, path: Path | str) -> PremiseCorpus:
         pc = cls(Corpus.read_jsonl(Path(path)))
         pc.source_sha256 = file_sha256(Path(path))
         return pc
 
     @classmethod
-    def from_data_dir(cls, data_dir: Path | str) -> "PremiseCorpus":
+    def from_data_dir(cls, data_dir: Path | str) -> PremiseCorpus:
         return cls.from_jsonl(Path(data_dir) / "corpus.jsonl")
 
     def __len__(self) -> int:
@@ -109,7 +110,7 @@ class PremiseCorpus:
             self._imported_ids.popitem(last=False)
         return ids
 
-    def same_file_ids(self, path: str, pos: Optional[Pos]) -> np.ndarray:
+    def same_file_ids(self, path: str, pos: Pos | None) -> np.ndarray:
         """Ids of `path`'s own premises that end at or before `pos` (all of them when `pos` is None)."""
         lo, hi = self.ranges[path]
         ids = np.arange(lo, hi)
@@ -117,14 +118,14 @@ class PremiseCorpus:
             return ids
         return ids[self._end_keys[lo:hi] <= _pos_key(pos)]
 
-    def accessible_ids(self, path: Optional[str], pos: Optional[Pos]) -> np.ndarray:
+    def accessible_ids(self, path: str | None, pos: Pos | None) -> np.ndarray:
         """`path=None`, or a file the corpus does not know (so none of its premises can leak), means no
         restriction: every premise."""
         if not self._known(path):
             return np.arange(len(self.premises))
         return np.concatenate([self.imported_ids(path), self.same_file_ids(path, pos)])
 
-    def accessible_mask(self, path: Optional[str], pos: Optional[Pos]) -> np.ndarray:
+    def accessible_mask(self, path: str | None, pos: Pos | None) -> np.ndarray:
         if not self._known(path):
             return np.ones(len(self.premises), dtype=bool)
         mask = np.zeros(len(self.premises), dtype=bool)
@@ -132,7 +133,7 @@ class PremiseCorpus:
         mask[self.same_file_ids(path, pos)] = True
         return mask
 
-    def _known(self, path: Optional[str]) -> bool:
+    def _known(self, path: str | None) -> bool:
         if path is None:
             return False
         if path not in self.ranges:
@@ -142,7 +143,7 @@ class PremiseCorpus:
             return False
         return True
 
-    def is_accessible(self, pid: int, path: str, pos: Optional[Pos]) -> bool:
+    def is_accessible(self, pid: int, path: str, pos: Pos | None) -> bool:
         f = self.file_of[pid]
         if f == path:
             return pos is None or self._end_keys[pid] <= _pos_key(pos)
@@ -152,7 +153,7 @@ class PremiseCorpus:
     def ids_named(self, full_name: str) -> list[int]:
         return self._by_name.get(full_name, [])
 
-    def locate(self, prov: Provenance) -> Optional[int]:
+    def locate(self, prov: Provenance) -> int | None:
         """The corpus premise a tactic's provenance points to: the one in `def_path` whose span holds
         `def_pos` (ReProver's rule), else the one of that name in `def_path`, else the only one of that name."""
         if prov.def_path in self.ranges and prov.def_pos is not None:

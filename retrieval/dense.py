@@ -5,20 +5,21 @@ Two ways to restrict the search to accessible premises (`scripts/bench_retrieval
   (ReProver's way; cheap when most of the corpus is accessible, as it usually is);
 - `subindex`: per query file, an exact index over the premises it imports (built once, cached), plus
   the same file's earlier premises scored directly; exact whatever the main index kind."""
+
 from __future__ import annotations
 
 import json
 from collections import OrderedDict
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Optional, Sequence
 
 import faiss
 import numpy as np
 
-from envs.dataset import Pos, Premise
-from retrieval.corpus import PremiseCorpus
-from retrieval.encoder import Encoder
-from retrieval.faiss_index import DEFAULT_FLAT_THRESHOLD, PremiseIndex
+from proofsmith.envs.dataset import Pos, Premise
+from proofsmith.retrieval.corpus import PremiseCorpus
+from proofsmith.retrieval.encoder import Encoder
+from proofsmith.retrieval.faiss_index import DEFAULT_FLAT_THRESHOLD, PremiseIndex
 
 STRATEGIES = ("overfetch", "subindex")
 
@@ -33,8 +34,14 @@ def _top(scores: np.ndarray, ids: np.ndarray, k: int) -> tuple[np.ndarray, np.nd
 
 
 class DenseRetriever:
-    def __init__(self, encoder: Encoder, corpus: PremiseCorpus, index: PremiseIndex, strategy: str = "overfetch",
-                 subindex_cache: int = 64):
+    def __init__(
+        self,
+        encoder: Encoder,
+        corpus: PremiseCorpus,
+        index: PremiseIndex,
+        strategy: str = "overfetch",
+        subindex_cache: int = 64,
+    ):
         if index.meta.num != len(corpus):
             raise ValueError(f"index has {index.meta.num} premises, corpus {len(corpus)}: rebuild the index")
         if index.meta.model_id != encoder.model_id:
@@ -47,22 +54,35 @@ class DenseRetriever:
 
     # ------------------------------------------------------------------ build / save / load
     @classmethod
-    def build(cls, encoder: Encoder, corpus: PremiseCorpus, kind: str = "auto",
-              flat_threshold: int = DEFAULT_FLAT_THRESHOLD, batch_size: int = 64, progress: bool = False,
-              **kw) -> "DenseRetriever":
+    def build(
+        cls,
+        encoder: Encoder,
+        corpus: PremiseCorpus,
+        kind: str = "auto",
+        flat_threshold: int = DEFAULT_FLAT_THRESHOLD,
+        batch_size: int = 64,
+        progress: bool = False,
+        **kw,
+    ) -> DenseRetriever:
         emb = encoder.embed(corpus.texts, batch_size=batch_size, progress=progress)
         index = PremiseIndex.build(emb, encoder.model_id, kind=kind, flat_threshold=flat_threshold)
         index.meta.extra = {"corpus_sha256": corpus.source_sha256, "max_len": encoder.max_len}
         return cls(encoder, corpus, index, **kw)
 
-    def save(self, out_dir: Path | str, corpus_path: Optional[Path | str] = None) -> Path:
+    def save(self, out_dir: Path | str, corpus_path: Path | str | None = None) -> Path:
         if corpus_path is not None:
             self.index.meta.extra["corpus_path"] = str(Path(corpus_path).resolve())
         return self.index.save(out_dir)
 
     @classmethod
-    def load(cls, index_dir: Path | str, corpus: Optional[PremiseCorpus] = None, device: Optional[str] = None,
-             model: Optional[str] = None, **kw) -> "DenseRetriever":
+    def load(
+        cls,
+        index_dir: Path | str,
+        corpus: PremiseCorpus | None = None,
+        device: str | None = None,
+        model: str | None = None,
+        **kw,
+    ) -> DenseRetriever:
         """The encoder is the one recorded in the index (or `model`, which must be the same id)."""
         meta = json.loads((Path(index_dir) / "index_meta.json").read_text())
         index = PremiseIndex.load(index_dir, expect_model_id=model)
@@ -78,7 +98,7 @@ class DenseRetriever:
         return cls(encoder, corpus, index, **kw)
 
     # ------------------------------------------------------------------ search
-    def _overfetch(self, q: np.ndarray, path: Optional[str], pos: Optional[Pos], k: int):
+    def _overfetch(self, q: np.ndarray, path: str | None, pos: Pos | None, k: int):
         n = self.index.meta.num
         if path is None or not self.corpus.has_file(path):
             s, i = self.index.search(q, k)
@@ -109,7 +129,7 @@ class DenseRetriever:
             self._sub.popitem(last=False)
         return sub, ids
 
-    def _subindex(self, q: np.ndarray, path: Optional[str], pos: Optional[Pos], k: int):
+    def _subindex(self, q: np.ndarray, path: str | None, pos: Pos | None, k: int):
         if path is None or not self.corpus.has_file(path):
             return _top(self.index.embeddings @ q[0], np.arange(self.index.meta.num), k)
         sub, ids = self._subindex_for(path)
@@ -126,24 +146,31 @@ class DenseRetriever:
             return _top(np.zeros(0), np.zeros(0, dtype=np.int64), k)
         return _top(np.concatenate(parts_s), np.concatenate(parts_i), k)
 
-    def retrieve_ids_from_embedding(self, q: np.ndarray, file_path: Optional[str], pos: Optional[Pos],
-                                    k: int) -> tuple[np.ndarray, np.ndarray]:
+    def retrieve_ids_from_embedding(
+        self, q: np.ndarray, file_path: str | None, pos: Pos | None, k: int
+    ) -> tuple[np.ndarray, np.ndarray]:
         q = np.ascontiguousarray(q, dtype=np.float32).reshape(1, -1)
         if self.strategy == "overfetch":
             return self._overfetch(q, file_path, pos, k)
         return self._subindex(q, file_path, pos, k)
 
-    def retrieve_ids(self, state: str, file_path: Optional[str], pos: Optional[Pos], k: int):
+    def retrieve_ids(self, state: str, file_path: str | None, pos: Pos | None, k: int):
         """Premise ids and scores of the top `k` accessible premises (`file_path=None`: no filter)."""
         q = self.encoder.embed([state], queries=True)
         return self.retrieve_ids_from_embedding(q, file_path, pos, k)
 
-    def retrieve(self, state: str, file_path: str, pos: Optional[Pos], k: int) -> list[tuple[Premise, float]]:
+    def retrieve(self, state: str, file_path: str, pos: Pos | None, k: int) -> list[tuple[Premise, float]]:
         ids, scores = self.retrieve_ids(state, file_path, pos, k)
         return [(self.corpus.premises[int(i)], float(s)) for i, s in zip(ids, scores)]
 
-    def retrieve_batch(self, states: Sequence[str], file_paths: Sequence[str], positions: Sequence[Optional[Pos]],
-                       k: int, batch_size: int = 64) -> list[list[tuple[Premise, float]]]:
+    def retrieve_batch(
+        self,
+        states: Sequence[str],
+        file_paths: Sequence[str],
+        positions: Sequence[Pos | None],
+        k: int,
+        batch_size: int = 64,
+    ) -> list[list[tuple[Premise, float]]]:
         qs = self.encoder.embed(list(states), batch_size=batch_size, queries=True)
         out = []
         for q, f, p in zip(qs, file_paths, positions):

@@ -1,24 +1,27 @@
 """R@1, R@10 and MRR as ReProver's `retrieval/evaluate.py` computes them: per tactic that uses at least
 one located premise, recall@k = |top-k ∩ positives| / |positives|, reciprocal rank of the first positive
 in the retrieved list (0 if none); averaged over tactics."""
+
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Optional, Protocol, Sequence
+from typing import Protocol
 
 import numpy as np
 
-from envs.dataset import Pos, TheoremRecord
-from retrieval.corpus import PremiseCorpus
-from retrieval.train import tactic_queries
+from proofsmith.envs.dataset import Pos, TheoremRecord
+from proofsmith.retrieval.corpus import PremiseCorpus
+from proofsmith.retrieval.train import tactic_queries
 
 
 class IdRetriever(Protocol):
-    def retrieve_ids(self, state: str, file_path: Optional[str], pos: Optional[Pos], k: int) -> tuple[np.ndarray, np.ndarray]:
-        ...
+    def retrieve_ids(
+        self, state: str, file_path: str | None, pos: Pos | None, k: int
+    ) -> tuple[np.ndarray, np.ndarray]: ...
 
 
 @dataclass
@@ -46,7 +49,9 @@ def reciprocal_rank(ranked: Sequence[int], positives: Sequence[int]) -> float:
     return 0.0
 
 
-def aggregate(rankings: Sequence[Sequence[int]], positives: Sequence[Sequence[int]], seconds: float = 0.0) -> RetrievalMetrics:
+def aggregate(
+    rankings: Sequence[Sequence[int]], positives: Sequence[Sequence[int]], seconds: float = 0.0
+) -> RetrievalMetrics:
     n = len(rankings)
     if n == 0:
         return RetrievalMetrics(0.0, 0.0, 0.0, 0, seconds)
@@ -54,11 +59,18 @@ def aggregate(rankings: Sequence[Sequence[int]], positives: Sequence[Sequence[in
         r1=float(np.mean([recall_at_k(r, p, 1) for r, p in zip(rankings, positives)])),
         r10=float(np.mean([recall_at_k(r, p, 10) for r, p in zip(rankings, positives)])),
         mrr=float(np.mean([reciprocal_rank(r, p) for r, p in zip(rankings, positives)])),
-        num_queries=n, seconds=seconds)
+        num_queries=n,
+        seconds=seconds,
+    )
 
 
-def evaluate(retriever: IdRetriever, corpus: PremiseCorpus, records: Sequence[TheoremRecord], k: int = 100,
-             progress: bool = False) -> RetrievalMetrics:
+def evaluate(
+    retriever: IdRetriever,
+    corpus: PremiseCorpus,
+    records: Sequence[TheoremRecord],
+    k: int = 100,
+    progress: bool = False,
+) -> RetrievalMetrics:
     queries = tactic_queries(records, corpus)
     t0 = time.monotonic()
     rankings, positives = [], []
@@ -93,8 +105,13 @@ def markdown_table(results: dict[str, dict[str, RetrievalMetrics]]) -> str:
     return "\n".join(lines)
 
 
-def write_results(results: dict[str, dict[str, RetrievalMetrics]], out_json: Path | str, extra: Optional[dict] = None) -> None:
-    data = {"metrics": {name: {s: m.to_json() for s, m in per.items()} for name, per in results.items()},
-            "markdown": markdown_table(results), **(extra or {})}
+def write_results(
+    results: dict[str, dict[str, RetrievalMetrics]], out_json: Path | str, extra: dict | None = None
+) -> None:
+    data = {
+        "metrics": {name: {s: m.to_json() for s, m in per.items()} for name, per in results.items()},
+        "markdown": markdown_table(results),
+        **(extra or {}),
+    }
     Path(out_json).parent.mkdir(parents=True, exist_ok=True)
     Path(out_json).write_text(json.dumps(data, indent=1))

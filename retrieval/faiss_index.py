@@ -1,11 +1,11 @@
 """A FAISS inner-product index over L2-normalised premise embeddings: exact (`IndexFlatIP`) up to
 `flat_threshold` vectors, HNSW or IVF above; saved with the id of the model that made the embeddings."""
+
 from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Optional
 
 import faiss
 import numpy as np
@@ -31,9 +31,18 @@ class PremiseIndex:
         self.embeddings = embeddings  # kept: exact re-scoring and per-file sub-indexes need them
 
     @classmethod
-    def build(cls, embeddings: np.ndarray, model_id: str, kind: str = "auto",
-              flat_threshold: int = DEFAULT_FLAT_THRESHOLD, hnsw_m: int = 32, ef_search: int = 128,
-              nlist: Optional[int] = None, nprobe: int = 16, seed: int = 0) -> "PremiseIndex":
+    def build(
+        cls,
+        embeddings: np.ndarray,
+        model_id: str,
+        kind: str = "auto",
+        flat_threshold: int = DEFAULT_FLAT_THRESHOLD,
+        hnsw_m: int = 32,
+        ef_search: int = 128,
+        nlist: int | None = None,
+        nprobe: int = 16,
+        seed: int = 0,
+    ) -> PremiseIndex:
         if kind not in INDEX_KINDS:
             raise ValueError(f"index kind must be one of {INDEX_KINDS}, not {kind!r}")
         emb = np.ascontiguousarray(embeddings, dtype=np.float32)
@@ -73,7 +82,7 @@ class PremiseIndex:
         return out
 
     @classmethod
-    def load(cls, in_dir: Path | str, expect_model_id: Optional[str] = None) -> "PremiseIndex":
+    def load(cls, in_dir: Path | str, expect_model_id: str | None = None) -> PremiseIndex:
         src = Path(in_dir)
         meta = IndexMeta(**json.loads((src / "index_meta.json").read_text()))
         if expect_model_id is not None and expect_model_id != meta.model_id:
@@ -85,5 +94,7 @@ class PremiseIndex:
             index.nprobe = meta.params.get("nprobe", index.nprobe)
         emb = np.load(src / "embeddings.npy")
         if index.ntotal != meta.num or emb.shape != (meta.num, meta.dim):
-            raise ValueError(f"index {src} is inconsistent: {index.ntotal} vectors, embeddings {emb.shape}, meta {meta.num}")
+            raise ValueError(
+                f"index {src} is inconsistent: {index.ntotal} vectors, embeddings {emb.shape}, meta {meta.num}"
+            )
         return cls(index, meta, emb)

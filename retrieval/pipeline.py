@@ -1,19 +1,20 @@
 """The steps the CLI and the benchmark share: read a traced dataset, train, index, evaluate."""
+
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import Optional, Sequence
 
-from envs.dataset import SPLIT_STRATEGIES, TheoremRecord, load_splits
-from retrieval.bm25 import BM25Retriever
-from retrieval.corpus import PremiseCorpus
-from retrieval.dense import DenseRetriever
-from retrieval.encoder import Encoder, SmallEncoderConfig, build_small_encoder
-from retrieval.evaluate import RetrievalMetrics, evaluate, markdown_table, write_results
-from retrieval.train import TrainConfig, TrainResult, build_examples, save_checkpoint, train
+from proofsmith.envs.dataset import SPLIT_STRATEGIES, TheoremRecord, load_splits
+from proofsmith.retrieval.bm25 import BM25Retriever
+from proofsmith.retrieval.corpus import PremiseCorpus
+from proofsmith.retrieval.dense import DenseRetriever
+from proofsmith.retrieval.encoder import Encoder, SmallEncoderConfig, build_small_encoder
+from proofsmith.retrieval.evaluate import RetrievalMetrics, evaluate, markdown_table, write_results
+from proofsmith.retrieval.train import TrainConfig, TrainResult, build_examples, save_checkpoint, train
 
 TRAIN_SPLITS = ("both",) + SPLIT_STRATEGIES
 
@@ -28,9 +29,16 @@ def training_records(data_dir: Path | str, split: str = "both") -> list[TheoremR
     return [r for r in per[0] if r.key in keep]
 
 
-def train_retriever(data_dir: Path | str, out_dir: Path | str, model: Optional[str] = None, split: str = "both",
-                    cfg: Optional[TrainConfig] = None, small: Optional[SmallEncoderConfig] = None,
-                    device: Optional[str] = None, log=print) -> tuple[Path, TrainResult]:
+def train_retriever(
+    data_dir: Path | str,
+    out_dir: Path | str,
+    model: str | None = None,
+    split: str = "both",
+    cfg: TrainConfig | None = None,
+    small: SmallEncoderConfig | None = None,
+    device: str | None = None,
+    log=print,
+) -> tuple[Path, TrainResult]:
     """Train from `model` (an HF name or path) or, when None, from a fresh small encoder whose
     tokenizer is fitted on the corpus and the training states. Writes an HF checkpoint to `out_dir`."""
     cfg = cfg or TrainConfig()
@@ -45,19 +53,39 @@ def train_retriever(data_dir: Path | str, out_dir: Path | str, model: Optional[s
         log(f"built a small encoder ({asdict(small)}) at {init}")
         model = str(init)
     encoder = Encoder(model, device=device, max_len=small.max_len if small else None)
-    log(f"training on {len(examples)} (state, premise) pairs from {len(records)} theorems ({split} train), "
-        f"{len(corpus)} premises, device {encoder.device}")
+    log(
+        f"training on {len(examples)} (state, premise) pairs from {len(records)} theorems ({split} train), "
+        f"{len(corpus)} premises, device {encoder.device}"
+    )
     result = train(encoder, corpus, examples, cfg)
-    save_checkpoint(encoder, out, cfg, result, extra={"data": str(Path(data_dir).resolve()), "train_split": split,
-                                                      "small_encoder_config": asdict(small) if small else None})
-    log(f"{result.steps} steps in {result.seconds:.0f}s (stopped by {result.stopped_by}); "
-        f"loss {result.losses[0]:.3f} -> {sum(result.losses[-20:]) / len(result.losses[-20:]):.3f}; saved {out}")
+    save_checkpoint(
+        encoder,
+        out,
+        cfg,
+        result,
+        extra={
+            "data": str(Path(data_dir).resolve()),
+            "train_split": split,
+            "small_encoder_config": asdict(small) if small else None,
+        },
+    )
+    log(
+        f"{result.steps} steps in {result.seconds:.0f}s (stopped by {result.stopped_by}); "
+        f"loss {result.losses[0]:.3f} -> {sum(result.losses[-20:]) / len(result.losses[-20:]):.3f}; saved {out}"
+    )
     return out, result
 
 
-def build_index(corpus_path: Path | str, model: str, out_dir: Path | str, kind: str = "auto",
-                flat_threshold: Optional[int] = None, device: Optional[str] = None, batch_size: int = 64,
-                progress: bool = True) -> tuple[DenseRetriever, float]:
+def build_index(
+    corpus_path: Path | str,
+    model: str,
+    out_dir: Path | str,
+    kind: str = "auto",
+    flat_threshold: int | None = None,
+    device: str | None = None,
+    batch_size: int = 64,
+    progress: bool = True,
+) -> tuple[DenseRetriever, float]:
     corpus = PremiseCorpus.from_jsonl(corpus_path)
     encoder = Encoder(model, device=device)
     t0 = time.monotonic()
@@ -68,9 +96,15 @@ def build_index(corpus_path: Path | str, model: str, out_dir: Path | str, kind: 
     return dense, seconds
 
 
-def evaluate_all(data_dir: Path | str, dense: Optional[DenseRetriever] = None, bm25: bool = True,
-                 splits: Sequence[str] = SPLIT_STRATEGIES, part: str = "test", k: int = 100,
-                 corpus: Optional[PremiseCorpus] = None) -> dict[str, dict[str, RetrievalMetrics]]:
+def evaluate_all(
+    data_dir: Path | str,
+    dense: DenseRetriever | None = None,
+    bm25: bool = True,
+    splits: Sequence[str] = SPLIT_STRATEGIES,
+    part: str = "test",
+    k: int = 100,
+    corpus: PremiseCorpus | None = None,
+) -> dict[str, dict[str, RetrievalMetrics]]:
     corpus = corpus or (dense.corpus if dense is not None else PremiseCorpus.from_data_dir(data_dir))
     retrievers: dict = {}
     if bm25:
@@ -85,8 +119,12 @@ def evaluate_all(data_dir: Path | str, dense: Optional[DenseRetriever] = None, b
     return results
 
 
-def report(results: dict[str, dict[str, RetrievalMetrics]], out_json: Optional[Path | str] = None,
-           out_md: Optional[Path | str] = None, extra: Optional[dict] = None) -> str:
+def report(
+    results: dict[str, dict[str, RetrievalMetrics]],
+    out_json: Path | str | None = None,
+    out_md: Path | str | None = None,
+    extra: dict | None = None,
+) -> str:
     table = markdown_table(results)
     if out_json is not None:
         write_results(results, out_json, extra)
@@ -96,8 +134,9 @@ def report(results: dict[str, dict[str, RetrievalMetrics]], out_json: Optional[P
     return table
 
 
-def load_dense(index_dir: Path | str, corpus_path: Optional[Path | str] = None, device: Optional[str] = None,
-               strategy: str = "overfetch") -> DenseRetriever:
+def load_dense(
+    index_dir: Path | str, corpus_path: Path | str | None = None, device: str | None = None, strategy: str = "overfetch"
+) -> DenseRetriever:
     corpus = PremiseCorpus.from_jsonl(corpus_path) if corpus_path else None
     return DenseRetriever.load(index_dir, corpus=corpus, device=device, strategy=strategy)
 

@@ -1,29 +1,30 @@
 """Contrastive training of the dual encoder (ReProver's recipe, with an InfoNCE loss): each example is
 (state_before, one premise the tactic used); its negatives are every other candidate in the batch
 (in-batch) plus `num_negatives` drawn for it, `num_in_file_negatives` of them from the positive's own file."""
+
 from __future__ import annotations
 
 import json
 import math
 import random
 import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Optional, Sequence
 
 import numpy as np
 import torch
 
-from envs.dataset import Pos, TheoremRecord
-from retrieval.corpus import PremiseCorpus
-from retrieval.encoder import Encoder
+from proofsmith.envs.dataset import Pos, TheoremRecord
+from proofsmith.retrieval.corpus import PremiseCorpus
+from proofsmith.retrieval.encoder import Encoder
 
 
 @dataclass(frozen=True)
 class RetrievalExample:
     state: str
     file_path: str
-    pos: Optional[Pos]  # the theorem's start: where accessibility is judged
+    pos: Pos | None  # the theorem's start: where accessibility is judged
     positive: int  # premise id
     all_positives: frozenset[int]  # every premise the tactic used: never a negative
 
@@ -34,8 +35,8 @@ class TrainConfig:
     lr: float = 3e-4
     weight_decay: float = 0.01
     epochs: float = 1.0
-    max_steps: Optional[int] = None
-    max_minutes: Optional[float] = None
+    max_steps: int | None = None
+    max_minutes: float | None = None
     warmup_steps: int = 50
     num_negatives: int = 3
     num_in_file_negatives: int = 1
@@ -57,7 +58,9 @@ class TrainResult:
         return asdict(self)
 
 
-def tactic_queries(records: Iterable[TheoremRecord], corpus: PremiseCorpus) -> list[tuple[str, str, Optional[Pos], list[int]]]:
+def tactic_queries(
+    records: Iterable[TheoremRecord], corpus: PremiseCorpus
+) -> list[tuple[str, str, Pos | None, list[int]]]:
     """(state_before, file_path, theorem start, located positive premise ids) for every tactic that
     uses at least one premise found in the corpus (ReProver skips tactics without premises)."""
     out = []
@@ -97,8 +100,9 @@ class NegativeSampler:
         """Hard negatives from the positive's file that are accessible to the theorem, then random
         accessible premises; fewer if the corpus has too few."""
         lo, hi = self.corpus.ranges[self.corpus.file_of[ex.positive]]
-        same_file = np.array([i for i in range(lo, hi) if self.corpus.is_accessible(i, ex.file_path, ex.pos)],
-                             dtype=np.int64)
+        same_file = np.array(
+            [i for i in range(lo, hi) if self.corpus.is_accessible(i, ex.file_path, ex.pos)], dtype=np.int64
+        )
         neg = self._pick(same_file, ex.all_positives, num_in_file)
         if ex.file_path in self.corpus.ranges:
             pool = self.corpus.accessible_ids(ex.file_path, ex.pos)
@@ -108,8 +112,9 @@ class NegativeSampler:
         return neg
 
 
-def contrastive_loss(q: torch.Tensor, cands: torch.Tensor, cand_ids: Sequence[int], batch: Sequence[RetrievalExample],
-                     temperature: float) -> torch.Tensor:
+def contrastive_loss(
+    q: torch.Tensor, cands: torch.Tensor, cand_ids: Sequence[int], batch: Sequence[RetrievalExample], temperature: float
+) -> torch.Tensor:
     """InfoNCE over all candidates: row i's target is column i (its positive); columns holding another
     premise that row i's tactic also used are masked out, as they are not negatives."""
     logits = q @ cands.T / temperature
@@ -124,8 +129,13 @@ def contrastive_loss(q: torch.Tensor, cands: torch.Tensor, cand_ids: Sequence[in
     return torch.nn.functional.cross_entropy(logits, target)
 
 
-def train(encoder: Encoder, corpus: PremiseCorpus, examples: Sequence[RetrievalExample], cfg: TrainConfig,
-          on_log: Optional[Callable[[int, float], None]] = None) -> TrainResult:
+def train(
+    encoder: Encoder,
+    corpus: PremiseCorpus,
+    examples: Sequence[RetrievalExample],
+    cfg: TrainConfig,
+    on_log: Callable[[int, float], None] | None = None,
+) -> TrainResult:
     if not examples:
         raise ValueError("no training examples: no tactic uses a premise found in the corpus")
     rng = random.Random(cfg.seed)
@@ -139,7 +149,8 @@ def train(encoder: Encoder, corpus: PremiseCorpus, examples: Sequence[RetrievalE
     opt = torch.optim.AdamW(encoder.model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     warm = min(cfg.warmup_steps, max(1, total // 10))
     sched = torch.optim.lr_scheduler.LambdaLR(  # linear warm-up, then linear decay to 0 at `total`
-        opt, lambda s: (s + 1) / warm if s < warm else max(0.0, (total - s) / max(1, total - warm)))
+        opt, lambda s: (s + 1) / warm if s < warm else max(0.0, (total - s) / max(1, total - warm))
+    )
     encoder.model.train()
     result = TrainResult(steps=0, seconds=0.0, examples=len(examples))
     t0 = time.monotonic()
@@ -171,9 +182,9 @@ def train(encoder: Encoder, corpus: PremiseCorpus, examples: Sequence[RetrievalE
         running.append(float(loss.item()))
         if bar is not None:
             bar.update(1)
-            bar.set_postfix(loss=f"{np.mean(running[-cfg.log_every:]):.3f}")
+            bar.set_postfix(loss=f"{np.mean(running[-cfg.log_every :]):.3f}")
         if on_log is not None and result.steps % cfg.log_every == 0:
-            on_log(result.steps, float(np.mean(running[-cfg.log_every:])))
+            on_log(result.steps, float(np.mean(running[-cfg.log_every :])))
         if cfg.max_minutes is not None and time.monotonic() - t0 > 60 * cfg.max_minutes:
             result.stopped_by = "time budget"
             break
@@ -207,8 +218,9 @@ def plot_losses(losses: Sequence[float], out_png: Path | str, window: int = 20) 
     return out
 
 
-def save_checkpoint(encoder: Encoder, out_dir: Path | str, cfg: TrainConfig, result: TrainResult,
-                    extra: Optional[dict] = None) -> Path:
+def save_checkpoint(
+    encoder: Encoder, out_dir: Path | str, cfg: TrainConfig, result: TrainResult, extra: dict | None = None
+) -> Path:
     """HF-format model + tokenizer, `training.json` (config, result, provenance) and `loss_curve.png`."""
     out = encoder.save(out_dir)
     info = {"config": asdict(cfg), "result": result.to_json(), "base_model": encoder.model_id, **(extra or {})}

@@ -4,6 +4,7 @@ Prints and writes (JSON, plus a latency plot): median/p90 of `run_tactic` vs a r
 for the same tactics on the same state, backtracking cost, session start time, and coqidetop's
 RSS after 5,000 steps.  Usage: python scripts/bench_env.py --out bench_results/bench_env.json
 """
+
 from __future__ import annotations
 
 import argparse
@@ -15,10 +16,10 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from envs.base import TacticState, TheoremRef
-from envs.coq import CoqEnvironment
-from envs.coq import xml_protocol as xp
-from envs.coq.session import CoqIdeSession
+from proofsmith.envs.base import TacticState, TheoremRef
+from proofsmith.envs.coq import CoqEnvironment
+from proofsmith.envs.coq import xml_protocol as xp
+from proofsmith.envs.coq.session import CoqIdeSession
 
 HEADER = "Require Import Arith Lia."
 STATEMENT = "Theorem bench : forall a b c : nat, a + b + c = c + b + a /\\ a * 1 = a."
@@ -104,8 +105,12 @@ def soak(env: CoqEnvironment, s0: TacticState, steps: int) -> dict:
             stack.append(r)
             if len(stack) > 12:
                 del stack[1:]
-    return {"steps": steps, "seconds": round(time.perf_counter() - t0, 2), "rss_mb": round(env.session.rss_bytes() / 2**20, 1),
-            "restarts": env.restarts}
+    return {
+        "steps": steps,
+        "seconds": round(time.perf_counter() - t0, 2),
+        "rss_mb": round(env.session.rss_bytes() / 2**20, 1),
+        "restarts": env.restarts,
+    }
 
 
 def main() -> None:

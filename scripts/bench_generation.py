@@ -5,6 +5,7 @@ peft wrapper, on held-out traced states, and whether both give the same tactics.
 
 Prints the figures and writes them to `--out` (JSON).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,10 +19,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from envs.dataset import TheoremRecord  # noqa: E402
-from prover.generators.hf import GENERATOR_META, HFTacticGenerator  # noqa: E402
-from training.data import read_records, retrieved_premises  # noqa: E402
-from training.premises import make_retriever  # noqa: E402
+from proofsmith.envs.dataset import TheoremRecord
+from proofsmith.prover.generators.hf import GENERATOR_META, HFTacticGenerator
+from proofsmith.training.data import read_records, retrieved_premises
+from proofsmith.training.premises import make_retriever
 
 
 def sample_states(data: Path, strategy: str, n: int, seed: int) -> list[tuple[str, TheoremRecord]]:
@@ -30,7 +31,9 @@ def sample_states(data: Path, strategy: str, n: int, seed: int) -> list[tuple[st
     return steps[:n]
 
 
-def time_generation(gen: HFTacticGenerator, states: list[str], premises: list[list[str]], num: int) -> tuple[float, list]:
+def time_generation(
+    gen: HFTacticGenerator, states: list[str], premises: list[list[str]], num: int
+) -> tuple[float, list]:
     gen.generate_batch(states[:2], premises[:2], num)  # warm-up
     t0 = time.perf_counter()
     out = gen.generate_batch(states, premises, num)

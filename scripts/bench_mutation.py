@@ -7,6 +7,7 @@ beside Alchemy's published figures.
 
     .venv/bin/python scripts/bench_mutation.py --work bench_results/mutation --max-targets 120 --workers 2
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,8 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from envs.coq.trace import TraceOptions, coqlib, discover, trace_sources  # noqa: E402
-from mutation.pipeline import ALCHEMY, PipelineOptions, run_mutate  # noqa: E402
+from proofsmith.envs.coq.trace import TraceOptions, coqlib, discover, trace_sources
+from proofsmith.mutation.pipeline import ALCHEMY, PipelineOptions, run_mutate
 
 SLICE = r"^Coq\.(Arith|Lists)\."
 
@@ -39,20 +40,45 @@ def main() -> int:
         trace_sources([tree], dataset, TraceOptions(workers=args.workers, file_filter=SLICE, progress=False))
     out = args.work / "mutants"
     t0 = time.monotonic()
-    stats = run_mutate(dataset, out, PipelineOptions(workers=args.workers, max_targets=args.max_targets,
-                                                     max_candidates=args.max_candidates, progress=False))
+    stats = run_mutate(
+        dataset,
+        out,
+        PipelineOptions(
+            workers=args.workers, max_targets=args.max_targets, max_candidates=args.max_candidates, progress=False
+        ),
+    )
     alchemy_amp = {k: round(v["verified"] / v["targets"], 1) for k, v in ALCHEMY.items() if isinstance(v, dict)}
     report = {
         "slice": f"{SLICE} (Coq {subprocess.check_output(['coqc', '--print-version'], text=True).split()[0]}), "
-                 f"first {args.max_targets} traced theorems in dataset order",
+        f"first {args.max_targets} traced theorems in dataset order",
         "command": " ".join(sys.argv),
-        "ours": {k: stats[k] for k in ("targets", "candidates_proposed", "invocable", "mutants", "duplicates",
-                                       "verified", "cpu_seconds", "cpu_seconds_per_verified", "amplification",
-                                       "invocable_rate", "verified_per_candidate", "by_kind", "by_rule")},
-        "alchemy": {"amplification": alchemy_amp, "candidate_success": {"rewrite": 0.56, "apply": 0.37},
-                    "core_seconds_per_verified": ALCHEMY["core_seconds_per_verified"]},
-        "goals": {"amplification >= 20": stats["amplification"] >= 20,
-                  "cpu_seconds_per_verified <= 1": (stats["cpu_seconds_per_verified"] or 1e9) <= 1},
+        "ours": {
+            k: stats[k]
+            for k in (
+                "targets",
+                "candidates_proposed",
+                "invocable",
+                "mutants",
+                "duplicates",
+                "verified",
+                "cpu_seconds",
+                "cpu_seconds_per_verified",
+                "amplification",
+                "invocable_rate",
+                "verified_per_candidate",
+                "by_kind",
+                "by_rule",
+            )
+        },
+        "alchemy": {
+            "amplification": alchemy_amp,
+            "candidate_success": {"rewrite": 0.56, "apply": 0.37},
+            "core_seconds_per_verified": ALCHEMY["core_seconds_per_verified"],
+        },
+        "goals": {
+            "amplification >= 20": stats["amplification"] >= 20,
+            "cpu_seconds_per_verified <= 1": (stats["cpu_seconds_per_verified"] or 1e9) <= 1,
+        },
         "wall_seconds": round(time.monotonic() - t0, 1),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)

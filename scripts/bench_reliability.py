@@ -2,6 +2,7 @@
 `prove` job. Prints a table and writes JSON.  Usage:
     python scripts/bench_reliability.py --out bench_results/bench_reliability.json
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,17 +21,33 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from envs.base import ProofFinished  # noqa: E402
-from envs.coq import CoqEnvironment  # noqa: E402
-from envs.fstar.candidates import check_candidate  # noqa: E402
-from envs.isabelle.steps import check_step  # noqa: E402
-from envs.lean.tactic_filter import check_tactic as lean_check  # noqa: E402
-from prover.results import read_results  # noqa: E402
+from proofsmith.envs.base import ProofFinished  # noqa: E402
+from proofsmith.envs.coq import CoqEnvironment  # noqa: E402
+from proofsmith.envs.fstar.candidates import check_candidate  # noqa: E402
+from proofsmith.envs.isabelle.steps import check_step  # noqa: E402
+from proofsmith.envs.lean.tactic_filter import check_tactic as lean_check  # noqa: E402
+from proofsmith.prover.results import read_results  # noqa: E402
 from tests.adversarial.cases import (  # noqa: E402
-    ACCEPTED, COQ_CASES, COQ_FIX_CASES, COQ_VERIFY_CASES, FSTAR_CASES, ISABELLE_CASES, LEAN_CASES, REFUSED)
+    ACCEPTED,
+    COQ_CASES,
+    COQ_FIX_CASES,
+    COQ_VERIFY_CASES,
+    FSTAR_CASES,
+    ISABELLE_CASES,
+    LEAN_CASES,
+    REFUSED,
+)
 from tests.adversarial.test_adversarial_coq import ADD0, FALSE, outcome  # noqa: E402
 from tests.reliability.chaos import (  # noqa: E402
-    Faults, actors, check_results, kill_one, leftovers, live_provers, make_bench, start_job)
+    Faults,
+    actors,
+    check_results,
+    kill_one,
+    leftovers,
+    live_provers,
+    make_bench,
+    start_job,
+)
 from tests.reliability.soak import as_dict, run_soak  # noqa: E402
 
 
@@ -52,21 +69,30 @@ def adversarial() -> dict:
             contained += not env.verify(FALSE, proof).verified
     coq = {"tried": tried, "no_proof": contained, "unexpected_outcome": unexpected, "sessions_lost": lost}
     others = {}
-    for name, cases, ok in (("lean", LEAN_CASES, lambda t: lean_check(t) is None),
-                            ("isabelle", ISABELLE_CASES, lambda t: check_step(t).ok),
-                            ("fstar", FSTAR_CASES, lambda t: check_candidate(t).ok)):
+    for name, cases, ok in (
+        ("lean", LEAN_CASES, lambda t: lean_check(t) is None),
+        ("isabelle", ISABELLE_CASES, lambda t: check_step(t).ok),
+        ("fstar", FSTAR_CASES, lambda t: check_candidate(t).ok),
+    ):
         refused = [c for c in cases if c.expect == REFUSED]
-        others[name] = {"tried": len(cases), "must_refuse": len(refused),
-                        "refused": sum(not ok(c.tactic) for c in refused),
-                        "honest_accepted": sum(ok(c.tactic) for c in cases if c.expect == ACCEPTED)}
+        others[name] = {
+            "tried": len(cases),
+            "must_refuse": len(refused),
+            "refused": sum(not ok(c.tactic) for c in refused),
+            "honest_accepted": sum(ok(c.tactic) for c in cases if c.expect == ACCEPTED),
+        }
     return {"coq": coq, **others}
 
 
 def fuzz(examples: int) -> dict:
     t0 = time.monotonic()
-    res = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/fuzz",
-                          "--hypothesis-show-statistics"], cwd=ROOT, capture_output=True, text=True,
-                         env=dict(os.environ, PROOFSMITH_FUZZ_EXAMPLES=str(examples)))
+    res = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/fuzz", "--hypothesis-show-statistics"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PROOFSMITH_FUZZ_EXAMPLES=str(examples)),
+    )
     ran = sum(int(n) + int(m) for n, m in re.findall(r"(\d+) passing, (\d+) failing", res.stdout))
     summary = res.stdout.strip().splitlines()[-1] if res.stdout.strip() else res.stderr[-300:]
     return {"examples": ran, "tests": summary, "ok": res.returncode == 0, "seconds": round(time.monotonic() - t0, 1)}
@@ -104,11 +130,19 @@ def chaos(work: Path, n_easy: int, n_hard: int, n_examples: int, seed: int) -> d
         leaks += leftovers(job.tag)
     after = check_results(bench, out)
     return {
-        "theorems": after.keys, "clean_proved": len(ref.proved), "chaos_proved": len(after.proved),
-        "same_proved_set": after.proved == ref.proved, "faults_injected": len(faults.injected),
-        "faults": faults.injected, "job_runs_ended_cleanly": survived, "results_lost": len(after.lost),
-        "results_duplicated": len(after.duplicated), "unsound_proofs": len(after.unsound),
-        "processes_leaked": len(leaks), "statuses": after.statuses, "clean_seconds": round(clean_s, 1),
+        "theorems": after.keys,
+        "clean_proved": len(ref.proved),
+        "chaos_proved": len(after.proved),
+        "same_proved_set": after.proved == ref.proved,
+        "faults_injected": len(faults.injected),
+        "faults": faults.injected,
+        "job_runs_ended_cleanly": survived,
+        "results_lost": len(after.lost),
+        "results_duplicated": len(after.duplicated),
+        "unsound_proofs": len(after.unsound),
+        "processes_leaked": len(leaks),
+        "statuses": after.statuses,
+        "clean_seconds": round(clean_s, 1),
         "seconds": round(time.monotonic() - t0, 1),
     }
 
@@ -135,18 +169,37 @@ def main() -> None:
     print("chaos:", json.dumps({k: v for k, v in report["chaos"].items() if k != "faults"}))
     a, f, s, c = report["adversarial"], report["fuzz"], report["soak"], report["chaos"]
     rows = [
-        ("adversarial (Coq live) tried / no proof / sessions lost",
-         f"{a['coq']['tried']} / {a['coq']['no_proof']} / {a['coq']['sessions_lost']}"),
-        *[(f"adversarial ({k} filter) must refuse / refused", f"{a[k]['must_refuse']} / {a[k]['refused']}")
-          for k in ("lean", "isabelle", "fstar")],
+        (
+            "adversarial (Coq live) tried / no proof / sessions lost",
+            f"{a['coq']['tried']} / {a['coq']['no_proof']} / {a['coq']['sessions_lost']}",
+        ),
+        *[
+            (f"adversarial ({k} filter) must refuse / refused", f"{a[k]['must_refuse']} / {a[k]['refused']}")
+            for k in ("lean", "isabelle", "fstar")
+        ],
         ("fuzz examples run (4 readers + Coq filter)", f"{f['examples']} ({'all passed' if f['ok'] else 'FAILED'})"),
         ("soak calls / restarts / errors", f"{s['calls']} / {s['restarts']} / {s['errors']}"),
-        ("soak coqidetop RSS start / end / peak (MiB)", f"{s['rss_start_mib']} / {s['rss_end_mib']} / {s['rss_peak_mib']}"),
+        (
+            "soak coqidetop RSS start / end / peak (MiB)",
+            f"{s['rss_start_mib']} / {s['rss_end_mib']} / {s['rss_peak_mib']}",
+        ),
         ("soak median latency first / last 1,000 (ms)", f"{s['latency_first_ms']} / {s['latency_last_ms']}"),
-        ("soak child processes before / during / after", f"{s['children_before']} / {s['children_during']} / {s['children_after']}"),
-        ("chaos theorems / faults injected / runs ended cleanly", f"{c['theorems']} / {c['faults_injected']} / {c['job_runs_ended_cleanly']} of 3"),
-        ("chaos proved: clean run / after chaos (same set)", f"{c['clean_proved']} / {c['chaos_proved']} ({c['same_proved_set']})"),
-        ("chaos results lost / duplicated / unsound proofs", f"{c['results_lost']} / {c['results_duplicated']} / {c['unsound_proofs']}"),
+        (
+            "soak child processes before / during / after",
+            f"{s['children_before']} / {s['children_during']} / {s['children_after']}",
+        ),
+        (
+            "chaos theorems / faults injected / runs ended cleanly",
+            f"{c['theorems']} / {c['faults_injected']} / {c['job_runs_ended_cleanly']} of 3",
+        ),
+        (
+            "chaos proved: clean run / after chaos (same set)",
+            f"{c['clean_proved']} / {c['chaos_proved']} ({c['same_proved_set']})",
+        ),
+        (
+            "chaos results lost / duplicated / unsound proofs",
+            f"{c['results_lost']} / {c['results_duplicated']} / {c['unsound_proofs']}",
+        ),
         ("chaos processes leaked", str(c["processes_leaked"])),
     ]
     width = max(len(r[0]) for r in rows)

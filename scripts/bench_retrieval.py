@@ -6,6 +6,7 @@ BM25 and dense retrieval on the random and novel_premises test splits.
     python scripts/bench_retrieval.py --data runs/data/stdlib --train-minutes 12   # trains first
 
 Writes bench_results/bench_retrieval.json (and .md)."""
+
 from __future__ import annotations
 
 import argparse
@@ -20,21 +21,25 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from envs.dataset import load_splits  # noqa: E402
-from retrieval.bm25 import BM25Retriever  # noqa: E402
-from retrieval.corpus import PremiseCorpus  # noqa: E402
-from retrieval.dense import DenseRetriever  # noqa: E402
-from retrieval.encoder import Encoder  # noqa: E402
-from retrieval.evaluate import evaluate, markdown_table  # noqa: E402
-from retrieval.faiss_index import PremiseIndex  # noqa: E402
-from retrieval.pipeline import train_retriever  # noqa: E402
-from retrieval.train import TrainConfig, tactic_queries  # noqa: E402
+from proofsmith.envs.dataset import load_splits
+from proofsmith.retrieval.bm25 import BM25Retriever
+from proofsmith.retrieval.corpus import PremiseCorpus
+from proofsmith.retrieval.dense import DenseRetriever
+from proofsmith.retrieval.encoder import Encoder
+from proofsmith.retrieval.evaluate import evaluate, markdown_table
+from proofsmith.retrieval.faiss_index import PremiseIndex
+from proofsmith.retrieval.pipeline import train_retriever
+from proofsmith.retrieval.train import TrainConfig, tactic_queries
 
 
 def pct(xs: list[float]) -> dict:
     a = np.asarray(xs) * 1000
-    return {"p50_ms": round(float(np.percentile(a, 50)), 3), "p90_ms": round(float(np.percentile(a, 90)), 3),
-            "mean_ms": round(float(a.mean()), 3), "n": len(xs)}
+    return {
+        "p50_ms": round(float(np.percentile(a, 50)), 3),
+        "p90_ms": round(float(np.percentile(a, 90)), 3),
+        "mean_ms": round(float(a.mean()), 3),
+        "n": len(xs),
+    }
 
 
 def time_queries(fn, queries) -> list[float]:
@@ -58,22 +63,30 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=Path("bench_results/bench_retrieval.json"))
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    res: dict = {"data": str(args.data.resolve()), "machine": {"cpus": torch.get_num_threads(),
-                                                             "python": platform.python_version(),
-                                                             "torch": torch.__version__}}
+    res: dict = {
+        "data": str(args.data.resolve()),
+        "machine": {"cpus": torch.get_num_threads(), "python": platform.python_version(), "torch": torch.__version__},
+    }
     training = None
     if args.checkpoint is None:
-        cfg = TrainConfig(max_minutes=args.train_minutes, epochs=100, batch_size=24, num_negatives=1,
-                          num_in_file_negatives=1)
+        cfg = TrainConfig(
+            max_minutes=args.train_minutes, epochs=100, batch_size=24, num_negatives=1, num_in_file_negatives=1
+        )
         args.checkpoint, result = train_retriever(args.data, args.train_out, cfg=cfg)
     info = args.checkpoint / "training.json"
     if info.is_file():
         t = json.loads(info.read_text())
-        training = {"steps": t["result"]["steps"], "seconds": round(t["result"]["seconds"], 1),
-                    "examples": t["result"]["examples"], "stopped_by": t["result"]["stopped_by"],
-                    "first_loss": t["result"]["losses"][0], "last_loss_mean20": float(np.mean(t["result"]["losses"][-20:])),
-                    "config": t["config"], "small_encoder_config": t.get("small_encoder_config"),
-                    "train_split": t.get("train_split")}
+        training = {
+            "steps": t["result"]["steps"],
+            "seconds": round(t["result"]["seconds"], 1),
+            "examples": t["result"]["examples"],
+            "stopped_by": t["result"]["stopped_by"],
+            "first_loss": t["result"]["losses"][0],
+            "last_loss_mean20": float(np.mean(t["result"]["losses"][-20:])),
+            "config": t["config"],
+            "small_encoder_config": t.get("small_encoder_config"),
+            "train_split": t.get("train_split"),
+        }
     res["training"] = training
 
     t0 = time.perf_counter()
@@ -104,11 +117,18 @@ def main() -> int:
     for kind, index in indexes.items():
         for strategy in ("overfetch", "subindex"):
             d = DenseRetriever(encoder, corpus, index, strategy=strategy)
-            cold = time_queries(lambda j: d.retrieve_ids_from_embedding(embs[j], qs[j][1], qs[j][2], args.k), range(len(qs)))
-            warm = time_queries(lambda j: d.retrieve_ids_from_embedding(embs[j], qs[j][1], qs[j][2], args.k), range(len(qs)))
-            end_to_end = time_queries(lambda q: d.retrieve_ids(q[0], q[1], q[2], args.k), qs)
-            lat[f"dense_{kind}_{strategy}"] = {"search_first_pass": pct(cold), "search_warm": pct(warm),
-                                               "end_to_end": pct(end_to_end)}
+            cold = time_queries(
+                lambda j, d=d: d.retrieve_ids_from_embedding(embs[j], qs[j][1], qs[j][2], args.k), range(len(qs))
+            )
+            warm = time_queries(
+                lambda j, d=d: d.retrieve_ids_from_embedding(embs[j], qs[j][1], qs[j][2], args.k), range(len(qs))
+            )
+            end_to_end = time_queries(lambda q, d=d: d.retrieve_ids(q[0], q[1], q[2], args.k), qs)
+            lat[f"dense_{kind}_{strategy}"] = {
+                "search_first_pass": pct(cold),
+                "search_warm": pct(warm),
+                "end_to_end": pct(end_to_end),
+            }
             print(f"{kind}/{strategy}: warm search {pct(warm)}, end to end {pct(end_to_end)}", flush=True)
     res["latency"] = lat
 
@@ -122,9 +142,11 @@ def main() -> int:
     res["metrics"] = {n: {s: m.to_json() for s, m in per.items()} for n, per in results.items()}
     res["markdown"] = table
     nb, nd = results["bm25"]["novel_premises"], results["dense"]["novel_premises"]
-    res["goals"] = {"dense_r10_over_bm25_novel": round(nd.r10 / nb.r10, 3) if nb.r10 else None,
-                    "dense_mrr_novel": round(nd.mrr, 3),
-                    "p50_ms_end_to_end": lat["dense_flat_overfetch"]["end_to_end"]["p50_ms"]}
+    res["goals"] = {
+        "dense_r10_over_bm25_novel": round(nd.r10 / nb.r10, 3) if nb.r10 else None,
+        "dense_mrr_novel": round(nd.mrr, 3),
+        "p50_ms_end_to_end": lat["dense_flat_overfetch"]["end_to_end"]["p50_ms"],
+    }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(res, indent=1))
     args.out.with_suffix(".md").write_text(table + "\n")

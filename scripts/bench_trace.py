@@ -4,6 +4,7 @@
 
 Writes the figures to a JSON file and prints them. `--filter` measures a subset (say so when reporting).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,8 +20,8 @@ from pathlib import Path
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from envs.coq.trace import SourceTree, TraceOptions, coqlib, discover, trace_sources  # noqa: E402
-from envs.dataset import load_dataset_dict  # noqa: E402
+from proofsmith.envs.coq.trace import SourceTree, TraceOptions, coqlib, discover, trace_sources
+from proofsmith.envs.dataset import load_dataset_dict
 
 
 class TreeRss:
@@ -79,8 +80,11 @@ def main() -> int:
     dd = load_dataset_dict(args.data, "random")
     load_s = time.monotonic() - t1
     figures = {
-        "machine": {"cpus": os.cpu_count(), "workers": args.workers,
-                    "memory_gb": round(psutil.virtual_memory().total / 1024**3, 1)},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "workers": args.workers,
+            "memory_gb": round(psutil.virtual_memory().total / 1024**3, 1),
+        },
         "subset": args.filter,
         "wall_seconds": round(wall, 1),
         "sentences_per_second": round(stats["sentences"] / wall, 1),
@@ -98,8 +102,10 @@ def main() -> int:
     args.out.write_text(json.dumps(figures, indent=1))
     print(json.dumps({k: v for k, v in figures.items() if k != "stats"}, indent=1))
     s = stats
-    print(f"files {s['files']} ({s['files_failed']} failed), theorems {s['theorems']}, traced {s['traced_theorems']}, "
-          f"tactics {s['traced_tactics']}, sentences {s['sentences']}, failures {s['failures_by_reason']}")
+    print(
+        f"files {s['files']} ({s['files_failed']} failed), theorems {s['theorems']}, traced {s['traced_theorems']}, "
+        f"tactics {s['traced_tactics']}, sentences {s['sentences']}, failures {s['failures_by_reason']}"
+    )
     return 0
 
 

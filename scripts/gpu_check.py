@@ -6,6 +6,7 @@ generate with beam search, and compare training/generation throughput with the C
 
 Data: a traced dataset (`--data DIR`), else synthetic arithmetic states (no files needed).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,11 +21,11 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from prover.generators.hf import HFTacticGenerator  # noqa: E402
-from training.data import Encoder, TacticExample, collate, read_records, tactic_examples  # noqa: E402
-from training.lora import attach_lora  # noqa: E402
-from training.scratch import VOCAB_SIZES, scratch_model  # noqa: E402
-from training.tokenizer import train_bpe_tokenizer  # noqa: E402
+from proofsmith.prover.generators.hf import HFTacticGenerator
+from proofsmith.training.data import Encoder, TacticExample, collate, read_records, tactic_examples
+from proofsmith.training.lora import attach_lora
+from proofsmith.training.scratch import VOCAB_SIZES, scratch_model
+from proofsmith.training.tokenizer import train_bpe_tokenizer
 
 
 def synthetic(n: int, seed: int = 0) -> list[TacticExample]:
@@ -59,8 +60,14 @@ def train_steps(model, batches, device, steps: int) -> dict:
         losses.append(float(loss))
     sync()
     dt = max(time.time() - t0, 1e-9)
-    return {"steps": steps, "seconds": round(dt, 2), "steps_per_s": round(steps / dt, 2),
-            "tokens_per_s": round(tokens / dt), "first_loss": round(losses[0], 3), "last_loss": round(losses[-1], 3)}
+    return {
+        "steps": steps,
+        "seconds": round(dt, 2),
+        "steps_per_s": round(steps / dt, 2),
+        "tokens_per_s": round(tokens / dt),
+        "first_loss": round(losses[0], 3),
+        "last_loss": round(losses[-1], 3),
+    }
 
 
 def gen_speed(model, tok, device, states: list[str], num: int) -> dict:
@@ -70,8 +77,13 @@ def gen_speed(model, tok, device, states: list[str], num: int) -> dict:
     t0 = time.time()
     out = g.generate_batch(states, [[]] * len(states), num)
     dt = time.time() - t0
-    return {"states": len(states), "beams": num, "seconds": round(dt, 2),
-            "states_per_s": round(len(states) / dt, 2), "sample": out[0][:3]}
+    return {
+        "states": len(states),
+        "beams": num,
+        "seconds": round(dt, 2),
+        "states_per_s": round(len(states) / dt, 2),
+        "sample": out[0][:3],
+    }
 
 
 def main() -> int:
@@ -88,14 +100,20 @@ def main() -> int:
 
     examples = tactic_examples(read_records(args.data, "random", "train")) if args.data else synthetic(2000)
     tmp = Path(tempfile.mkdtemp(prefix="gpu_check_"))
-    tok = train_bpe_tokenizer([e.state for e in examples] + [e.tactic for e in examples],
-                              VOCAB_SIZES[args.config], tmp / "tok")
+    tok = train_bpe_tokenizer(
+        [e.state for e in examples] + [e.tactic for e in examples], VOCAB_SIZES[args.config], tmp / "tok"
+    )
     enc = Encoder(tok, False, 192, 32)
     rows = [enc.sft(e) for e in examples]
-    batches = [collate(tok.pad_token_id)(rows[i: i + args.batch_size]) for i in range(0, len(rows), args.batch_size)]
+    batches = [collate(tok.pad_token_id)(rows[i : i + args.batch_size]) for i in range(0, len(rows), args.batch_size)]
     states = [e.state for e in examples[:32]]
-    report: dict = {"config": args.config, "examples": len(examples), "batch_size": args.batch_size,
-                    "device": args.device, "torch": torch.__version__}
+    report: dict = {
+        "config": args.config,
+        "examples": len(examples),
+        "batch_size": args.batch_size,
+        "device": args.device,
+        "torch": torch.__version__,
+    }
     if args.device.startswith("cuda"):
         report["gpu"] = torch.cuda.get_device_name(0)
     torch.manual_seed(0)
@@ -108,8 +126,9 @@ def main() -> int:
         report["train_cpu"] = train_steps(cpu_model, batches, torch.device("cpu"), args.cpu_steps)
         report["generate_cpu"] = gen_speed(cpu_model, tok, torch.device("cpu"), states[:8], args.beams)
         report["train_speedup"] = round(report["train_device"]["tokens_per_s"] / report["train_cpu"]["tokens_per_s"], 1)
-        report["generate_speedup"] = round(report["generate_device"]["states_per_s"]
-                                           / report["generate_cpu"]["states_per_s"], 1)
+        report["generate_speedup"] = round(
+            report["generate_device"]["states_per_s"] / report["generate_cpu"]["states_per_s"], 1
+        )
     print(json.dumps(report, indent=1, ensure_ascii=False))
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -1,9 +1,10 @@
 """The generic Environment contract: start → failing step → retry → detour → backtrack to state 0 → finish → verify."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from envs.base import Environment, ProofFinished, TacticError, TacticRefused, TacticState, TheoremRef
+from proofsmith.envs.base import Environment, ProofFinished, TacticError, TacticRefused, TacticState, TheoremRef
 
 
 @dataclass

@@ -1,4 +1,5 @@
 """Trainer callbacks: loss log (JSONL), a wall-clock budget per stage, and the loss-curve PNG."""
+
 from __future__ import annotations
 
 import json
@@ -16,8 +17,12 @@ class LossLog(TrainerCallback):
     def on_log(self, args, state, control, logs=None, **kw):
         if not logs or not any(k in logs for k in ("loss", "eval_loss")):
             return
-        row = {"stage": self.stage, "step": state.global_step, "time": round(time.time(), 1),
-               **{k: v for k, v in logs.items() if k in ("loss", "eval_loss", "learning_rate", "epoch")}}
+        row = {
+            "stage": self.stage,
+            "step": state.global_step,
+            "time": round(time.time(), 1),
+            **{k: v for k, v in logs.items() if k in ("loss", "eval_loss", "learning_rate", "epoch")},
+        }
         with open(self.path, "a", encoding="utf-8") as f:
             f.write(json.dumps(row) + "\n")
 

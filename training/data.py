@@ -1,15 +1,17 @@
 """Training data from the traced dataset: (prompt → tactic) pairs with retrieved premises for SFT,
 and statement + proof texts (+ mutants, + premise statements) for continual pretraining."""
+
 from __future__ import annotations
 
 import json
 import random
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Optional, Sequence
+from typing import Any
 
-from envs.dataset import Corpus, TheoremRecord, load_splits, read_split
-from prover.generators.prompt import TACTIC_SEP, focus_first_goal, model_input
+from proofsmith.envs.dataset import Corpus, TheoremRecord, read_split
+from proofsmith.prover.generators.prompt import TACTIC_SEP, focus_first_goal, model_input
 
 IGNORE = -100
 
@@ -33,8 +35,11 @@ def tactic_examples(records: Iterable[TheoremRecord], retriever: Any = None, k: 
     for r in records:
         for t in r.traced_tactics:
             if t.state_before.strip() and t.tactic.strip():
-                out.append(TacticExample(t.state_before, t.tactic, retrieved_premises(retriever, t.state_before, r, k),
-                                         r.file_path))
+                out.append(
+                    TacticExample(
+                        t.state_before, t.tactic, retrieved_premises(retriever, t.state_before, r, k), r.file_path
+                    )
+                )
     return out
 
 
@@ -46,12 +51,20 @@ def proof_text(r: TheoremRecord) -> str:
 
 def annotated_steps(r: TheoremRecord, focus: bool = True) -> list[str]:
     """A proof as the tracer saw it: each step's goal, `<tac>`, and the tactic run there."""
-    return [f"{focus_first_goal(t.state_before) if focus else t.state_before.strip()}{TACTIC_SEP}{t.tactic.strip()}"
-            for t in r.traced_tactics if t.state_before.strip() and t.tactic.strip()]
+    return [
+        f"{focus_first_goal(t.state_before) if focus else t.state_before.strip()}{TACTIC_SEP}{t.tactic.strip()}"
+        for t in r.traced_tactics
+        if t.state_before.strip() and t.tactic.strip()
+    ]
 
 
-def pretraining_texts(records: Sequence[TheoremRecord], corpus: Optional[Corpus] = None,
-                      extra: Sequence[str] = (), with_states: bool = True, focus: bool = True) -> list[str]:
+def pretraining_texts(
+    records: Sequence[TheoremRecord],
+    corpus: Corpus | None = None,
+    extra: Sequence[str] = (),
+    with_states: bool = True,
+    focus: bool = True,
+) -> list[str]:
     """Alchemy's continual-pretraining documents: statements + proofs (each proof also with its
     traced goals, so the base model already links goals to tactics), premise statements, mutants."""
     docs = [proof_text(r) for r in records if r.traced_tactics]
@@ -65,6 +78,7 @@ def pretraining_texts(records: Sequence[TheoremRecord], corpus: Optional[Corpus]
 @dataclass
 class Mutants:
     """Mutated theorems for training, each with the name of the theorem it came from when known."""
+
     records: list[TheoremRecord] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)  # raw .v mutants (pretraining text only)
     original: dict[str, str] = field(default_factory=dict)  # mutant full name → original full name
@@ -83,7 +97,7 @@ class Mutants:
         return [m for m in self.records if self.original.get(m.full_name) not in held_out]
 
 
-def load_mutants(path: Path, into: Optional[Mutants] = None) -> Mutants:
+def load_mutants(path: Path, into: Mutants | None = None) -> Mutants:
     """A `proofsmith mutate` output dir (every split: they are all mutants), a .json list or .jsonl of
     records, a directory of those, or raw .v texts."""
     path = Path(path)
@@ -114,8 +128,16 @@ def load_mutants(path: Path, into: Optional[Mutants] = None) -> Mutants:
 class Encoder:
     """Turns examples into token ids the way `HFTacticGenerator` builds its inputs."""
 
-    def __init__(self, tokenizer: Any, seq2seq: bool, max_input_tokens: int, max_target_tokens: int,
-                 p_drop: float = 0.5, seed: int = 0, focus: bool = True):
+    def __init__(
+        self,
+        tokenizer: Any,
+        seq2seq: bool,
+        max_input_tokens: int,
+        max_target_tokens: int,
+        p_drop: float = 0.5,
+        seed: int = 0,
+        focus: bool = True,
+    ):
         self.tok = tokenizer
         self.focus = focus
         self.seq2seq = seq2seq
@@ -138,7 +160,9 @@ class Encoder:
 
     def sft(self, ex: TacticExample, train: bool = True) -> dict:
         src = self._ids(self.prompt(ex, train), self.max_in)
-        tgt = self.tok(ex.tactic.strip(), add_special_tokens=False)["input_ids"][: self.max_out - 1] + [self.tok.eos_token_id]
+        tgt = self.tok(ex.tactic.strip(), add_special_tokens=False)["input_ids"][: self.max_out - 1] + [
+            self.tok.eos_token_id
+        ]
         if self.seq2seq:
             return {"input_ids": src + [self.tok.eos_token_id], "labels": tgt}
         return {"input_ids": src + tgt, "labels": [IGNORE] * len(src) + tgt}
@@ -148,8 +172,10 @@ class Encoder:
         stream: list[int] = []
         for d in docs:
             stream += self.tok(d, add_special_tokens=False)["input_ids"] + [self.tok.eos_token_id]
-        return [{"input_ids": stream[i: i + block], "labels": stream[i: i + block]}
-                for i in range(0, max(len(stream) - block // 4, 1), block)]
+        return [
+            {"input_ids": stream[i : i + block], "labels": stream[i : i + block]}
+            for i in range(0, max(len(stream) - block // 4, 1), block)
+        ]
 
     def statement_to_proof(self, records: Sequence[TheoremRecord], with_states: bool = True) -> list[dict]:
         """Seq2seq continual pretraining: statement → whole tactic script (and each traced goal → its
@@ -163,9 +189,13 @@ class Encoder:
             if with_states:
                 pairs += [tuple(step.split(TACTIC_SEP, 1)) for step in annotated_steps(r, self.focus)]
             for src, tgt in pairs:
-                out.append({"input_ids": self._ids(src, self.max_in) + [self.tok.eos_token_id],
-                            "labels": self.tok(tgt, add_special_tokens=False)["input_ids"][: self.max_in - 1]
-                            + [self.tok.eos_token_id]})
+                out.append(
+                    {
+                        "input_ids": self._ids(src, self.max_in) + [self.tok.eos_token_id],
+                        "labels": self.tok(tgt, add_special_tokens=False)["input_ids"][: self.max_in - 1]
+                        + [self.tok.eos_token_id],
+                    }
+                )
         return out
 
 

@@ -1,17 +1,19 @@
 """Generator evaluation on held-out traced steps: top-1 / top-k exact match, and whether the top-k
 tactics run without error in the environment (execution success, on a sample of steps)."""
+
 from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Optional, Sequence
+from typing import Any
 from urllib.parse import urlparse
 
-from envs.dataset import TheoremRecord
-from prover.generators.base import Candidate
-from prover.generators.prompt import normalize_tactic
+from proofsmith.envs.dataset import TheoremRecord
+from proofsmith.prover.generators.base import Candidate
+from proofsmith.prover.generators.prompt import normalize_tactic
 
 
 class Memo:
@@ -55,22 +57,32 @@ class GeneratorScores:
     topk: float = 0.0
     seconds: float = 0.0
     exec_steps: int = 0
-    exec_top1: Optional[float] = None
-    exec_topk: Optional[float] = None
+    exec_top1: float | None = None
+    exec_topk: float | None = None
     exec_replay_failed: int = 0
     extra: dict = field(default_factory=dict)
 
 
-def held_out_steps(records: Sequence[TheoremRecord], limit: Optional[int], seed: int = 0) -> list[HeldOutStep]:
-    steps = [HeldOutStep(r, i) for r in records for i, t in enumerate(r.traced_tactics)
-             if t.state_before.strip() and t.tactic.strip()]
+def held_out_steps(records: Sequence[TheoremRecord], limit: int | None, seed: int = 0) -> list[HeldOutStep]:
+    steps = [
+        HeldOutStep(r, i)
+        for r in records
+        for i, t in enumerate(r.traced_tactics)
+        if t.state_before.strip() and t.tactic.strip()
+    ]
     if limit is not None and len(steps) > limit:
         steps = random.Random(seed).sample(steps, limit)
     return steps
 
 
-def generate_all(gen: Any, steps: Sequence[HeldOutStep], premises: Callable[[HeldOutStep], list[str]], k: int,
-                 batch: int = 16, progress: bool = False) -> list[list[Candidate]]:
+def generate_all(
+    gen: Any,
+    steps: Sequence[HeldOutStep],
+    premises: Callable[[HeldOutStep], list[str]],
+    k: int,
+    batch: int = 16,
+    progress: bool = False,
+) -> list[list[Candidate]]:
     out: list[list[Candidate]] = []
     it = range(0, len(steps), batch)
     if progress:
@@ -78,7 +90,7 @@ def generate_all(gen: Any, steps: Sequence[HeldOutStep], premises: Callable[[Hel
 
         it = tqdm(it, desc=type(gen).__name__, unit="batch")
     for i in it:
-        chunk = steps[i: i + batch]
+        chunk = steps[i : i + batch]
         out += gen.generate_batch([s.state for s in chunk], [premises(s) for s in chunk], k)
     return out
 
@@ -94,7 +106,7 @@ def exact_match(cands: Sequence[list[Candidate]], steps: Sequence[HeldOutStep], 
     return hit1 / n, hitk / n
 
 
-def resolve_source(record: TheoremRecord, roots: Sequence[Path] = ()) -> Optional[Path]:
+def resolve_source(record: TheoremRecord, roots: Sequence[Path] = ()) -> Path | None:
     """The .v file a record came from: under its `url` (a file:// URI) or one of `roots`, trying the
     path with leading logical components dropped (`Coq/Lists/List.v` lives at `…/theories/Lists/List.v`)."""
     bases = list(roots)
@@ -109,17 +121,23 @@ def resolve_source(record: TheoremRecord, roots: Sequence[Path] = ()) -> Optiona
     return None
 
 
-def execution_success(env: Any, steps: Sequence[HeldOutStep], cands: Sequence[list[Candidate]], k: int,
-                      roots: Sequence[Path] = (), timeout: float = 10.0) -> dict:
+def execution_success(
+    env: Any,
+    steps: Sequence[HeldOutStep],
+    cands: Sequence[list[Candidate]],
+    k: int,
+    roots: Sequence[Path] = (),
+    timeout: float = 10.0,
+) -> dict:
     """Replay each sampled step's proof prefix, then run the top-k candidates at its state.
     A candidate succeeds when the prover accepts it (a new state or a finished proof)."""
-    from envs.base import ProofFinished, TacticState, TheoremRef
+    from proofsmith.envs.base import ProofFinished, TacticState, TheoremRef
 
     ok1 = okk = tried = replay_failed = 0
     by_theorem: dict[tuple[str, str], list[int]] = {}
     for j, s in enumerate(steps):
         by_theorem.setdefault(s.record.key, []).append(j)
-    for key, idxs in by_theorem.items():
+    for _key, idxs in by_theorem.items():
         rec = steps[idxs[0]].record
         src = resolve_source(rec, roots)
         if src is None:
@@ -152,14 +170,26 @@ def execution_success(env: Any, steps: Sequence[HeldOutStep], cands: Sequence[li
             ok1 += bool(results) and results[0]
             okk += any(results)
     n = max(tried, 1)
-    return {"exec_steps": tried, "exec_top1": ok1 / n if tried else None, "exec_topk": okk / n if tried else None,
-            "exec_replay_failed": replay_failed}
+    return {
+        "exec_steps": tried,
+        "exec_top1": ok1 / n if tried else None,
+        "exec_topk": okk / n if tried else None,
+        "exec_replay_failed": replay_failed,
+    }
 
 
-def evaluate_generators(generators: dict[str, Any], split_records: dict[str, Sequence[TheoremRecord]], k: int,
-                        max_steps: Optional[int], premises: Callable[[HeldOutStep], list[str]],
-                        env_factory: Optional[Callable[[], Any]] = None, exec_sample: int = 0,
-                        roots: Sequence[Path] = (), seed: int = 0, progress: bool = False) -> dict:
+def evaluate_generators(
+    generators: dict[str, Any],
+    split_records: dict[str, Sequence[TheoremRecord]],
+    k: int,
+    max_steps: int | None,
+    premises: Callable[[HeldOutStep], list[str]],
+    env_factory: Callable[[], Any] | None = None,
+    exec_sample: int = 0,
+    roots: Sequence[Path] = (),
+    seed: int = 0,
+    progress: bool = False,
+) -> dict:
     """{split: {generator: GeneratorScores}} over held-out steps of each split."""
     table: dict[str, dict[str, GeneratorScores]] = {}
     for split, recs in split_records.items():
@@ -188,6 +218,8 @@ def format_table(table: dict[str, dict[str, GeneratorScores]], k: int) -> str:
     pct = lambda v: "–" if v is None else f"{100 * v:.1f}%"  # noqa: E731
     for split, rows in table.items():
         for name, s in rows.items():
-            lines.append(f"| {split} | {name} | {s.steps} | {pct(s.top1)} | {pct(s.topk)} | {pct(s.exec_top1)} | "
-                         f"{pct(s.exec_topk)} ({s.exec_steps}) | {s.seconds} |")
+            lines.append(
+                f"| {split} | {name} | {s.steps} | {pct(s.top1)} | {pct(s.topk)} | {pct(s.exec_top1)} | "
+                f"{pct(s.exec_topk)} ({s.exec_steps}) | {s.seconds} |"
+            )
     return "\n".join(lines)

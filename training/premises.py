@@ -2,16 +2,18 @@
 
 `bm25` prefers the retrieval package's BM25 retriever; until that exists this module carries a
 minimal stand-in (BM25 over the corpus, filtered by ReProver's accessibility rule)."""
+
 from __future__ import annotations
 
 import importlib
 import math
 import re
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any
 
-from envs.dataset import Corpus, Pos, Premise
+from proofsmith.envs.dataset import Corpus, Pos, Premise
 
 _WORD = re.compile(r"[A-Za-z_][\w'.]*|\d+|[^\s\w]")
 
@@ -39,9 +41,14 @@ class CorpusBM25:
             for term, tf in d.items():
                 postings[term].append((j, tf * (k1 + 1) / (tf + norm)))
         n = len(docs)
-        self.index = {t: (np.array([j for j, _ in ps]), np.array([w for _, w in ps], dtype=np.float32)
-                          * np.float32(math.log((n - len(ps) + 0.5) / (len(ps) + 0.5) + 1)))
-                      for t, ps in postings.items()}
+        self.index = {
+            t: (
+                np.array([j for j, _ in ps]),
+                np.array([w for _, w in ps], dtype=np.float32)
+                * np.float32(math.log((n - len(ps) + 0.5) / (len(ps) + 0.5) + 1)),
+            )
+            for t, ps in postings.items()
+        }
 
     def scores(self, query: str):
         import numpy as np
@@ -53,7 +60,7 @@ class CorpusBM25:
                 out[ids] += w * qtf
         return out
 
-    def retrieve(self, state: str, file_path: str, pos: Optional[Pos], k: int) -> list[tuple[Premise, float]]:
+    def retrieve(self, state: str, file_path: str, pos: Pos | None, k: int) -> list[tuple[Premise, float]]:
         import numpy as np
 
         scores = self.scores(state)
@@ -72,8 +79,9 @@ class CorpusBM25:
                 break
         return out
 
-    def retrieve_batch(self, states: Sequence[str], file_paths: Sequence[str], positions: Sequence[Optional[Pos]],
-                       k: int) -> list[list[tuple[Premise, float]]]:
+    def retrieve_batch(
+        self, states: Sequence[str], file_paths: Sequence[str], positions: Sequence[Pos | None], k: int
+    ) -> list[list[tuple[Premise, float]]]:
         return [self.retrieve(s, f, p, k) for s, f, p in zip(states, file_paths, positions)]
 
 
@@ -84,15 +92,15 @@ def make_retriever(spec: str, data_dir: Path) -> Any:
         return None
     if spec == "bm25":
         try:
-            mod = importlib.import_module("retrieval.bm25")
+            mod = importlib.import_module("proofsmith.retrieval.bm25")
             if hasattr(mod, "BM25Retriever") and hasattr(mod.BM25Retriever, "from_corpus_file"):
                 return mod.BM25Retriever.from_corpus_file(Path(data_dir) / "corpus.jsonl")
         except ImportError:
             pass
         return CorpusBM25(Corpus.read_jsonl(Path(data_dir) / "corpus.jsonl"))
     if spec.startswith("dense:"):  # a dense index built by `proofsmith index`
-        from retrieval.pipeline import load_dense
+        from proofsmith.retrieval.pipeline import load_dense
 
-        return load_dense(spec[len("dense:"):], Path(data_dir) / "corpus.jsonl")
+        return load_dense(spec[len("dense:") :], Path(data_dir) / "corpus.jsonl")
     module, _, factory = spec.partition(":")
     return getattr(importlib.import_module(module), factory or "make_retriever")(data_dir)

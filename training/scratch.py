@@ -1,4 +1,5 @@
 """Base models built from a config (`--init scratch --config tiny|small`), sized for CPU training."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -23,11 +24,23 @@ def scratch_model(size: str, arch: str, tokenizer: Any, max_positions: int = 102
 
     ids = dict(pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id)
     if arch == "causal":
-        cfg = LlamaConfig(vocab_size=len(tokenizer), max_position_embeddings=max_positions,
-                          bos_token_id=tokenizer.bos_token_id, tie_word_embeddings=True, **ids, **CAUSAL_SIZES[size])
+        cfg = LlamaConfig(
+            vocab_size=len(tokenizer),
+            max_position_embeddings=max_positions,
+            bos_token_id=tokenizer.bos_token_id,
+            tie_word_embeddings=True,
+            **ids,
+            **CAUSAL_SIZES[size],
+        )
         return LlamaForCausalLM(cfg)
     if arch == "seq2seq":
-        cfg = T5Config(vocab_size=len(tokenizer), decoder_start_token_id=tokenizer.pad_token_id,
-                       feed_forward_proj="gated-gelu", tie_word_embeddings=False, **ids, **SEQ2SEQ_SIZES[size])
+        cfg = T5Config(
+            vocab_size=len(tokenizer),
+            decoder_start_token_id=tokenizer.pad_token_id,
+            feed_forward_proj="gated-gelu",
+            tie_word_embeddings=False,
+            **ids,
+            **SEQ2SEQ_SIZES[size],
+        )
         return T5ForConditionalGeneration(cfg)
     raise ValueError(f"unknown architecture {arch!r} (causal | seq2seq)")

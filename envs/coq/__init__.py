@@ -1,4 +1,5 @@
 """Coq 8.16 backend: coqidetop XML protocol, live proof environment, batch verification."""
-from envs.coq.env import CoqConfig, CoqEnvironment
+
+from proofsmith.envs.coq.env import CoqConfig, CoqEnvironment
 
 __all__ = ["CoqConfig", "CoqEnvironment"]

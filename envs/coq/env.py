@@ -5,13 +5,14 @@ sentences that lead to it. To run a tactic on any node we cut the live document 
 longest common prefix (`Edit_at`, sub-millisecond) and re-add the missing sentences, so any earlier
 state can be used again (true backtracking), and a restarted process simply replays lazily.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Optional, Sequence
 
-from envs.base import (
+from proofsmith.envs.base import (
     EnvCrashError,
     EnvError,
     EnvironmentBase,
@@ -27,13 +28,13 @@ from envs.base import (
     TheoremRef,
     Verdict,
 )
-from envs.coq import xml_protocol as xp
-from envs.coq.sentences import Sentence
-from envs.coq.session import CoqIdeSession, CoqSessionConfig
-from envs.coq.source import TheoremSource, locate
-from envs.coq.tactic_filter import MAX_TACTIC_CHARS, CheckedTactic, check_tactic
-from envs.coq.verify import verify_theorem
-from envs.process import DEFAULT_MEMORY_LIMIT
+from proofsmith.envs.coq import xml_protocol as xp
+from proofsmith.envs.coq.sentences import Sentence
+from proofsmith.envs.coq.session import CoqIdeSession, CoqSessionConfig
+from proofsmith.envs.coq.source import TheoremSource, locate
+from proofsmith.envs.coq.tactic_filter import MAX_TACTIC_CHARS, CheckedTactic, check_tactic
+from proofsmith.envs.coq.verify import verify_theorem
+from proofsmith.envs.process import DEFAULT_MEMORY_LIMIT
 
 
 @dataclass
@@ -42,7 +43,7 @@ class CoqConfig:
     start_timeout: float = 180.0  # loading a theorem's context (Requires) or replaying a path
     replay_timeout: float = 60.0  # `Timeout` for a tactic re-added to rebuild a state
     verify_timeout: float = 300.0
-    memory_limit: Optional[int] = DEFAULT_MEMORY_LIMIT  # RLIMIT_AS of coqidetop
+    memory_limit: int | None = DEFAULT_MEMORY_LIMIT  # RLIMIT_AS of coqidetop
     recycle_rss: int = 2 * 1024**3  # restart (and lazily replay) once coqidetop's RSS exceeds this
     recycle_check_every: int = 64  # calls between RSS checks
     printing_width: int = 1000
@@ -64,7 +65,7 @@ def _is_focus(sentence: str) -> bool:
 
 @dataclass(frozen=True)
 class _Node:
-    parent: Optional[int]
+    parent: int | None
     sentences: tuple[str, ...]  # document sentences this node adds (tactics without their `Timeout`)
     steps: tuple[str, ...]  # the proof steps as the user gave them
     source: TheoremSource
@@ -73,16 +74,16 @@ class _Node:
 class CoqEnvironment(EnvironmentBase):
     """Live Coq 8.16 proof environment (coqidetop XML protocol)."""
 
-    def __init__(self, config: Optional[CoqConfig] = None, **overrides):
+    def __init__(self, config: CoqConfig | None = None, **overrides):
         self.config = config or CoqConfig()
         for k, v in overrides.items():
             setattr(self.config, k, v)
-        self._session: Optional[CoqIdeSession] = None
+        self._session: CoqIdeSession | None = None
         self._load_paths: tuple[tuple[str, str], ...] = ()
         self._nodes: dict[int, _Node] = {}
         self._next_id = 0
         self._live: list[tuple[str, int]] = []  # (sentence, state id) of the live document
-        self._live_node: Optional[int] = None  # node whose path the live document is exactly
+        self._live_node: int | None = None  # node whose path the live document is exactly
         self.calls = 0
 
     # ------------------------------------------------------------------ session plumbing
@@ -141,7 +142,7 @@ class CoqEnvironment(EnvironmentBase):
         ran close to its budget must not make the state unreachable on a loaded machine.
         """
         chunks = []
-        nid: Optional[int] = node_id
+        nid: int | None = node_id
         replay = f"Timeout {max(1, math.ceil(self.config.replay_timeout))} "
         while nid is not None:
             node = self._nodes[nid]
@@ -181,7 +182,7 @@ class CoqEnvironment(EnvironmentBase):
         self._live_node = node_id
         return self._tip()
 
-    def _cut_to_state(self, sid: Optional[int]) -> None:
+    def _cut_to_state(self, sid: int | None) -> None:
         keep = 0
         for i, (_, s) in enumerate(self._live):
             if s == sid:
@@ -189,14 +190,20 @@ class CoqEnvironment(EnvironmentBase):
                 break
         self._cut(keep)
 
-    def _new_node(self, parent: Optional[int], sentences: tuple[str, ...], steps: tuple[str, ...], source: TheoremSource) -> int:
+    def _new_node(
+        self, parent: int | None, sentences: tuple[str, ...], steps: tuple[str, ...], source: TheoremSource
+    ) -> int:
         nid = self._next_id
         self._next_id += 1
         self._nodes[nid] = _Node(parent, sentences, steps, source)
         return nid
 
     def _maybe_recycle(self) -> None:
-        if self._session is not None and self.calls % self.config.recycle_check_every == 0 and self._session.rss_bytes() > self.config.recycle_rss:
+        if (
+            self._session is not None
+            and self.calls % self.config.recycle_check_every == 0
+            and self._session.rss_bytes() > self.config.recycle_rss
+        ):
             self._respawn()
 
     # ------------------------------------------------------------------ protocol
@@ -233,7 +240,7 @@ class CoqEnvironment(EnvironmentBase):
         return self._state(nid, goals)
 
     def run_tactic(
-        self, state: TacticState, tactic: str, timeout: Optional[float] = None, *, script: bool = False
+        self, state: TacticState, tactic: str, timeout: float | None = None, *, script: bool = False
     ) -> TacticResult:
         """Run one tactic (bullets/braces allowed around it) on any earlier state.
 
@@ -302,7 +309,9 @@ class CoqEnvironment(EnvironmentBase):
         self._live_node = nid
         return self._state(nid, goals)
 
-    def _finish(self, node_id: int, node: _Node, sentences: tuple[str, ...], steps: tuple[str, ...], base: int) -> TacticResult:
+    def _finish(
+        self, node_id: int, node: _Node, sentences: tuple[str, ...], steps: tuple[str, ...], base: int
+    ) -> TacticResult:
         reply = self.session.add("Qed.", self._tip())
         if reply.good:
             self._live.append(("Qed.", xp.decode_add(reply.value)))
@@ -327,7 +336,7 @@ class CoqEnvironment(EnvironmentBase):
     def proof_of(self, node_id: int) -> list[str]:
         """The proof steps from the theorem's start to `node_id`."""
         steps = []
-        nid: Optional[int] = node_id
+        nid: int | None = node_id
         while nid is not None:
             node = self._nodes[nid]
             steps.extend(reversed(node.steps))
@@ -363,7 +372,10 @@ def render_goals(goals: xp.CoqGoals) -> tuple[str, tuple[Goal, ...]]:
     if goals.foreground:
         shown, header = goals.foreground, None
     elif goals.background:
-        shown, header = goals.background, "(this subproof is complete; unfocused goals remain: use the next bullet or '}')"
+        shown, header = (
+            goals.background,
+            "(this subproof is complete; unfocused goals remain: use the next bullet or '}')",
+        )
     elif goals.shelved:
         shown, header = goals.shelved, "(only shelved goals remain: use Unshelve)"
     else:
@@ -373,7 +385,7 @@ def render_goals(goals: xp.CoqGoals) -> tuple[str, tuple[Goal, ...]]:
     return pp, parsed
 
 
-def _char_range(sentence: Sentence, sent_text: str, loc: Optional[tuple[int, int]]) -> Optional[tuple[int, int]]:
+def _char_range(sentence: Sentence, sent_text: str, loc: tuple[int, int] | None) -> tuple[int, int] | None:
     """Coq's byte offsets into the sentence as sent → character offsets into the user's tactic."""
     if loc is None:
         return None

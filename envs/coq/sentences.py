@@ -4,6 +4,7 @@ A sentence ends at a `.` followed by whitespace or the end of the text (not insi
 string, and not `..`). Bullets (`-`, `+`, `*`, repeated), braces and `N: {` are sentences of
 their own, as Coq treats them.
 """
+
 from __future__ import annotations
 
 import re

@@ -1,15 +1,16 @@
 """One coqidetop process, one method per protocol verb (PyPantograph style)."""
+
 from __future__ import annotations
 
 import shutil
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Optional, Sequence
 
-from envs.base import EnvCrashError, EnvTimeoutError, ProverNotInstalledError
-from envs.coq import xml_protocol as xp
-from envs.process import DEFAULT_MEMORY_LIMIT, ProcessConfig, ProverProcess
+from proofsmith.envs.base import EnvCrashError, EnvTimeoutError, ProverNotInstalledError
+from proofsmith.envs.coq import xml_protocol as xp
+from proofsmith.envs.process import DEFAULT_MEMORY_LIMIT, ProcessConfig, ProverProcess
 
 COQ_INSTALL_HINT = (
     "Coq is not installed: run `make setup` (or `sudo apt-get install coq libcoq-stdlib "
@@ -29,10 +30,10 @@ def find_coqidetop() -> str:
 class CoqSessionConfig:
     load_paths: Sequence[tuple[str, str]] = ()  # (dir, logical prefix) → -R dir prefix
     extra_args: Sequence[str] = ()
-    memory_limit: Optional[int] = DEFAULT_MEMORY_LIMIT
+    memory_limit: int | None = DEFAULT_MEMORY_LIMIT
     call_timeout: float = 60.0  # default deadline for one protocol call
-    cwd: Optional[str] = None
-    coqidetop: Optional[str] = None
+    cwd: str | None = None
+    coqidetop: str | None = None
     flags: list[str] = field(default_factory=list)
 
     def argv(self) -> list[str]:
@@ -45,12 +46,14 @@ class CoqSessionConfig:
 class CoqIdeSession:
     """A coqidetop process. Each verb writes one call and reads exactly one `<value>`."""
 
-    def __init__(self, config: Optional[CoqSessionConfig] = None):
+    def __init__(self, config: CoqSessionConfig | None = None):
         self.config = config or CoqSessionConfig()
         # micromega (lia/nia/lra) writes cache files into the working directory: keep them out of the user's
         self._scratch = None if self.config.cwd else tempfile.TemporaryDirectory(prefix="proofsmith-coq-")
         cwd = self.config.cwd or self._scratch.name
-        self.process = ProverProcess(ProcessConfig(argv=self.config.argv(), cwd=cwd, memory_limit=self.config.memory_limit))
+        self.process = ProverProcess(
+            ProcessConfig(argv=self.config.argv(), cwd=cwd, memory_limit=self.config.memory_limit)
+        )
         self._reader = xp.XmlStreamReader()
         self.root_state = 0
         self._latched_interrupt = False
@@ -84,7 +87,7 @@ class CoqIdeSession:
         return self.process.alive
 
     # ------------------------------------------------------------------ transport
-    def call(self, payload: bytes, timeout: Optional[float] = None) -> xp.Reply:
+    def call(self, payload: bytes, timeout: float | None = None) -> xp.Reply:
         """Write one call and collect feedback until its `<value>`.
 
         On deadline: SIGINT (a call is outstanding, so it cannot be latched), a short wait for the
@@ -106,10 +109,10 @@ class CoqIdeSession:
         while True:
             try:
                 chunk = self.process.read_chunk(deadline)
-            except EnvTimeoutError:
+            except EnvTimeoutError as e:
                 if interrupted:
                     self.process.kill()
-                    raise EnvTimeoutError(f"coqidetop did not answer within {timeout:.1f}s; process killed")
+                    raise EnvTimeoutError(f"coqidetop did not answer within {timeout:.1f}s; process killed") from e
                 self.process.interrupt()
                 interrupted = True
                 deadline = time.monotonic() + 3.0
@@ -145,19 +148,19 @@ class CoqIdeSession:
     def about(self) -> tuple[str, ...]:
         return xp.decode_about(self.call(xp.call_about()).value)
 
-    def add(self, sentence: str, parent: int, timeout: Optional[float] = None) -> xp.Reply:
+    def add(self, sentence: str, parent: int, timeout: float | None = None) -> xp.Reply:
         return self.call(xp.call_add(sentence, parent), timeout)
 
-    def goal(self, timeout: Optional[float] = None) -> xp.Reply:
+    def goal(self, timeout: float | None = None) -> xp.Reply:
         return self.call(xp.call_goal(), timeout)
 
-    def status(self, timeout: Optional[float] = None) -> xp.Reply:
+    def status(self, timeout: float | None = None) -> xp.Reply:
         return self.call(xp.call_status(True), timeout)
 
     def edit_at(self, sid: int) -> xp.Reply:
         return self.call(xp.call_edit_at(sid))
 
-    def query(self, text: str, sid: int, timeout: Optional[float] = None) -> tuple[xp.Reply, list[str]]:
+    def query(self, text: str, sid: int, timeout: float | None = None) -> tuple[xp.Reply, list[str]]:
         """Run a command at state `sid` without adding it; returns the reply and its notice texts."""
         reply = self.call(xp.call_query(text, sid), timeout)
         notices = [m.text for m in reply.messages if m.level == "notice" and m.route == 0]

@@ -1,14 +1,14 @@
 """Reading Coq sources: where a theorem sits in its file, its context, its proof, load paths."""
+
 from __future__ import annotations
 
 import re
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
-from envs.base import EnvStartError, TheoremRef
-from envs.coq.sentences import Sentence, split_sentences, strip_comments
+from proofsmith.envs.base import EnvStartError, TheoremRef
+from proofsmith.envs.coq.sentences import Sentence, split_sentences, strip_comments
 
 THEOREM_KEYWORDS = ("Theorem", "Lemma", "Fact", "Remark", "Corollary", "Proposition", "Property", "Example")
 _MODIFIERS = r"(?:#\[[^\]]*\]\s*|(?:Local|Global|Polymorphic|Monomorphic|Program)\s+)*"
@@ -22,7 +22,7 @@ def sentence_body(s: Sentence) -> str:
     return " ".join(strip_comments(s.text).split())
 
 
-def theorem_name(s: Sentence) -> Optional[str]:
+def theorem_name(s: Sentence) -> str | None:
     m = _THEOREM.match(sentence_body(s))
     return m.group(1) if m else None
 
@@ -37,7 +37,7 @@ class TheoremSource:
     index: int  # index of the statement sentence
     open_blocks: tuple[tuple[str, str], ...]  # (Section|Module, name) open at the statement
     load_paths: tuple[tuple[str, str], ...]
-    file_path: Optional[Path] = None
+    file_path: Path | None = None
 
     @property
     def prefix(self) -> tuple[Sentence, ...]:
@@ -55,7 +55,7 @@ class TheoremSource:
     def module_path(self) -> tuple[str, ...]:
         return tuple(name for kind, name in self.open_blocks if kind.startswith("Module"))
 
-    def proof(self) -> tuple[list[str], Optional[str]]:
+    def proof(self) -> tuple[list[str], str | None]:
         """The sentences of the proof as written in the source, and its terminator (`Qed.`...).
         A term-mode definition (`:=`) or a missing proof gives ([], None)."""
         out: list[str] = []
@@ -64,7 +64,7 @@ class TheoremSource:
             if body in PROOF_ENDS:
                 return out, body
             if not out and re.match(r"^Proof\b", body):
-                rest = body[len("Proof"):].strip()
+                rest = body[len("Proof") :].strip()
                 if rest.startswith("using") or rest == ".":
                     continue
                 if rest.startswith("with"):

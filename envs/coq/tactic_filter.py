@@ -8,33 +8,146 @@ keyword (`Qed`, `Admitted`, `Require`, `Set`, `Axiom`, `Redirect`, `Drop`...) or
 commands that cannot leave the proof (`Unshelve`, and the control prefixes `Time`/`Fail`/
 `Succeed`/`Timeout N`, which are checked recursively).
 """
+
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Union
 
-from envs.coq.sentences import Sentence, SentenceSyntaxError, split_sentences, strip_comments
+from proofsmith.envs.coq.sentences import Sentence, SentenceSyntaxError, split_sentences, strip_comments
 
 MAX_TACTIC_CHARS = 20_000
 
 # Vernacular keywords people (and models) type inside proofs; named in the error message.
 VERNACULAR = {
-    "Qed", "Defined", "Admitted", "Abort", "Save", "Proof", "Restart", "Undo", "Back", "BackTo",
-    "Reset", "Definition", "Lemma", "Theorem", "Fact", "Remark", "Corollary", "Proposition",
-    "Example", "Goal", "Fixpoint", "CoFixpoint", "Inductive", "CoInductive", "Record", "Structure",
-    "Class", "Instance", "Existing", "Require", "Import", "Export", "From", "Load", "Redirect",
-    "Declare", "Drop", "Set", "Unset", "Axiom", "Axioms", "Parameter", "Parameters", "Conjecture",
-    "Hypothesis", "Hypotheses", "Variable", "Variables", "Context", "Section", "End", "Module",
-    "Ltac", "Ltac2", "Tactic", "Notation", "Infix", "Reserved", "Hint", "Print", "Check", "Eval",
-    "Compute", "Search", "SearchPattern", "SearchRewrite", "Locate", "About", "Show", "Extraction",
-    "Recursive", "Separate", "Cd", "Pwd", "Add", "Remove", "Opaque", "Transparent", "Strategy",
-    "Arguments", "Generalizable", "Program", "Obligation", "Next", "Solve", "Local", "Global",
-    "Polymorphic", "Monomorphic", "Cumulative", "Universe", "Universes", "Constraint", "Let",
-    "Canonical", "Coercion", "Identity", "Scheme", "Combined", "Open", "Close", "Delimit", "Bind",
-    "Focus", "Unfocus", "Unfocused", "Guarded", "Create", "Typeclasses", "Register", "Primitive",
-    "Time", "Fail", "Succeed", "Timeout", "Instructions", "Profile", "Debug", "Optimize", "Abstract",
-    "Include", "Collection", "Derive", "Functional", "Function", "Quit", "Inspect", "Test",
+    "Qed",
+    "Defined",
+    "Admitted",
+    "Abort",
+    "Save",
+    "Proof",
+    "Restart",
+    "Undo",
+    "Back",
+    "BackTo",
+    "Reset",
+    "Definition",
+    "Lemma",
+    "Theorem",
+    "Fact",
+    "Remark",
+    "Corollary",
+    "Proposition",
+    "Example",
+    "Goal",
+    "Fixpoint",
+    "CoFixpoint",
+    "Inductive",
+    "CoInductive",
+    "Record",
+    "Structure",
+    "Class",
+    "Instance",
+    "Existing",
+    "Require",
+    "Import",
+    "Export",
+    "From",
+    "Load",
+    "Redirect",
+    "Declare",
+    "Drop",
+    "Set",
+    "Unset",
+    "Axiom",
+    "Axioms",
+    "Parameter",
+    "Parameters",
+    "Conjecture",
+    "Hypothesis",
+    "Hypotheses",
+    "Variable",
+    "Variables",
+    "Context",
+    "Section",
+    "End",
+    "Module",
+    "Ltac",
+    "Ltac2",
+    "Tactic",
+    "Notation",
+    "Infix",
+    "Reserved",
+    "Hint",
+    "Print",
+    "Check",
+    "Eval",
+    "Compute",
+    "Search",
+    "SearchPattern",
+    "SearchRewrite",
+    "Locate",
+    "About",
+    "Show",
+    "Extraction",
+    "Recursive",
+    "Separate",
+    "Cd",
+    "Pwd",
+    "Add",
+    "Remove",
+    "Opaque",
+    "Transparent",
+    "Strategy",
+    "Arguments",
+    "Generalizable",
+    "Program",
+    "Obligation",
+    "Next",
+    "Solve",
+    "Local",
+    "Global",
+    "Polymorphic",
+    "Monomorphic",
+    "Cumulative",
+    "Universe",
+    "Universes",
+    "Constraint",
+    "Let",
+    "Canonical",
+    "Coercion",
+    "Identity",
+    "Scheme",
+    "Combined",
+    "Open",
+    "Close",
+    "Delimit",
+    "Bind",
+    "Focus",
+    "Unfocus",
+    "Unfocused",
+    "Guarded",
+    "Create",
+    "Typeclasses",
+    "Register",
+    "Primitive",
+    "Time",
+    "Fail",
+    "Succeed",
+    "Timeout",
+    "Instructions",
+    "Profile",
+    "Debug",
+    "Optimize",
+    "Abstract",
+    "Include",
+    "Collection",
+    "Derive",
+    "Functional",
+    "Function",
+    "Quit",
+    "Inspect",
+    "Test",
 }
 CONTROL_PREFIXES = {"Time", "Fail", "Succeed"}
 CAPITALISED_TACTICS = {"Unshelve"}
@@ -57,11 +170,11 @@ class CheckedTactic:
         return tuple(s for s in self.sentences if not s.is_focus)
 
 
-def _refuse_sentence(body: str) -> Union[str, None]:
+def _refuse_sentence(body: str) -> str | None:
     """Why this (comment-free) sentence is not an acceptable tactic, or None."""
     m = _TIMEOUT.match(body)
     if m:
-        return _refuse_sentence(body[m.end():])
+        return _refuse_sentence(body[m.end() :])
     head = _HEAD.match(body)
     if not head:
         return "empty sentence"
@@ -71,7 +184,7 @@ def _refuse_sentence(body: str) -> Union[str, None]:
     if word.startswith("#"):
         return f"attributes ({word}...) belong to commands, not tactics"
     if word in CONTROL_PREFIXES:
-        return _refuse_sentence(body[head.end():])
+        return _refuse_sentence(body[head.end() :])
     if word in CAPITALISED_TACTICS:
         return None
     if word in VERNACULAR:
@@ -91,7 +204,7 @@ def _is_utf8_encodable(text: str) -> bool:
     return True
 
 
-def check_tactic(text: object, *, script: bool = False, max_chars: int = MAX_TACTIC_CHARS) -> Union[CheckedTactic, Refusal]:
+def check_tactic(text: object, *, script: bool = False, max_chars: int = MAX_TACTIC_CHARS) -> CheckedTactic | Refusal:
     """Accept one tactic (plus bullets/braces), or a whole script when `script=True`."""
     if not isinstance(text, str):
         return Refusal(f"a tactic must be a string, not {type(text).__name__}")

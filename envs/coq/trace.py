@@ -5,6 +5,7 @@ the replay of one file through one coqidetop, recording every proof sentence's s
 globals it names; and the project level (discover, build, trace files in parallel, resume, write
 the dataset). Dataset types and splits are backend-neutral and live in `envs.dataset`.
 """
+
 from __future__ import annotations
 
 import functools
@@ -17,19 +18,19 @@ import subprocess
 import time
 from bisect import bisect_right
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional, Sequence
 
 from tqdm import tqdm
 
-from envs.base import EnvCrashError, EnvTimeoutError, Goal
-from envs.coq import xml_protocol as xp
-from envs.coq.env import CoqConfig, render_goals
-from envs.coq.sentences import Sentence, _skip_comment, _skip_string, split_sentences, strip_comments
-from envs.coq.session import CoqIdeSession, CoqSessionConfig
-from envs.coq.source import PROOF_ENDS, THEOREM_KEYWORDS, coq_project_load_paths, sentence_body
-from envs.dataset import (
+from proofsmith.envs.base import EnvCrashError, EnvTimeoutError, Goal
+from proofsmith.envs.coq import xml_protocol as xp
+from proofsmith.envs.coq.env import CoqConfig, render_goals
+from proofsmith.envs.coq.sentences import Sentence, _skip_comment, _skip_string, split_sentences, strip_comments
+from proofsmith.envs.coq.session import CoqIdeSession, CoqSessionConfig
+from proofsmith.envs.coq.source import PROOF_ENDS, THEOREM_KEYWORDS, coq_project_load_paths, sentence_body
+from proofsmith.envs.dataset import (
     DEFAULT_SEED,
     Corpus,
     CorpusFile,
@@ -41,17 +42,34 @@ from envs.dataset import (
     write_dataset,
     write_json,
 )
-from envs.process import run_batch
+from proofsmith.envs.process import run_batch
 
 TRACE_FORMAT = 1  # version of the per-file outputs under traced/ (a rerun re-traces other versions)
 
 # =========================================================================== declarations
 _IDENT = r"[A-Za-z_][\w']*"
-_MODS = r"(?:#\[[^\]]*\]\s*|(?:Local|Global|Polymorphic|Monomorphic|Program|Cumulative|NonCumulative|Private|Declare)\s+)*"
+_MODS = (
+    r"(?:#\[[^\]]*\]\s*|(?:Local|Global|Polymorphic|Monomorphic|Program|Cumulative|NonCumulative|Private|Declare)\s+)*"
+)
 _DECL_KEYWORDS = THEOREM_KEYWORDS + (
-    "Definition", "Fixpoint", "CoFixpoint", "Inductive", "CoInductive", "Variant", "Record", "Structure",
-    "Class", "Instance", "Axiom", "Parameter", "Conjecture", "Function", "Scheme", "Canonical Structure",
-    "Canonical", "Coercion",
+    "Definition",
+    "Fixpoint",
+    "CoFixpoint",
+    "Inductive",
+    "CoInductive",
+    "Variant",
+    "Record",
+    "Structure",
+    "Class",
+    "Instance",
+    "Axiom",
+    "Parameter",
+    "Conjecture",
+    "Function",
+    "Scheme",
+    "Canonical Structure",
+    "Canonical",
+    "Coercion",
 )
 _DECL_ALT = "|".join(k.replace(" ", r"\s+") for k in _DECL_KEYWORDS)
 _DECL = re.compile(rf"^{_MODS}({_DECL_ALT})\s+({_IDENT})(?![\w'])")
@@ -62,7 +80,7 @@ _INDUCTIVES = ("Inductive", "CoInductive", "Variant", "Record", "Structure", "Cl
 _GENERATED = ("_ind", "_rect", "_rec", "_sind")
 
 
-def opens_block(body: str) -> Optional[tuple[str, str]]:
+def opens_block(body: str) -> tuple[str, str] | None:
     """("Module"|"Module Type"|"Section", name) if the sentence opens an interactive block."""
     m = _BLOCK.match(body)
     if not m or ":=" in body:
@@ -70,12 +88,12 @@ def opens_block(body: str) -> Optional[tuple[str, str]]:
     return " ".join(m.group(1).split()), m.group(2)
 
 
-def closes_block(body: str) -> Optional[str]:
+def closes_block(body: str) -> str | None:
     m = _END.match(body)
     return m.group(1) if m else None
 
 
-def declared_name(body: str) -> Optional[tuple[str, str]]:
+def declared_name(body: str) -> tuple[str, str] | None:
     """(keyword, name) of a declaration sentence."""
     m = _DECL.match(body)
     return (" ".join(m.group(1).split()), m.group(2)) if m else None
@@ -110,7 +128,7 @@ class Declarations:
     requires: list[str] = field(default_factory=list)
     short_names: dict[str, list[str]] = field(default_factory=dict)  # last component → full names
 
-    def span_of(self, full_name: str) -> Optional[tuple[Pos, Pos]]:
+    def span_of(self, full_name: str) -> tuple[Pos, Pos] | None:
         if full_name in self.name_spans:
             return self.name_spans[full_name]
         # functor instances and other re-exported copies: a unique short name in the file is enough
@@ -122,7 +140,7 @@ def _proof_end(sentences: list[Sentence], i: int) -> int:
     """Index of the sentence ending the proof opened by sentence i (or i itself for `:=` forms)."""
     for j in range(i + 1, min(len(sentences), i + 5000)):
         body = sentence_body(sentences[j])
-        if body in PROOF_ENDS or body.startswith("Save ") or body.startswith("Abort"):
+        if body in PROOF_ENDS or body.startswith(("Save ", "Abort")):
             return j
         if _DECL.match(body) or opens_block(body) or closes_block(body):
             return j - 1  # no proof (Program obligations, an unterminated proof): stop before the next one
@@ -168,11 +186,19 @@ def parse_declarations(text: str, library: str) -> Declarations:
             continue
         keyword, name = found
         prefix = ".".join([library] + [n for kind, n in stack if kind == "Module"])
-        opens_proof = ":=" not in strip_comments(s.text) and keyword not in _INDUCTIVES + ("Axiom", "Parameter", "Conjecture", "Scheme", "Coercion")
+        opens_proof = ":=" not in strip_comments(s.text) and keyword not in _INDUCTIVES + (
+            "Axiom",
+            "Parameter",
+            "Conjecture",
+            "Scheme",
+            "Coercion",
+        )
         last = sentences[_proof_end(sentences, i)] if opens_proof else s
         code = strip_comments(s.text).strip()
         start, end = lines.pos(s.start), lines.pos(last.end - 1)
-        decls.premises.append(Premise(f"{prefix}.{name}", code, start, (end[0], end[1] + 1), keyword.lower().replace(" ", "_")))
+        decls.premises.append(
+            Premise(f"{prefix}.{name}", code, start, (end[0], end[1] + 1), keyword.lower().replace(" ", "_"))
+        )
         for alias in [name] + _aliases(keyword, strip_comments(s.text), prefix, name):
             full = f"{prefix}.{alias}"
             if full in decls.name_spans:
@@ -196,7 +222,9 @@ _KEYWORDS = frozenset(
 _TOKEN = re.compile(rf"(?<![\w'.?%])@?({_IDENT}(?:\.{_IDENT})*)")
 _PREMISE_KINDS = ("Constant", "Inductive", "Constructor")
 # a tactic's own name sits at a head position; `split` must not resolve to a constant named `split`
-_HEAD = re.compile(r"(?:^|[;\[|>]|\b(?:by|try|repeat|progress|first|solve|now|abstract|once|exactly_once|time|do\s+\d+|timeout\s+\d+))\s*$")
+_HEAD = re.compile(
+    r"(?:^|[;\[|>]|\b(?:by|try|repeat|progress|first|solve|now|abstract|once|exactly_once|time|do\s+\d+|timeout\s+\d+))\s*$"
+)
 _TERMINATORS = ("Qed.", "Defined.", "Admitted.", "Abort.", "Abort All.", "Save ", "Defined ")
 
 
@@ -235,16 +263,16 @@ class LibraryResolver:
 
     def __init__(self, load_paths: Sequence[tuple[str, str]] = ()):
         self.roots = list(load_paths) + default_roots()
-        self._files: dict[str, Optional[str]] = {}
-        self._decls: dict[str, Optional[Declarations]] = {}
+        self._files: dict[str, str | None] = {}
+        self._decls: dict[str, Declarations | None] = {}
 
-    def source(self, library: str) -> Optional[str]:
+    def source(self, library: str) -> str | None:
         if library not in self._files:
             found = None
             for directory, prefix in self.roots:
                 if prefix and library != prefix and not library.startswith(prefix + "."):
                     continue
-                rel = library[len(prefix) + 1:] if prefix else library
+                rel = library[len(prefix) + 1 :] if prefix else library
                 cand = os.path.join(directory, *rel.split(".")) + ".v"
                 if rel and os.path.isfile(cand):
                     found = cand
@@ -252,7 +280,7 @@ class LibraryResolver:
             self._files[library] = found
         return self._files[library]
 
-    def library_of(self, full_name: str) -> Optional[str]:
+    def library_of(self, full_name: str) -> str | None:
         """The library (longest dotted prefix with a source file) that defines `full_name`."""
         parts = full_name.split(".")
         for k in range(len(parts) - 1, 0, -1):
@@ -261,11 +289,13 @@ class LibraryResolver:
                 return lib
         return None
 
-    def declarations(self, library: str) -> Optional[Declarations]:
+    def declarations(self, library: str) -> Declarations | None:
         if library not in self._decls:
             src = self.source(library)
             try:
-                self._decls[library] = parse_declarations(Path(src).read_text(encoding="utf-8"), library) if src else None
+                self._decls[library] = (
+                    parse_declarations(Path(src).read_text(encoding="utf-8"), library) if src else None
+                )
             except (OSError, ValueError):
                 self._decls[library] = None
         return self._decls[library]
@@ -289,7 +319,7 @@ class FileJob:
     url: str = ""
     commit: str = ""
     call_timeout: float = 300.0
-    memory_limit: Optional[int] = 8 * 1024**3
+    memory_limit: int | None = 8 * 1024**3
 
     @property
     def path(self) -> str:
@@ -298,8 +328,8 @@ class FileJob:
 
 @dataclass
 class _Proof:
-    name: Optional[str]
-    full_name: Optional[str]
+    name: str | None
+    full_name: str | None
     statement: Sentence
     state: str
     state_goals: tuple[Goal, ...]
@@ -340,8 +370,10 @@ def split_file(text: str) -> list[Sentence]:
             continue
         for a, b in zip([0] + cuts, cuts + [len(s.text)]):
             if s.text[a:b].strip():  # a piece may start with bullets: split it again
-                out += [Sentence(x.text, s.start + a + x.start, s.start + a + x.end)
-                        for x in split_sentences(s.text[a:b], allow_unterminated=True)]
+                out += [
+                    Sentence(x.text, s.start + a + x.start, s.start + a + x.end)
+                    for x in split_sentences(s.text[a:b], allow_unterminated=True)
+                ]
     return out
 
 
@@ -364,9 +396,9 @@ class FileTracer:
         self.lines = LineIndex(self.text)
         self.resolver = LibraryResolver(job.load_paths)
         self.noinit = job.library.startswith("Coq.Init.")
-        self.session: Optional[CoqIdeSession] = None
+        self.session: CoqIdeSession | None = None
         self.doc: list[tuple[str, int]] = []  # sentences now in Coq's document and their state ids
-        self.cache: dict[str, Optional[tuple[str, str]]] = {}  # identifier → (kind, full name) or None
+        self.cache: dict[str, tuple[str, str] | None] = {}  # identifier → (kind, full name) or None
         self.failures: list[dict] = []
         self.counts: Counter[str] = Counter()
         self.imports: list[str] = []
@@ -376,9 +408,14 @@ class FileTracer:
     # ------------------------------------------------------------------ session
     def _start(self) -> None:
         args = ["-topfile", self.job.source] + (["-noinit"] if self.noinit else [])
-        self.session = CoqIdeSession(CoqSessionConfig(
-            load_paths=self.job.load_paths, extra_args=tuple(args),
-            call_timeout=self.job.call_timeout, memory_limit=self.job.memory_limit))
+        self.session = CoqIdeSession(
+            CoqSessionConfig(
+                load_paths=self.job.load_paths,
+                extra_args=tuple(args),
+                call_timeout=self.job.call_timeout,
+                memory_limit=self.job.memory_limit,
+            )
+        )
         self.session.start()
         self.doc = []
         sid = self._add(f"Set Printing Width {CoqConfig.printing_width}.")
@@ -390,7 +427,7 @@ class FileTracer:
         assert self.session is not None
         return self.doc[-1][1] if self.doc else self.session.root_state
 
-    def _add(self, text: str) -> Optional[int]:
+    def _add(self, text: str) -> int | None:
         assert self.session is not None
         reply = self.session.add(text, self.tip)
         if not reply.good:
@@ -400,7 +437,7 @@ class FileTracer:
         self.doc.append((text, sid))
         return sid
 
-    def _goals(self) -> tuple[bool, Optional[xp.CoqGoals]]:
+    def _goals(self) -> tuple[bool, xp.CoqGoals | None]:
         """Execute up to the tip; (ok, goals) with goals None when no proof is open."""
         assert self.session is not None
         reply = self.session.goal()
@@ -433,18 +470,25 @@ class FileTracer:
             raise ReplayAborted("replay after a restart failed")
 
     # ------------------------------------------------------------------ failures
-    def _fail(self, reason: str, sentence: Optional[Sentence], message: str, theorem: Optional[str] = None) -> None:
+    def _fail(self, reason: str, sentence: Sentence | None, message: str, theorem: str | None = None) -> None:
         self.counts[f"failed:{reason}"] += 1
-        self.failures.append({"file_path": self.job.path, "theorem": theorem, "reason": reason,
-                              "sentence": sentence.text[:300] if sentence else None,
-                              "pos": list(self.lines.pos(sentence.start)) if sentence else None,
-                              "message": (message or "")[:1000]})
+        self.failures.append(
+            {
+                "file_path": self.job.path,
+                "theorem": theorem,
+                "reason": reason,
+                "sentence": sentence.text[:300] if sentence else None,
+                "pos": list(self.lines.pos(sentence.start)) if sentence else None,
+                "message": (message or "")[:1000],
+            }
+        )
 
     # ------------------------------------------------------------------ premises
     def _invalidate(self, body: str) -> None:
         """Keep the name cache true to Coq's scope: scope changes clear it, new names evict their short name."""
-        if re.match(r"^(?:Require|From|Import|Export|Open|Close|Module|Section|End|Include|Set|Unset|Local|Global)\b", body) \
-                and not declared_name(body):
+        if re.match(
+            r"^(?:Require|From|Import|Export|Open|Close|Module|Section|End|Include|Set|Unset|Local|Global)\b", body
+        ) and not declared_name(body):
             self.cache.clear()
             return
         found = declared_name(body)
@@ -475,15 +519,18 @@ class FileTracer:
     def _annotate(self, tactic: str, goals: Sequence[Goal], sid: int) -> tuple[str, tuple[Provenance, ...]]:
         locals_ = local_names(goals)
         masked = _masked(tactic)
-        hits = [m for m in _TOKEN.finditer(masked) if m.group(1) not in _KEYWORDS and m.group(1) not in locals_
-                and not _HEAD.search(masked[: m.start()])]
+        hits = [
+            m
+            for m in _TOKEN.finditer(masked)
+            if m.group(1) not in _KEYWORDS and m.group(1) not in locals_ and not _HEAD.search(masked[: m.start()])
+        ]
         self._resolve([m.group(1) for m in hits], sid)
         out, provs, last = [], [], 0
         for m in hits:
             found = self.cache.get(m.group(1))
             if not found:
                 continue
-            out.append(tactic[last:m.start(1)] + f"<a>{m.group(1)}</a>")
+            out.append(tactic[last : m.start(1)] + f"<a>{m.group(1)}</a>")
             last = m.end(1)
             provs.append(self.resolver.provenance(found[1]))
         out.append(tactic[last:])
@@ -529,10 +576,18 @@ class FileTracer:
                 self.session.close()
         self.counts["sentences"] = len(sentences)
         corpus = corpus_file(self.job.path, self.imports, self.decls)
-        return {"version": TRACE_FORMAT, "path": self.job.path, "library": self.job.library, "source": self.job.source,
-                "theorems": [t.to_json() for t in self.theorems], "corpus": corpus.to_json(),
-                "loaded_libraries": loaded, "failures": self.failures, "counts": dict(self.counts),
-                "seconds": round(time.monotonic() - t0, 3)}
+        return {
+            "version": TRACE_FORMAT,
+            "path": self.job.path,
+            "library": self.job.library,
+            "source": self.job.source,
+            "theorems": [t.to_json() for t in self.theorems],
+            "corpus": corpus.to_json(),
+            "loaded_libraries": loaded,
+            "failures": self.failures,
+            "counts": dict(self.counts),
+            "seconds": round(time.monotonic() - t0, 3),
+        }
 
     def _step(self, sentences: list[Sentence], i: int) -> int:
         """Process the sentence at i outside a proof; returns the next index."""
@@ -656,10 +711,19 @@ class FileTracer:
         self.counts["traced_theorems"] += 1
         self.counts["tactics"] += len(proof.tactics)
         st = proof.statement
-        self.theorems.append(TheoremRecord(
-            self.job.url, self.job.commit, self.job.path, proof.full_name or "",
-            self.lines.pos(st.start), _after(self.lines.pos(end.end - 1)), tuple(proof.tactics),
-            strip_comments(st.text).strip(), "coq"))
+        self.theorems.append(
+            TheoremRecord(
+                self.job.url,
+                self.job.commit,
+                self.job.path,
+                proof.full_name or "",
+                self.lines.pos(st.start),
+                _after(self.lines.pos(end.end - 1)),
+                tuple(proof.tactics),
+                strip_comments(st.text).strip(),
+                "coq",
+            )
+        )
 
 
 def _after(p: Pos) -> Pos:
@@ -690,7 +754,7 @@ class SourceTree:
         return out
 
 
-def discover(src: Path, logical: Optional[str] = None) -> SourceTree:
+def discover(src: Path, logical: str | None = None) -> SourceTree:
     """The logical paths of `src`: its `_CoqProject`, else `logical`, else the directory's name."""
     src = Path(src).resolve()
     if (src / "_CoqProject").is_file():
@@ -703,8 +767,12 @@ def discover(src: Path, logical: Optional[str] = None) -> SourceTree:
 def git_origin(root: Path) -> tuple[str, str]:
     """(url, commit) of the repository holding `root`, or its file URI and "" outside git."""
     try:
-        commit = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10)
-        url = subprocess.run(["git", "-C", str(root), "config", "--get", "remote.origin.url"], capture_output=True, text=True, timeout=10)
+        commit = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10
+        )
+        url = subprocess.run(
+            ["git", "-C", str(root), "config", "--get", "remote.origin.url"], capture_output=True, text=True, timeout=10
+        )
         if commit.returncode == 0:
             return (url.stdout.strip() or root.as_uri()), commit.stdout.strip()
     except (OSError, subprocess.SubprocessError):
@@ -769,7 +837,7 @@ def _jobs(tree: SourceTree, call_timeout: float) -> list[FileJob]:
     return [FileJob(path, lib, load_paths, url, commit, call_timeout) for path, lib in tree.files()]
 
 
-def _run_job(job: FileJob) -> tuple[FileJob, Optional[dict], str]:
+def _run_job(job: FileJob) -> tuple[FileJob, dict | None, str]:
     try:
         return job, trace_file(job), ""
     except Exception as e:  # one broken file never stops the run; it is reported
@@ -783,16 +851,16 @@ class TraceOptions:
     progress: bool = True
     call_timeout: float = 300.0
     seed: int = DEFAULT_SEED
-    num_eval: Optional[int] = None
-    max_files: Optional[int] = None  # trace only the first N files (by size, largest first): subsets
-    file_filter: Optional[str] = None  # regex on the library name
+    num_eval: int | None = None
+    max_files: int | None = None  # trace only the first N files (by size, largest first): subsets
+    file_filter: str | None = None  # regex on the library name
 
 
 def _output_of(out: Path, job: FileJob) -> Path:
     return out / "traced" / (job.path[:-2] + ".json")
 
 
-def trace_sources(trees: Sequence[SourceTree], out: Path, options: Optional[TraceOptions] = None) -> dict:
+def trace_sources(trees: Sequence[SourceTree], out: Path, options: TraceOptions | None = None) -> dict:
     """Trace every file of `trees` into `out` and write the dataset; returns the stats."""
     opts = options or TraceOptions()
     out = Path(out).resolve()
@@ -810,8 +878,14 @@ def trace_sources(trees: Sequence[SourceTree], out: Path, options: Optional[Trac
         jobs = jobs[: opts.max_files]
     todo = [j for j in jobs if not (opts.resume and _output_of(out, j).is_file())]
     errors: list[dict] = []
-    bar = tqdm(total=len(jobs), initial=len(jobs) - len(todo), unit="file", desc="trace", disable=not opts.progress,
-               dynamic_ncols=True)
+    bar = tqdm(
+        total=len(jobs),
+        initial=len(jobs) - len(todo),
+        unit="file",
+        desc="trace",
+        disable=not opts.progress,
+        dynamic_ncols=True,
+    )
     done_theorems = 0
     with multiprocessing.get_context("fork").Pool(max(1, opts.workers), maxtasksperchild=50) as pool:
         for job, result, error in pool.imap_unordered(_run_job, todo):
@@ -867,8 +941,13 @@ def aggregate(out: Path, jobs: Sequence[FileJob], errors: list[dict], opts: Trac
         seconds += d["seconds"]
     resolver = LibraryResolver(tuple(lp for job in jobs for lp in job.load_paths))
     files += _external_corpus(loaded, {j.library for j in jobs}, resolver)
-    metadata = {"backend": "coq", "coq_version": _coq_version(), "sources": sorted({j.url for j in jobs}),
-                "created": time.strftime("%Y-%m-%dT%H:%M:%S"), "format": "LeanDojo Benchmark 4 (+ backend field)"}
+    metadata = {
+        "backend": "coq",
+        "coq_version": _coq_version(),
+        "sources": sorted({j.url for j in jobs}),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "format": "LeanDojo Benchmark 4 (+ backend field)",
+    }
     splits = write_dataset(out, theorems, Corpus(files), metadata, opts.seed, opts.num_eval)
     with open(out / "failures.jsonl", "w", encoding="utf-8") as f:
         for x in failures:

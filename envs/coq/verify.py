@@ -5,20 +5,21 @@ every printed name with `Locate Term` in that same context (printed names are on
 unambiguous suffix, so a user axiom named `classic` must not pass for `Coq...classic`). An axiom
 passes only if its full name is in Coq's standard library (`Coq.`) or in the caller's allow-list.
 """
+
 from __future__ import annotations
 
 import re
 import shutil
 import tempfile
 import time
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Optional, Sequence
 
-from envs.base import ProverNotInstalledError, Verdict
-from envs.coq.session import COQ_INSTALL_HINT, CoqIdeSession, CoqSessionConfig
-from envs.coq.source import TheoremSource
-from envs.coq.tactic_filter import CheckedTactic, check_tactic
-from envs.process import DEFAULT_MEMORY_LIMIT, run_batch
+from proofsmith.envs.base import ProverNotInstalledError, Verdict
+from proofsmith.envs.coq.session import COQ_INSTALL_HINT, CoqIdeSession, CoqSessionConfig
+from proofsmith.envs.coq.source import TheoremSource
+from proofsmith.envs.coq.tactic_filter import CheckedTactic, check_tactic
+from proofsmith.envs.process import DEFAULT_MEMORY_LIMIT, run_batch
 
 CHECK_LIBRARY = "ProofsmithVerify"
 CHECK_MODULE = "Check"
@@ -43,7 +44,7 @@ def parse_print_assumptions(text: str) -> tuple[dict[str, list[str]], bool]:
     return sections, False
 
 
-def _locate_full_name(session: CoqIdeSession, sid: int, name: str) -> Optional[str]:
+def _locate_full_name(session: CoqIdeSession, sid: int, name: str) -> str | None:
     reply, notices = session.query(f"Locate Term {name}.", sid)
     if not reply.good or not notices:
         return None
@@ -59,7 +60,7 @@ def verify_theorem(
     allowed_axioms: Iterable[str] = (),
     additional_imports: Sequence[str] = (),
     timeout: float = 300.0,
-    memory_limit: Optional[int] = DEFAULT_MEMORY_LIMIT,
+    memory_limit: int | None = DEFAULT_MEMORY_LIMIT,
 ) -> Verdict:
     t0 = time.monotonic()
     name = source.name
@@ -95,7 +96,9 @@ def verify_theorem(
 
         qualified = ".".join([CHECK_LIBRARY, CHECK_MODULE, *source.module_path, name])
         session = CoqIdeSession(
-            CoqSessionConfig(load_paths=[*source.load_paths, (tmp, CHECK_LIBRARY)], memory_limit=memory_limit, call_timeout=timeout)
+            CoqSessionConfig(
+                load_paths=[*source.load_paths, (tmp, CHECK_LIBRARY)], memory_limit=memory_limit, call_timeout=timeout
+            )
         )
         try:
             root = session.start()

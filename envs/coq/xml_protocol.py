@@ -1,15 +1,15 @@
 """CoqIDE XML protocol (coqidetop 8.16, protocol 20220205): call encoding, incremental reader,
 and typed decoding of the replies we use. See docs/specs/coqidetop-protocol.md.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
 from xml.sax.saxutils import escape
 
 from lxml import etree
 
-from envs.base import EnvCrashError
+from proofsmith.envs.base import EnvCrashError
 
 NBSP = b"&nbsp;"
 
@@ -28,7 +28,7 @@ def pair(a: str, b: str) -> str:
 
 
 def call(name: str, arg: str) -> bytes:
-    return f'<call val="{name}">{arg}</call>'.encode("utf-8")
+    return f'<call val="{name}">{arg}</call>'.encode()
 
 
 def call_init() -> bytes:
@@ -79,7 +79,7 @@ class XmlStreamReader:
         self._parser.feed(b"<coq>")
         self._depth = 0
         self._pending = b""
-        self._root: Optional[etree._Element] = None
+        self._root: etree._Element | None = None
 
     def feed(self, data: bytes) -> list[etree._Element]:
         data = (self._pending + data).replace(NBSP, b" ")
@@ -108,7 +108,7 @@ class XmlStreamReader:
 
 
 # --------------------------------------------------------------------------- decoding
-def richpp_text(elem: Optional[etree._Element]) -> str:
+def richpp_text(elem: etree._Element | None) -> str:
     """Plain text of a `<richpp>` (or any) element: all character data in document order."""
     if elem is None:
         return ""
@@ -120,7 +120,7 @@ class CoqGoal:
     goal_id: str
     hypotheses: tuple[str, ...]
     conclusion: str
-    name: Optional[str] = None
+    name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -142,7 +142,7 @@ class Message:
     level: str
     text: str
     state_id: int
-    loc: Optional[tuple[int, int]] = None
+    loc: tuple[int, int] | None = None
     route: int = 0
 
 
@@ -151,10 +151,10 @@ class Reply:
     """One `<value>` plus the feedback that preceded it."""
 
     good: bool
-    value: Optional[etree._Element]  # the value element itself
-    fail_state: Optional[int] = None  # last good state on failure
+    value: etree._Element | None  # the value element itself
+    fail_state: int | None = None  # last good state on failure
     fail_text: str = ""
-    fail_loc: Optional[tuple[int, int]] = None
+    fail_loc: tuple[int, int] | None = None
     messages: list[Message] = field(default_factory=list)
     axioms_added: bool = False
 
@@ -177,7 +177,7 @@ def _goal_list(lst: etree._Element) -> tuple[CoqGoal, ...]:
     return tuple(_goal(g) for g in lst if g.tag == "goal")
 
 
-def decode_goals(value: etree._Element) -> Optional[CoqGoals]:
+def decode_goals(value: etree._Element) -> CoqGoals | None:
     """`<value val="good"><option …>` of a Goal call → CoqGoals, or None when no proof is open."""
     opt = value[0]
     if opt.get("val") == "none":
@@ -215,7 +215,7 @@ def decode_status(value: etree._Element) -> dict:
     }
 
 
-def decode_feedback(fb: etree._Element) -> tuple[Optional[Message], bool]:
+def decode_feedback(fb: etree._Element) -> tuple[Message | None, bool]:
     """(message if this feedback carries one, whether it reports an added axiom)."""
     sid_el = fb.find("state_id")
     sid = int(sid_el.get("val")) if sid_el is not None else 0
@@ -237,11 +237,10 @@ def decode_feedback(fb: etree._Element) -> tuple[Optional[Message], bool]:
     return Message(level, text, sid, loc, int(fb.get("route", "0"))), False
 
 
-def decode_fail(value: etree._Element) -> tuple[int, str, Optional[tuple[int, int]]]:
+def decode_fail(value: etree._Element) -> tuple[int, str, tuple[int, int] | None]:
     sid = int(value.find("state_id").get("val"))
     text = richpp_text(value.find("richpp")).strip()
     loc = None
     if value.get("loc_s") is not None:
         loc = (int(value.get("loc_s")), int(value.get("loc_e")))
     return sid, text, loc
-

@@ -5,12 +5,13 @@ them: admits and assumptions (`admit`, `assume`, `tadmit`, `magic`...), option p
 environment owns solver options), `expect_failure` (turns a failure into a success), new
 effects and effect escapes (`ML`/`IO`/`St`, `FStar.IO`), `friend`/`module`/`include`, splices.
 """
+
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
-from envs.fstar.source import defined_names, split_decls
+from proofsmith.envs.fstar.source import defined_names, split_decls
 
 MAX_CANDIDATE_CHARS = 20000
 
@@ -18,14 +19,17 @@ _FORBIDDEN = [
     (r"\badmit\b|\badmit_smt_queries\b|\btadmit(?:_t)?\b|\badmitP\b", "admits the goal"),
     (r"\bassume\b|\bassume_val\b|\baxiom\b", "assumes a fact"),
     (r"\bmagic\b|\bunsafe_coerce\b|\bObj\.magic\b", "bypasses the type system"),
-    (r"^\s*#\s*(?:set|reset|push|pop)-options\b|^\s*#\s*restart-solver\b|^\s*#\s*lang-|^\s*#\s*light\b",
-     "changes checker options"),
+    (
+        r"^\s*#\s*(?:set|reset|push|pop)-options\b|^\s*#\s*restart-solver\b|^\s*#\s*lang-|^\s*#\s*light\b",
+        "changes checker options",
+    ),
     (r"--admit_smt_queries|--lax\b|--MLish\b", "weakens checking"),
     (r"\bexpect_(?:lax_)?failure\b", "inverts failure and success"),
-    (r"^\s*(?:new_effect|sub_effect|layered_effect|effect|total_effect|reflectable|reifiable)\b",
-     "declares an effect"),
-    (r"\b(?:ML|IO|St|ALL|Dv|Stack|ST|Heap)\b\s+\w|\bFStar\.(?:IO|All|ST|HyperStack)\b|\bprint_string\b",
-     "uses an effect that escapes"),
+    (r"^\s*(?:new_effect|sub_effect|layered_effect|effect|total_effect|reflectable|reifiable)\b", "declares an effect"),
+    (
+        r"\b(?:ML|IO|St|ALL|Dv|Stack|ST|Heap)\b\s+\w|\bFStar\.(?:IO|All|ST|HyperStack)\b|\bprint_string\b",
+        "uses an effect that escapes",
+    ),
     (r"^\s*(?:module|friend|include|open)\b", "changes the module context"),
     (r"%splice|\bsplice\b|\blaunch_process\b", "runs meta-programs with side effects"),
 ]
@@ -63,7 +67,7 @@ def check_candidate(code: str) -> CandidateCheck:
     if not decls or decls[0][0] != 0:
         return CandidateCheck(False, "a candidate must start with a top-level declaration")
     for first, last in decls:
-        keyword, defined = defined_names("\n".join(lines[first:last + 1]))
+        keyword, defined = defined_names("\n".join(lines[first : last + 1]))
         if keyword not in ("let", "val", "type"):
             return CandidateCheck(False, f"not a definition: {lines[first][:60]!r}")
         names.extend(defined)

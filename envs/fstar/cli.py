@@ -1,12 +1,13 @@
 """`proofsmith fstar verify ...`: check candidate definitions for an F* target."""
+
 from __future__ import annotations
 
 import argparse
 import shlex
 
-from envs.verify_report import verify_and_report
-from envs.base import TheoremRef
-from envs.fstar.environment import FStarConfig, FStarEnvironment
+from proofsmith.envs.base import TheoremRef
+from proofsmith.envs.fstar.environment import FStarConfig, FStarEnvironment
+from proofsmith.envs.verify_report import verify_and_report
 
 
 def add_subcommands(subparsers) -> None:
@@ -25,7 +26,12 @@ def add_subcommands(subparsers) -> None:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    cfg = FStarConfig(command=tuple(shlex.split(args.fstar)), include_dirs=tuple(args.include),
-                      use_checked_file=args.checked, solver_options=args.solver_options, timeout=args.timeout)
+    cfg = FStarConfig(
+        command=tuple(shlex.split(args.fstar)),
+        include_dirs=tuple(args.include),
+        use_checked_file=args.checked,
+        solver_options=args.solver_options,
+        timeout=args.timeout,
+    )
     theorem = TheoremRef.from_file(args.file, args.name, backend="fstar")
     return verify_and_report(lambda: FStarEnvironment(cfg), theorem, args.candidate)

@@ -8,23 +8,36 @@ the target is a `ProofFinished`; the candidate is then popped so the state stays
 successful candidate defining something else (a helper) stays pushed and gives a new state. A
 failed push is rolled back by F* itself, so it is never popped.
 """
+
 from __future__ import annotations
 
 import shutil
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Optional, Sequence
 
-from envs.base import (
-    EnvCrashError, EnvError, EnvStartError, EnvTimeoutError, EnvironmentBase, Goal, ProofFinished, ProofGivenUp,
-    TacticError, TacticRefused, TacticResult, TacticState, TheoremRef, Verdict,
+from proofsmith.envs.base import (
+    EnvCrashError,
+    EnvError,
+    EnvironmentBase,
+    EnvStartError,
+    EnvTimeoutError,
+    Goal,
+    ProofFinished,
+    ProofGivenUp,
+    TacticError,
+    TacticRefused,
+    TacticResult,
+    TacticState,
+    TheoremRef,
+    Verdict,
 )
-from envs.fstar.candidates import check_candidate
-from envs.fstar.messages import Issue, Response
-from envs.fstar.session import FStarIdeSession, FStarSessionConfig, FStarTimeout
-from envs.fstar.source import Fragment
-from envs.fstar.task import FStarTask, load_task
+from proofsmith.envs.fstar.candidates import check_candidate
+from proofsmith.envs.fstar.messages import Issue, Response
+from proofsmith.envs.fstar.session import FStarIdeSession, FStarSessionConfig, FStarTimeout
+from proofsmith.envs.fstar.source import Fragment
+from proofsmith.envs.fstar.task import FStarTask, load_task
 
 WARN_ON_USE = 335  # assume/admit used, under --report_assumes warn
 TOP_LEVEL_EFFECT = 272  # "Top-level let-bindings must be total; this term may have effects"
@@ -37,20 +50,20 @@ class FStarConfig:
     include_dirs: Sequence[str] = ()
     use_checked_file: bool = False  # push-partial-checked-file instead of pushing the prefix
     fragment_line: int = 1  # where candidates go in checked mode (the recorded harness uses 1)
-    solver_options: Optional[str] = None  # e.g. "--z3rlimit 20 --fuel 2 --ifuel 1", pushed once
+    solver_options: str | None = None  # e.g. "--z3rlimit 20 --fuel 2 --ifuel 1", pushed once
     timeout: float = 120.0
     startup_timeout: float = 600.0  # the first push loads dependencies: can take minutes
     interrupt_grace: float = 3.0
-    memory_limit: Optional[int] = 16 * 1024**3
+    memory_limit: int | None = 16 * 1024**3
     extra_env: dict[str, str] = field(default_factory=dict)
 
 
 class FStarEnvironment(EnvironmentBase):
-    def __init__(self, config: Optional[FStarConfig] = None):
+    def __init__(self, config: FStarConfig | None = None):
         self.config = config or FStarConfig()
         self._scratch = tempfile.mkdtemp(prefix="proofsmith-fstar-")
-        self._session: Optional[FStarIdeSession] = None
-        self._task: Optional[FStarTask] = None
+        self._session: FStarIdeSession | None = None
+        self._task: FStarTask | None = None
         self._base_loaded = False
         self._stack: list[Fragment] = []  # candidate fragments currently pushed above the base
         self._states: dict[int, tuple[Fragment, ...]] = {}
@@ -59,11 +72,19 @@ class FStarEnvironment(EnvironmentBase):
 
     # ------------------------------------------------------------------ process & stack
     def _new_session(self, task: FStarTask) -> FStarIdeSession:
-        return FStarIdeSession(FStarSessionConfig(
-            file=str(task.file), command=self.config.command, options=self.config.options,
-            include_dirs=self.config.include_dirs, cwd=str(task.file.parent), memory_limit=self.config.memory_limit,
-            startup_timeout=self.config.startup_timeout, interrupt_grace=self.config.interrupt_grace,
-            extra_env=dict(self.config.extra_env)))
+        return FStarIdeSession(
+            FStarSessionConfig(
+                file=str(task.file),
+                command=self.config.command,
+                options=self.config.options,
+                include_dirs=self.config.include_dirs,
+                cwd=str(task.file.parent),
+                memory_limit=self.config.memory_limit,
+                startup_timeout=self.config.startup_timeout,
+                interrupt_grace=self.config.interrupt_grace,
+                extra_env=dict(self.config.extra_env),
+            )
+        )
 
     def _load_base(self, session: FStarIdeSession, task: FStarTask) -> None:
         """Push what comes before the target; raise EnvStartError if F* rejects any of it."""
@@ -142,7 +163,7 @@ class FStarEnvironment(EnvironmentBase):
         line = after[-1].end_line if after else self._task.next_line + (1 if self.config.solver_options else 0)
         return Fragment("\n" + candidate.strip("\n") + "\n", line, names, candidate)
 
-    def run_tactic(self, state: TacticState, tactic: str, timeout: Optional[float] = None) -> TacticResult:
+    def run_tactic(self, state: TacticState, tactic: str, timeout: float | None = None) -> TacticResult:
         if self._task is None:
             raise EnvStartError("run_tactic before start")
         if state.id not in self._states:
@@ -190,7 +211,7 @@ class FStarEnvironment(EnvironmentBase):
         _require_ok(self._session.pop(), "pop")
         self._stack.pop()
 
-    def _pos(self, issue: Issue, frag: Fragment) -> Optional[tuple[int, int]]:
+    def _pos(self, issue: Issue, frag: Fragment) -> tuple[int, int] | None:
         """The issue's first range in the pushed code, as character offsets into the candidate."""
         assert self._task is not None
         ours = {"<input>", self._task.file.name, str(self._task.file)}

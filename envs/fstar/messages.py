@@ -1,11 +1,12 @@
 """Typed F* IDE protocol (v3) objects: queries, responses, messages, issues, ranges, proof states."""
+
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Optional, Union
+from typing import Any, Union
 
-from envs.base import EnvCrashError
+from proofsmith.envs.base import EnvCrashError
 
 
 class FStarProtocolError(EnvCrashError):
@@ -37,7 +38,7 @@ class Issue:
     level: str  # error | warning | info | not-implemented
     message: str
     ranges: tuple[Range, ...] = ()
-    number: Optional[int] = None
+    number: int | None = None
 
 
 @dataclass(frozen=True)
@@ -72,15 +73,15 @@ class Response:
 class Message:
     """`kind: message` with level info / warning / error (contents a string) or others."""
 
-    query_id: Optional[str]
+    query_id: str | None
     level: str
     contents: Any
 
 
 @dataclass(frozen=True)
 class Progress:
-    query_id: Optional[str]
-    stage: Optional[str]
+    query_id: str | None
+    stage: str | None
     contents: dict = field(default_factory=dict, compare=False)
 
 
@@ -102,32 +103,34 @@ class ProofGoal:
 class ProofStateDump:
     """`level: proof-state` message contents (a tactic's goal dump)."""
 
-    query_id: Optional[str]
+    query_id: str | None
     label: str
     depth: int
     urgency: int
     goals: tuple[ProofGoal, ...]
     smt_goals: tuple[ProofGoal, ...]
-    location: Optional[Range]
+    location: Range | None
 
 
 @dataclass(frozen=True)
 class LookupResult:
     kind: str
-    name: Optional[str]
-    type: Optional[str] = None
-    documentation: Optional[str] = None
-    definition: Optional[str] = None
-    defined_at: Optional[Range] = None
+    name: str | None
+    type: str | None = None
+    documentation: str | None = None
+    definition: str | None = None
+    defined_at: Range | None = None
 
 
 Output = Union[ProtocolInfo, Response, Message, Progress, ProofStateDump]
 
 
 # --------------------------------------------------------------------------- parsers
-def parse_range(d: Any) -> Optional[Range]:
+def parse_range(d: Any) -> Range | None:
     try:
-        return Range(str(d.get("fname", "")), (int(d["beg"][0]), int(d["beg"][1])), (int(d["end"][0]), int(d["end"][1])))
+        return Range(
+            str(d.get("fname", "")), (int(d["beg"][0]), int(d["beg"][1])), (int(d["end"][0]), int(d["end"][1]))
+        )
     except (AttributeError, KeyError, IndexError, TypeError, ValueError):
         return None
 
@@ -144,19 +147,29 @@ def _goal(d: dict) -> ProofGoal:
     return ProofGoal(hyps, str(g.get("type", "")), str(g.get("witness", "")), str(g.get("label", "")))
 
 
-def parse_proof_state(qid: Optional[str], c: dict) -> ProofStateDump:
+def parse_proof_state(qid: str | None, c: dict) -> ProofStateDump:
     return ProofStateDump(
-        qid, str(c.get("label", "")), int(c.get("depth", 0)), int(c.get("urgency", 0)),
-        tuple(_goal(g) for g in c.get("goals", []) or []), tuple(_goal(g) for g in c.get("smt-goals", []) or []),
+        qid,
+        str(c.get("label", "")),
+        int(c.get("depth", 0)),
+        int(c.get("urgency", 0)),
+        tuple(_goal(g) for g in c.get("goals", []) or []),
+        tuple(_goal(g) for g in c.get("smt-goals", []) or []),
         parse_range(c.get("location")),
     )
 
 
-def parse_lookup(d: Any) -> Optional[LookupResult]:
+def parse_lookup(d: Any) -> LookupResult | None:
     if not isinstance(d, dict):
         return None
-    return LookupResult(str(d.get("kind", "")), d.get("name"), d.get("type"), d.get("documentation"),
-                        d.get("definition"), parse_range(d.get("defined-at")))
+    return LookupResult(
+        str(d.get("kind", "")),
+        d.get("name"),
+        d.get("type"),
+        d.get("documentation"),
+        d.get("definition"),
+        parse_range(d.get("defined-at")),
+    )
 
 
 def parse_output(line: str) -> Output:

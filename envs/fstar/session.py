@@ -5,21 +5,32 @@ with `symbol-range` that finds nothing) are sent without waiting, or waited for 
 A deadline escalates: `cancel` (full-buffer only) → SIGINT (F* rolls back an interrupted push) →
 kill the process group, Z3 included.
 """
+
 from __future__ import annotations
 
 import shutil
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Optional, Sequence
+from typing import Any
 
-from envs.base import EnvCrashError, EnvStartError, EnvTimeoutError, ProverNotInstalledError
-from envs.fstar.messages import (
-    LookupResult, Output, Progress, ProtocolInfo, Query, Response, parse_lookup, parse_output,
+from proofsmith.envs.base import EnvCrashError, EnvStartError, EnvTimeoutError, ProverNotInstalledError
+from proofsmith.envs.fstar.messages import (
+    LookupResult,
+    Output,
+    Progress,
+    ProtocolInfo,
+    Query,
+    Response,
+    parse_lookup,
+    parse_output,
 )
-from envs.process import ProcessConfig, ProverProcess
+from proofsmith.envs.process import ProcessConfig, ProverProcess
 
-INSTALL_HINT = ("F* is not installed: get a binary release from https://github.com/FStarLang/FStar/releases "
-                "(or `opam install fstar`) and put fstar.exe and z3 on PATH")
+INSTALL_HINT = (
+    "F* is not installed: get a binary release from https://github.com/FStarLang/FStar/releases "
+    "(or `opam install fstar`) and put fstar.exe and z3 on PATH"
+)
 
 
 class FStarTimeout(EnvTimeoutError):
@@ -36,8 +47,8 @@ class FStarSessionConfig:
     command: Sequence[str] = ("fstar.exe",)
     options: Sequence[str] = ()
     include_dirs: Sequence[str] = ()
-    cwd: Optional[str] = None
-    memory_limit: Optional[int] = 16 * 1024**3  # F* and its Z3 children share the cap
+    cwd: str | None = None
+    memory_limit: int | None = 16 * 1024**3  # F* and its Z3 children share the cap
     startup_timeout: float = 60.0
     interrupt_grace: float = 3.0
     extra_env: dict[str, str] = field(default_factory=dict)
@@ -59,9 +70,12 @@ class FullBufferResult:
 class FStarIdeSession:
     def __init__(self, config: FStarSessionConfig):
         self.config = config
-        self.process = ProverProcess(ProcessConfig(argv=self.argv(), cwd=config.cwd, memory_limit=config.memory_limit,
-                                                   extra_env=dict(config.extra_env)))
-        self.info: Optional[ProtocolInfo] = None
+        self.process = ProverProcess(
+            ProcessConfig(
+                argv=self.argv(), cwd=config.cwd, memory_limit=config.memory_limit, extra_env=dict(config.extra_env)
+            )
+        )
+        self.info: ProtocolInfo | None = None
         self.debug_lines: list[str] = []  # non-JSON stdout lines (e.g. --debug output)
         self._buf = b""
         self._counter = 0
@@ -100,13 +114,13 @@ class FStarIdeSession:
     close = kill
 
     # ------------------------------------------------------------------ I/O
-    def _next(self, deadline: Optional[float]) -> Output:
+    def _next(self, deadline: float | None) -> Output:
         while True:
             nl = self._buf.find(b"\n")
             if nl < 0:
                 self._buf += self.process.read_chunk(deadline)
                 continue
-            raw, self._buf = self._buf[:nl], self._buf[nl + 1:]
+            raw, self._buf = self._buf[:nl], self._buf[nl + 1 :]
             line = raw.decode("utf-8", "replace").strip()
             if not line:
                 continue
@@ -125,7 +139,7 @@ class FStarIdeSession:
         q = getattr(out, "query_id", None)
         return q is None or q == qid or (isinstance(q, str) and q.startswith(qid + "."))
 
-    def request(self, query: str, args: dict, timeout: Optional[float] = None, interruptible: bool = True) -> Reply:
+    def request(self, query: str, args: dict, timeout: float | None = None, interruptible: bool = True) -> Reply:
         qid = self._send(query, args)
         deadline = None if timeout is None else time.monotonic() + timeout
         messages: list[Output] = []
@@ -135,7 +149,7 @@ class FStarIdeSession:
             self._escalate(qid, messages, interruptible, timeout)
             raise  # pragma: no cover - _escalate always raises
 
-    def _await(self, qid: str, deadline: Optional[float], messages: list[Output]) -> Reply:
+    def _await(self, qid: str, deadline: float | None, messages: list[Output]) -> Reply:
         while True:
             out = self._next(deadline)
             if isinstance(out, Response) and out.query_id == qid:
@@ -144,8 +158,14 @@ class FStarIdeSession:
                 messages.append(out)
             # anything else is a late answer to an abandoned query: dropped
 
-    def _escalate(self, qid: str, messages: list[Output], interruptible: bool, timeout: Optional[float],
-                  cancel_at: Optional[tuple[int, int]] = None) -> None:
+    def _escalate(
+        self,
+        qid: str,
+        messages: list[Output],
+        interruptible: bool,
+        timeout: float | None,
+        cancel_at: tuple[int, int] | None = None,
+    ) -> None:
         if cancel_at is not None:
             self.cancel(*cancel_at)
         if interruptible and self.alive:
@@ -174,23 +194,29 @@ class FStarIdeSession:
     def describe_repl(self, timeout: float = 30) -> Response:
         return self.request("describe-repl", {}, timeout).response
 
-    def vfs_add(self, contents: str, filename: Optional[str] = None, timeout: float = 30) -> Response:
+    def vfs_add(self, contents: str, filename: str | None = None, timeout: float = 30) -> Response:
         return self.request("vfs-add", {"filename": filename, "contents": contents}, timeout).response
 
-    def push(self, code: str, line: int, column: int = 0, kind: str = "full", timeout: Optional[float] = None) -> Reply:
+    def push(self, code: str, line: int, column: int = 0, kind: str = "full", timeout: float | None = None) -> Reply:
         return self.request("push", {"kind": kind, "code": code, "line": line, "column": column}, timeout)
 
-    def peek(self, code: str, line: int, column: int = 0, kind: str = "lax", timeout: Optional[float] = None) -> Reply:
+    def peek(self, code: str, line: int, column: int = 0, kind: str = "lax", timeout: float | None = None) -> Reply:
         return self.request("peek", {"kind": kind, "code": code, "line": line, "column": column}, timeout)
 
     def pop(self, timeout: float = 30) -> Response:
         return self.request("pop", {}, timeout, interruptible=False).response
 
-    def push_partial_checked_file(self, until_lid: str, timeout: Optional[float] = None) -> Reply:
+    def push_partial_checked_file(self, until_lid: str, timeout: float | None = None) -> Reply:
         return self.request("push-partial-checked-file", {"until-lid": until_lid}, timeout)
 
-    def full_buffer(self, code: str, kind: str = "full", with_symbols: bool = False,
-                    to_position: Optional[tuple[int, int]] = None, timeout: Optional[float] = None) -> FullBufferResult:
+    def full_buffer(
+        self,
+        code: str,
+        kind: str = "full",
+        with_symbols: bool = False,
+        to_position: tuple[int, int] | None = None,
+        timeout: float | None = None,
+    ) -> FullBufferResult:
         """Stream a `full-buffer` run until its `full-buffer-finished` progress message."""
         args: dict[str, Any] = {"kind": kind, "with-symbols": with_symbols, "code": code, "line": 1, "column": 0}
         if to_position is not None:
@@ -214,9 +240,15 @@ class FStarIdeSession:
             self._escalate(qid, messages, True, timeout, cancel_at=(1, 0))  # drop every queued fragment
             raise  # pragma: no cover
 
-    def lookup(self, symbol: str, requested_info: Sequence[str] = ("type", "documentation", "defined-at"),
-               context: Optional[str] = None, location: Optional[dict] = None,
-               symbol_range: Optional[dict] = None, timeout: float = 30) -> Response | None:
+    def lookup(
+        self,
+        symbol: str,
+        requested_info: Sequence[str] = ("type", "documentation", "defined-at"),
+        context: str | None = None,
+        location: dict | None = None,
+        symbol_range: dict | None = None,
+        timeout: float = 30,
+    ) -> Response | None:
         """A lookup; None when F* stays silent (a `symbol-range` lookup that finds nothing)."""
         args: dict[str, Any] = {"symbol": symbol, "requested-info": list(requested_info)}
         if context is not None:
@@ -233,19 +265,19 @@ class FStarIdeSession:
         return self.request("lookup", args, timeout, interruptible=False).response
 
     @staticmethod
-    def lookup_result(response: Response) -> Optional[LookupResult]:
+    def lookup_result(response: Response) -> LookupResult | None:
         return parse_lookup(response.response) if response.ok else None
 
     def segment(self, code: str, timeout: float = 30) -> Response:
         return self.request("segment", {"code": code}, timeout).response
 
-    def compute(self, term: str, rules: Optional[Sequence[str]] = None, timeout: Optional[float] = 60) -> Response:
+    def compute(self, term: str, rules: Sequence[str] | None = None, timeout: float | None = 60) -> Response:
         args: dict[str, Any] = {"term": term}
         if rules is not None:
             args["rules"] = list(rules)
         return self.request("compute", args, timeout).response
 
-    def autocomplete(self, partial_symbol: str, context: Optional[str] = None, timeout: float = 30) -> Response:
+    def autocomplete(self, partial_symbol: str, context: str | None = None, timeout: float = 30) -> Response:
         args: dict[str, Any] = {"partial-symbol": partial_symbol}
         if context is not None:
             args["context"] = context

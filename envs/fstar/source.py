@@ -1,4 +1,5 @@
 """F* source text: top-level declarations, the names they define, and push fragments."""
+
 from __future__ import annotations
 
 import re
@@ -6,7 +7,8 @@ from dataclasses import dataclass
 
 _DEFINES = re.compile(
     r"^(?:\[@@?[^\]]*\]\s*)*(?:(?:private|inline_for_extraction|noextract|unfold|irreducible|opaque_to_smt|ghost|"
-    r"abstract|total|noeq|unopteq|assume)\s+)*(let|val|type)\s+(?:rec\s+)?([A-Za-z_][\w']*)")
+    r"abstract|total|noeq|unopteq|assume)\s+)*(let|val|type)\s+(?:rec\s+)?([A-Za-z_][\w']*)"
+)
 _AND = re.compile(r"^and\s+([A-Za-z_][\w']*)", re.M)
 _NOT_A_START = ("//", "(*", "and ", "|", ")", "]", "}", "in ", "in\n")
 
@@ -78,8 +80,8 @@ def file_fragments(text: str) -> list[Fragment]:
     lines = text.split("\n")
     frags, prev_end = [], -1
     for first, last in split_decls(text):
-        code = "\n".join(lines[prev_end + 1:last + 1]) + "\n"
-        decl = "\n".join(lines[first:last + 1])
+        code = "\n".join(lines[prev_end + 1 : last + 1]) + "\n"
+        decl = "\n".join(lines[first : last + 1])
         frags.append(Fragment(code, prev_end + 2, defined_names(decl)[1], decl))
         prev_end = last
     return frags
@@ -90,8 +92,8 @@ def type_after_name(decl: str, name: str) -> str:
     m = re.search(rf"\b{re.escape(name)}\b", decl)
     if not m:
         return ""
-    rest = decl[m.end():]
+    rest = decl[m.end() :]
     if decl.lstrip().startswith("val") or re.match(r"^\s*(?:\[@@?[^\]]*\]\s*)*(?:\w+\s+)*val\b", decl):
         return rest.strip().lstrip(":").strip()
     eq = re.search(r"(?<![=<>!:])=(?![=>])", rest)
-    return " ".join((rest[:eq.start()] if eq else rest).split())
+    return " ".join((rest[: eq.start()] if eq else rest).split())

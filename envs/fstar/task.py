@@ -1,14 +1,14 @@
 """A synthesis task: the file context before the target definition, and the target's expected type."""
+
 from __future__ import annotations
 
 import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
-from envs.base import EnvStartError, TheoremRef
-from envs.fstar.source import Fragment, defined_names, file_fragments, split_decls, type_after_name
+from proofsmith.envs.base import EnvStartError, TheoremRef
+from proofsmith.envs.fstar.source import Fragment, defined_names, file_fragments, split_decls, type_after_name
 
 
 @dataclass(frozen=True)
@@ -29,12 +29,12 @@ class FStarTask:
         return f"{self.target} : {self.expected_type}" if self.expected_type else self.target
 
 
-def _module_of(text: str) -> Optional[str]:
+def _module_of(text: str) -> str | None:
     m = re.search(r"(?m)^module\s+([A-Z][\w.]*)", text)
     return m.group(1) if m else None
 
 
-def load_task(theorem: TheoremRef, scratch_dir: Optional[str] = None) -> FStarTask:
+def load_task(theorem: TheoremRef, scratch_dir: str | None = None) -> FStarTask:
     target = theorem.name.rsplit(".", 1)[-1]
     if theorem.statement is not None:
         text = theorem.header.rstrip("\n") + "\n\n" + theorem.statement.strip("\n") + "\n"
@@ -86,7 +86,7 @@ def _type_from_interface(path: Path, target: str) -> str:
     text = fsti.read_text(encoding="utf-8")
     lines = text.split("\n")
     for first, last in split_decls(text):
-        decl = "\n".join(lines[first:last + 1])
+        decl = "\n".join(lines[first : last + 1])
         keyword, names = defined_names(decl)
         if keyword == "val" and target in names:
             return type_after_name(decl, target)

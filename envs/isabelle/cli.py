@@ -1,14 +1,15 @@
 """`proofsmith isabelle verify ...`: check a lemma's proof through the Isabelle server."""
+
 from __future__ import annotations
 
 import argparse
 import shlex
 
-from envs.verify_report import verify_and_report
-from envs.base import TheoremRef
-from envs.isabelle.environment import IsabelleConfig, IsabelleEnvironment
-from envs.isabelle.messages import ServerAddress
-from envs.isabelle.server import ServerConfig
+from proofsmith.envs.base import TheoremRef
+from proofsmith.envs.isabelle.environment import IsabelleConfig, IsabelleEnvironment
+from proofsmith.envs.isabelle.messages import ServerAddress
+from proofsmith.envs.isabelle.server import ServerConfig
+from proofsmith.envs.verify_report import verify_and_report
 
 
 def add_subcommands(subparsers) -> None:
@@ -31,6 +32,9 @@ def _verify(args: argparse.Namespace) -> int:
     cfg = IsabelleConfig(
         server=ServerConfig(command=tuple(shlex.split(args.isabelle)), name=args.server_name),
         attach=ServerAddress.parse(args.attach) if args.attach else None,
-        session=args.session, session_dirs=tuple(args.dir), timeout=args.timeout)
+        session=args.session,
+        session_dirs=tuple(args.dir),
+        timeout=args.timeout,
+    )
     theorem = TheoremRef.from_file(args.file, args.lemma, backend="isabelle")
     return verify_and_report(lambda: IsabelleEnvironment(cfg), theorem, args.step)

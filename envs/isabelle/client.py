@@ -4,18 +4,35 @@ Like isabelle-client, every command runs on a fresh connection (password + comma
 connection spoiled by garbage or a hang never outlives the command. Tasks belong to the server,
 which is why `cancel` works from another connection.
 """
+
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Optional, Sequence
+from typing import Any
 
-from envs.base import EnvCrashError, EnvError, EnvTimeoutError
-from envs.isabelle.connection import IsabelleConnection
-from envs.isabelle.messages import (
-    Failed, IsabelleProtocolError, Note, PurgeTheoriesResult, Reply, ServerAddress, SessionBuildResult,
-    SessionStartResult, SessionStopResult, UseTheoriesResult, parse_failed, parse_note, parse_purge_theories,
-    parse_session_build, parse_session_start, parse_session_stop, parse_task, parse_use_theories,
+from proofsmith.envs.base import EnvCrashError, EnvError, EnvTimeoutError
+from proofsmith.envs.isabelle.connection import IsabelleConnection
+from proofsmith.envs.isabelle.messages import (
+    Failed,
+    IsabelleProtocolError,
+    Note,
+    PurgeTheoriesResult,
+    Reply,
+    ServerAddress,
+    SessionBuildResult,
+    SessionStartResult,
+    SessionStopResult,
+    UseTheoriesResult,
+    parse_failed,
+    parse_note,
+    parse_purge_theories,
+    parse_session_build,
+    parse_session_start,
+    parse_session_stop,
+    parse_task,
+    parse_use_theories,
 )
 
 
@@ -68,13 +85,13 @@ class IsabelleClient:
         return conn
 
     @staticmethod
-    def _read(conn: IsabelleConnection, deadline: Optional[float], command: str) -> Reply:
+    def _read(conn: IsabelleConnection, deadline: float | None, command: str) -> Reply:
         reply = conn.read(deadline)
         if reply is None:
             raise EnvCrashError(f"Isabelle server closed the connection during {command}")
         return reply
 
-    def _sync(self, command: str, argument: Any = None, timeout: Optional[float] = 60.0) -> Any:
+    def _sync(self, command: str, argument: Any = None, timeout: float | None = 60.0) -> Any:
         conn = self._connect()
         try:
             conn.send(command, argument)
@@ -87,8 +104,9 @@ class IsabelleClient:
             raise IsabelleProtocolError(f"Isabelle {command}: expected OK/ERROR, got {reply.raw[:200]!r}")
         return reply.argument
 
-    def run_task(self, command: str, argument: Any, timeout: Optional[float] = None,
-                 on_note: Optional[NoteHandler] = None) -> TaskOutcome:
+    def run_task(
+        self, command: str, argument: Any, timeout: float | None = None, on_note: NoteHandler | None = None
+    ) -> TaskOutcome:
         """Send an asynchronous command and wait for its FINISHED/FAILED.
 
         At the deadline: `cancel` from a second connection, wait `cancel_grace` for the task to end,
@@ -111,12 +129,22 @@ class IsabelleClient:
                 cancelled = self._cancel_and_drain(conn, command, task, notes)
                 raise IsabelleTaskTimeout(
                     f"Isabelle {command} did not finish within {timeout}s (cancel "
-                    f"{'confirmed' if cancelled else 'unanswered'})", task, cancelled) from None
+                    f"{'confirmed' if cancelled else 'unanswered'})",
+                    task,
+                    cancelled,
+                ) from None
         finally:
             conn.close()
 
-    def _await_task(self, conn: IsabelleConnection, command: str, task: str, deadline: Optional[float],
-                    notes: list[Note], on_note: Optional[NoteHandler]) -> TaskOutcome:
+    def _await_task(
+        self,
+        conn: IsabelleConnection,
+        command: str,
+        task: str,
+        deadline: float | None,
+        notes: list[Note],
+        on_note: NoteHandler | None,
+    ) -> TaskOutcome:
         while True:
             reply = self._read(conn, deadline, command)
             arg_task = reply.argument.get("task") if isinstance(reply.argument, dict) else None
@@ -161,9 +189,18 @@ class IsabelleClient:
     def shutdown(self) -> None:
         self._sync("shutdown", timeout=10.0)
 
-    def session_build(self, session: str, *, preferences: Optional[str] = None, options: Sequence[str] = (),
-                      dirs: Sequence[str] = (), include_sessions: Sequence[str] = (), verbose: bool = False,
-                      timeout: Optional[float] = None, on_note: Optional[NoteHandler] = None) -> SessionBuildResult:
+    def session_build(
+        self,
+        session: str,
+        *,
+        preferences: str | None = None,
+        options: Sequence[str] = (),
+        dirs: Sequence[str] = (),
+        include_sessions: Sequence[str] = (),
+        verbose: bool = False,
+        timeout: float | None = None,
+        on_note: NoteHandler | None = None,
+    ) -> SessionBuildResult:
         arg = _session_args(session, preferences, options, dirs, include_sessions)
         if verbose:
             arg["verbose"] = True
@@ -174,36 +211,63 @@ class IsabelleClient:
                 return parse_session_build(failed)
         return parse_session_build(self._finished("session_build", outcome))
 
-    def session_start(self, session: str, *, preferences: Optional[str] = None, options: Sequence[str] = (),
-                      dirs: Sequence[str] = (), include_sessions: Sequence[str] = (),
-                      print_mode: Sequence[str] = (), timeout: Optional[float] = None,
-                      on_note: Optional[NoteHandler] = None) -> SessionStartResult:
+    def session_start(
+        self,
+        session: str,
+        *,
+        preferences: str | None = None,
+        options: Sequence[str] = (),
+        dirs: Sequence[str] = (),
+        include_sessions: Sequence[str] = (),
+        print_mode: Sequence[str] = (),
+        timeout: float | None = None,
+        on_note: NoteHandler | None = None,
+    ) -> SessionStartResult:
         arg = _session_args(session, preferences, options, dirs, include_sessions)
         if print_mode:
             arg["print_mode"] = list(print_mode)
-        return parse_session_start(self._finished("session_start", self.run_task("session_start", arg, timeout, on_note)))
+        return parse_session_start(
+            self._finished("session_start", self.run_task("session_start", arg, timeout, on_note))
+        )
 
-    def session_stop(self, session_id: str, timeout: Optional[float] = 60.0) -> SessionStopResult:
+    def session_stop(self, session_id: str, timeout: float | None = 60.0) -> SessionStopResult:
         outcome = self.run_task("session_stop", {"session_id": session_id}, timeout)
         return parse_session_stop(self._finished("session_stop", outcome))
 
-    def use_theories(self, session_id: str, theories: Sequence[str], *, master_dir: Optional[str] = None,
-                     pretty_margin: Optional[float] = None, unicode_symbols: Optional[bool] = None,
-                     export_pattern: Optional[str] = None, check_delay: Optional[float] = None,
-                     check_limit: Optional[int] = None, watchdog_timeout: Optional[float] = None,
-                     nodes_status_delay: Optional[float] = None, timeout: Optional[float] = None,
-                     on_note: Optional[NoteHandler] = None) -> UseTheoriesResult:
+    def use_theories(
+        self,
+        session_id: str,
+        theories: Sequence[str],
+        *,
+        master_dir: str | None = None,
+        pretty_margin: float | None = None,
+        unicode_symbols: bool | None = None,
+        export_pattern: str | None = None,
+        check_delay: float | None = None,
+        check_limit: int | None = None,
+        watchdog_timeout: float | None = None,
+        nodes_status_delay: float | None = None,
+        timeout: float | None = None,
+        on_note: NoteHandler | None = None,
+    ) -> UseTheoriesResult:
         arg: dict[str, Any] = {"session_id": session_id, "theories": list(theories)}
-        for key, value in (("master_dir", master_dir), ("pretty_margin", pretty_margin),
-                           ("unicode_symbols", unicode_symbols), ("export_pattern", export_pattern),
-                           ("check_delay", check_delay), ("check_limit", check_limit),
-                           ("watchdog_timeout", watchdog_timeout), ("nodes_status_delay", nodes_status_delay)):
+        for key, value in (
+            ("master_dir", master_dir),
+            ("pretty_margin", pretty_margin),
+            ("unicode_symbols", unicode_symbols),
+            ("export_pattern", export_pattern),
+            ("check_delay", check_delay),
+            ("check_limit", check_limit),
+            ("watchdog_timeout", watchdog_timeout),
+            ("nodes_status_delay", nodes_status_delay),
+        ):
             if value is not None:
                 arg[key] = value
         return parse_use_theories(self._finished("use_theories", self.run_task("use_theories", arg, timeout, on_note)))
 
-    def purge_theories(self, session_id: str, theories: Sequence[str], *, master_dir: Optional[str] = None,
-                       all: bool = False) -> PurgeTheoriesResult:
+    def purge_theories(
+        self, session_id: str, theories: Sequence[str], *, master_dir: str | None = None, all: bool = False
+    ) -> PurgeTheoriesResult:
         arg: dict[str, Any] = {"session_id": session_id, "theories": list(theories)}
         if master_dir is not None:
             arg["master_dir"] = master_dir
@@ -212,8 +276,9 @@ class IsabelleClient:
         return parse_purge_theories(self._sync("purge_theories", arg))
 
 
-def _session_args(session: str, preferences: Optional[str], options: Sequence[str], dirs: Sequence[str],
-                  include_sessions: Sequence[str]) -> dict[str, Any]:
+def _session_args(
+    session: str, preferences: str | None, options: Sequence[str], dirs: Sequence[str], include_sessions: Sequence[str]
+) -> dict[str, Any]:
     arg: dict[str, Any] = {"session": session}
     if preferences is not None:
         arg["preferences"] = preferences

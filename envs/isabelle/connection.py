@@ -1,31 +1,34 @@
 """One TCP connection to an Isabelle server: password handshake, then byte messages."""
+
 from __future__ import annotations
 
+import json
 import select
 import socket
 import time
-from typing import Any, Optional
+from typing import Any
 
-from envs.base import EnvCrashError, EnvStartError, EnvTimeoutError
-from envs.isabelle.framing import ByteMessageReader, encode_message
-from envs.isabelle.messages import Reply, ServerAddress, ServerHello, parse_hello, parse_reply
-import json
+from proofsmith.envs.base import EnvCrashError, EnvStartError, EnvTimeoutError
+from proofsmith.envs.isabelle.framing import ByteMessageReader, encode_message
+from proofsmith.envs.isabelle.messages import Reply, ServerAddress, ServerHello, parse_hello, parse_reply
 
 
 class IsabelleConnection:
     def __init__(self, address: ServerAddress):
         self.address = address
-        self._sock: Optional[socket.socket] = None
-        self._reader: Optional[ByteMessageReader] = None
-        self.hello: Optional[ServerHello] = None
+        self._sock: socket.socket | None = None
+        self._reader: ByteMessageReader | None = None
+        self.hello: ServerHello | None = None
 
     def open(self, timeout: float = 30.0) -> ServerHello:
         deadline = time.monotonic() + timeout
         try:
             self._sock = socket.create_connection((self.address.host, self.address.port), timeout=timeout)
         except OSError as e:
-            raise EnvStartError(f"cannot connect to Isabelle server {self.address.name!r} at "
-                                f"{self.address.host}:{self.address.port}: {e}") from e
+            raise EnvStartError(
+                f"cannot connect to Isabelle server {self.address.name!r} at "
+                f"{self.address.host}:{self.address.port}: {e}"
+            ) from e
         self._sock.setblocking(True)
         self._reader = ByteMessageReader(self._recv)
         self.send_raw(self.address.password)
@@ -36,7 +39,7 @@ class IsabelleConnection:
         self.hello = parse_hello(reply.argument)
         return self.hello
 
-    def _recv(self, deadline: Optional[float]) -> bytes:
+    def _recv(self, deadline: float | None) -> bytes:
         assert self._sock is not None
         wait = None if deadline is None else max(0.0, deadline - time.monotonic())
         ready, _, _ = select.select([self._sock], [], [], wait)
@@ -59,7 +62,7 @@ class IsabelleConnection:
         text = name if argument is None else f"{name} {json.dumps(argument, separators=(',', ':'))}"
         self.send_raw(text)
 
-    def read(self, deadline: Optional[float]) -> Optional[Reply]:
+    def read(self, deadline: float | None) -> Reply | None:
         """The next message, or None when the server closed the connection."""
         if self._reader is None:
             raise EnvCrashError("Isabelle connection is closed")

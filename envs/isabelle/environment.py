@@ -7,6 +7,7 @@ open: `print_state` reports the goals after the last step as a writeln message o
 fake theorem). When the steps close the proof (counted by `steps.open_claims`), the theory ends
 with the proof itself instead, and a clean check is a `ProofFinished`.
 """
+
 from __future__ import annotations
 
 import os
@@ -14,45 +15,56 @@ import shutil
 import tempfile
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Optional, Sequence
 
-from envs.base import (
-    EnvCrashError, EnvError, EnvStartError, EnvTimeoutError, EnvironmentBase, ProofFinished, ProofGivenUp,
-    TacticError, TacticRefused, TacticResult, TacticState, TheoremRef, Verdict,
+from proofsmith.envs.base import (
+    EnvCrashError,
+    EnvError,
+    EnvironmentBase,
+    EnvStartError,
+    EnvTimeoutError,
+    ProofFinished,
+    ProofGivenUp,
+    TacticError,
+    TacticRefused,
+    TacticResult,
+    TacticState,
+    TheoremRef,
+    Verdict,
 )
-from envs.isabelle.client import IsabelleClient, IsabelleTaskFailed, IsabelleTaskTimeout
-from envs.isabelle.messages import Message, ServerAddress, UseTheoriesResult
-from envs.isabelle.server import IsabelleServerProcess, ServerConfig
-from envs.isabelle.steps import check_step, open_claims
-from envs.isabelle.symbols import symbol_range_to_chars
-from envs.isabelle.theory import CheckTheory, IsabelleTask, load_task, parse_goals, render
+from proofsmith.envs.isabelle.client import IsabelleClient, IsabelleTaskFailed, IsabelleTaskTimeout
+from proofsmith.envs.isabelle.messages import Message, ServerAddress, UseTheoriesResult
+from proofsmith.envs.isabelle.server import IsabelleServerProcess, ServerConfig
+from proofsmith.envs.isabelle.steps import check_step, open_claims
+from proofsmith.envs.isabelle.symbols import symbol_range_to_chars
+from proofsmith.envs.isabelle.theory import CheckTheory, IsabelleTask, load_task, parse_goals, render
 
 
 @dataclass
 class IsabelleConfig:
     server: ServerConfig = field(default_factory=ServerConfig)
-    attach: Optional[ServerAddress] = None  # talk to a running server instead of spawning one
+    attach: ServerAddress | None = None  # talk to a running server instead of spawning one
     session: str = "HOL"
     session_dirs: Sequence[str] = ()
     session_options: Sequence[str] = ()
-    session_start_timeout: Optional[float] = 3600.0  # may build heaps on first use
+    session_start_timeout: float | None = 3600.0  # may build heaps on first use
     timeout: float = 300.0  # client deadline per check, unless run_tactic passes one
     watchdog_timeout: float = 120.0  # server side: no PIDE progress for this long ends the check
     cancel_grace: float = 5.0
     allow_sorry: bool = False
     allow_sledgehammer: bool = False
-    work_dir: Optional[str] = None  # where theory files are written (must be readable by the server)
+    work_dir: str | None = None  # where theory files are written (must be readable by the server)
 
 
 class IsabelleEnvironment(EnvironmentBase):
-    def __init__(self, config: Optional[IsabelleConfig] = None):
+    def __init__(self, config: IsabelleConfig | None = None):
         self.config = config or IsabelleConfig()
-        self._server: Optional[IsabelleServerProcess] = None
-        self._client: Optional[IsabelleClient] = None
-        self._session_id: Optional[str] = None
+        self._server: IsabelleServerProcess | None = None
+        self._client: IsabelleClient | None = None
+        self._session_id: str | None = None
         self._dir = tempfile.mkdtemp(prefix="proofsmith-isabelle-", dir=self.config.work_dir)
-        self._task: Optional[IsabelleTask] = None
+        self._task: IsabelleTask | None = None
         self._states: dict[int, tuple[str, ...]] = {}
         self._pp: dict[int, str] = {}
         self.restarts = 0
@@ -69,8 +81,11 @@ class IsabelleEnvironment(EnvironmentBase):
         if self._session_id is None:
             try:
                 started = self._client.session_start(
-                    self.config.session, dirs=self.config.session_dirs, options=self.config.session_options,
-                    timeout=self.config.session_start_timeout)
+                    self.config.session,
+                    dirs=self.config.session_dirs,
+                    options=self.config.session_options,
+                    timeout=self.config.session_start_timeout,
+                )
             except EnvTimeoutError as e:
                 raise EnvStartError(f"Isabelle session_start {self.config.session} timed out: {e}") from e
             except IsabelleTaskFailed as e:
@@ -110,8 +125,9 @@ class IsabelleEnvironment(EnvironmentBase):
             pass  # the next call tries again and reports
 
     # ------------------------------------------------------------------ one check
-    def _check(self, task: IsabelleTask, steps: Sequence[str], probe: bool,
-               timeout: Optional[float]) -> tuple[CheckTheory, UseTheoriesResult]:
+    def _check(
+        self, task: IsabelleTask, steps: Sequence[str], probe: bool, timeout: float | None
+    ) -> tuple[CheckTheory, UseTheoriesResult]:
         client, session_id = self._ensure_session()
         theory = render(task, "T" + uuid.uuid4().hex, steps, probe)
         path = os.path.join(self._dir, theory.name + ".thy")
@@ -119,8 +135,12 @@ class IsabelleEnvironment(EnvironmentBase):
             f.write(theory.text)
         try:
             result = client.use_theories(
-                session_id, [theory.name], master_dir=self._dir, watchdog_timeout=self.config.watchdog_timeout,
-                timeout=timeout if timeout is not None else self.config.timeout)
+                session_id,
+                [theory.name],
+                master_dir=self._dir,
+                watchdog_timeout=self.config.watchdog_timeout,
+                timeout=timeout if timeout is not None else self.config.timeout,
+            )
         except IsabelleTaskTimeout as e:
             self._recover(hard=not e.cancelled)
             raise EnvTimeoutError(f"Isabelle check timed out ({e}); session restarted") from e
@@ -156,7 +176,7 @@ class IsabelleEnvironment(EnvironmentBase):
         self._pp = {0: pp}
         return TacticState(pp=pp, id=0, goals=parse_goals(pp))
 
-    def run_tactic(self, state: TacticState, tactic: str, timeout: Optional[float] = None) -> TacticResult:
+    def run_tactic(self, state: TacticState, tactic: str, timeout: float | None = None) -> TacticResult:
         if self._task is None:
             raise EnvStartError("run_tactic before start")
         if state.id not in self._states:
@@ -186,15 +206,17 @@ class IsabelleEnvironment(EnvironmentBase):
         new_id = len(self._states)
         self._states[new_id] = steps
         self._pp[new_id] = pp
-        return TacticState(pp=pp, id=new_id, goals=parse_goals(pp),
-                           message="uses sorry" if gave_up else None)
+        return TacticState(pp=pp, id=new_id, goals=parse_goals(pp), message="uses sorry" if gave_up else None)
 
     def verify(self, theorem: TheoremRef, proof: Sequence[str]) -> Verdict:
         t0 = time.monotonic()
         task = load_task(theorem)
         steps = tuple(s.strip() for s in proof)
-        reasons = [f"step {i + 1}: {c.reason}" for i, s in enumerate(steps)
-                   if not (c := check_step(s, allow_sorry=False, allow_sledgehammer=False)).ok]
+        reasons = [
+            f"step {i + 1}: {c.reason}"
+            for i, s in enumerate(steps)
+            if not (c := check_step(s, allow_sorry=False, allow_sledgehammer=False)).ok
+        ]
         if not reasons and open_claims(steps) != 0:
             reasons.append("the proof does not close the lemma")
         if reasons:
@@ -235,7 +257,7 @@ def _errors(result: UseTheoriesResult, theory: CheckTheory) -> list[Message]:
     return errors
 
 
-def _printed_state(result: UseTheoriesResult, theory: CheckTheory) -> Optional[str]:
+def _printed_state(result: UseTheoriesResult, theory: CheckTheory) -> str | None:
     for m in _node_messages(result, theory):
         if m.kind == "writeln" and m.pos is not None and m.pos.line == theory.print_state_line:
             return m.message

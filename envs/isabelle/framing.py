@@ -3,11 +3,12 @@
 N counts the message's trailing LF (observed on the recorded server output); a missing final
 LF at EOF is tolerated (fixture `use_theories.Sledgehammer`).
 """
+
 from __future__ import annotations
 
-from typing import Callable, Optional
+from collections.abc import Callable
 
-from envs.base import EnvCrashError
+from proofsmith.envs.base import EnvCrashError
 
 SHORT_LIMIT = 100  # the server itself switches to the long form above this size
 
@@ -25,12 +26,12 @@ def encode_message(text: str) -> bytes:
 class ByteMessageReader:
     """Splits a byte stream into messages. `recv(deadline)` returns b"" at EOF."""
 
-    def __init__(self, recv: Callable[[Optional[float]], bytes]):
+    def __init__(self, recv: Callable[[float | None], bytes]):
         self._recv = recv
         self._buf = bytearray()
         self.eof = False
 
-    def _fill(self, deadline: Optional[float]) -> bool:
+    def _fill(self, deadline: float | None) -> bool:
         if self.eof:
             return False
         data = self._recv(deadline)
@@ -40,7 +41,7 @@ class ByteMessageReader:
         self._buf.extend(data)
         return True
 
-    def _line(self, deadline: Optional[float]) -> Optional[bytes]:
+    def _line(self, deadline: float | None) -> bytes | None:
         while True:
             nl = self._buf.find(b"\n")
             if nl >= 0:
@@ -54,7 +55,7 @@ class ByteMessageReader:
                     return line
                 return None
 
-    def read_message(self, deadline: Optional[float]) -> Optional[str]:
+    def read_message(self, deadline: float | None) -> str | None:
         """The next message as text, or None at a clean EOF.
 
         Empty lines are skipped: several recorded replies (`cancel`, `help`, `session_stop`) end
@@ -71,9 +72,7 @@ class ByteMessageReader:
                 if not self._fill(deadline):
                     if len(self._buf) == size - 1:  # final LF missing at EOF: accepted
                         break
-                    raise EnvCrashError(
-                        f"Isabelle server: long message cut short ({len(self._buf)} of {size} bytes)"
-                    )
+                    raise EnvCrashError(f"Isabelle server: long message cut short ({len(self._buf)} of {size} bytes)")
             body = bytes(self._buf[:size])
             del self._buf[:size]
             if body.endswith(b"\n"):

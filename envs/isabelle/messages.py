@@ -2,14 +2,15 @@
 
 `parse_*` functions turn the JSON arguments of `OK`/`NOTE`/`FINISHED`/`FAILED` into these.
 """
+
 from __future__ import annotations
 
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
-from envs.base import EnvCrashError
+from proofsmith.envs.base import EnvCrashError
 
 _NAME = re.compile(r"[A-Za-z0-9_.]*")
 _SERVER_LINE = re.compile(r'server "(.*)" = (.*):(\d+) \(password "(.*)"\)')
@@ -31,7 +32,7 @@ class Reply:
 
 def parse_reply(text: str) -> Reply:
     name = _NAME.match(text).group(0)  # type: ignore[union-attr]
-    rest = text[len(name):]
+    rest = text[len(name) :]
     if not name or (rest and not rest[0].isspace()):
         raise IsabelleProtocolError(f"Isabelle server sent garbage: {text[:200]!r}")
     rest = rest.strip()
@@ -56,7 +57,7 @@ class ServerAddress:
     password: str
 
     @classmethod
-    def parse(cls, line: str) -> "ServerAddress":
+    def parse(cls, line: str) -> ServerAddress:
         m = _SERVER_LINE.search(line)
         if not m:
             raise ValueError(f"not an Isabelle server address line: {line!r}")
@@ -67,8 +68,8 @@ class ServerAddress:
 class ServerHello:
     """The `OK` answer to the password line."""
 
-    isabelle_id: Optional[str]
-    isabelle_name: Optional[str]
+    isabelle_id: str | None
+    isabelle_name: str | None
 
 
 def parse_hello(arg: Any) -> ServerHello:
@@ -81,11 +82,11 @@ def parse_hello(arg: Any) -> ServerHello:
 class Position:
     """`{line?, offset?, end_offset?, file?, id?}`; offsets count Isabelle symbols, 1-based."""
 
-    line: Optional[int] = None
-    offset: Optional[int] = None
-    end_offset: Optional[int] = None
-    file: Optional[str] = None
-    id: Optional[int] = None
+    line: int | None = None
+    offset: int | None = None
+    end_offset: int | None = None
+    file: str | None = None
+    id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,7 @@ class Message:
 
     kind: str
     message: str
-    pos: Optional[Position] = None
+    pos: Position | None = None
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,7 @@ class NodeRef:
 class Node:
     node_name: str
     theory_name: str
-    status: Optional[NodeStatus]
+    status: NodeStatus | None
     messages: tuple[Message, ...] = ()
     exports: tuple[Any, ...] = ()
 
@@ -137,12 +138,12 @@ class Task:
 class Note:
     """`NOTE {...}`: progress (writeln), `nodes_status`, or any other kind (kept in `raw`)."""
 
-    task: Optional[str]
-    kind: Optional[str]
-    message: Optional[str] = None
-    theory: Optional[str] = None
-    session: Optional[str] = None
-    percentage: Optional[int] = None
+    task: str | None
+    kind: str | None
+    message: str | None = None
+    theory: str | None = None
+    session: str | None = None
+    percentage: int | None = None
     nodes_status: tuple[tuple[NodeRef, NodeStatus], ...] = ()
     raw: dict = field(default_factory=dict, compare=False)
 
@@ -151,8 +152,8 @@ class Note:
 class Failed:
     """`FAILED {task, kind, message, ...}`."""
 
-    task: Optional[str]
-    kind: Optional[str]
+    task: str | None
+    kind: str | None
     message: str
     raw: dict = field(default_factory=dict, compare=False)
 
@@ -170,7 +171,7 @@ class SessionBuildEntry:
     ok: bool
     return_code: int
     timeout: bool
-    timing: Optional[Timing]
+    timing: Timing | None
 
 
 @dataclass(frozen=True)
@@ -178,21 +179,21 @@ class SessionBuildResult:
     ok: bool
     return_code: int
     sessions: tuple[SessionBuildEntry, ...]
-    task: Optional[str] = None
+    task: str | None = None
 
 
 @dataclass(frozen=True)
 class SessionStartResult:
     session_id: str
-    tmp_dir: Optional[str]
-    task: Optional[str] = None
+    tmp_dir: str | None
+    task: str | None = None
 
 
 @dataclass(frozen=True)
 class SessionStopResult:
     ok: bool
     return_code: int
-    task: Optional[str] = None
+    task: str | None = None
 
 
 @dataclass(frozen=True)
@@ -200,9 +201,9 @@ class UseTheoriesResult:
     ok: bool
     errors: tuple[Message, ...]
     nodes: tuple[Node, ...]
-    task: Optional[str] = None
+    task: str | None = None
 
-    def node(self, theory: str) -> Optional[Node]:
+    def node(self, theory: str) -> Node | None:
         """The node whose theory name is `theory` or ends with `.theory`."""
         for n in self.nodes:
             if n.theory_name == theory or n.theory_name.endswith("." + theory):
@@ -223,7 +224,7 @@ def _obj(arg: Any, what: str) -> dict:
     return arg
 
 
-def parse_position(d: Any) -> Optional[Position]:
+def parse_position(d: Any) -> Position | None:
     if not isinstance(d, dict):
         return None
     return Position(d.get("line"), d.get("offset"), d.get("end_offset"), d.get("file"), d.get("id"))
@@ -233,14 +234,20 @@ def parse_message(d: dict) -> Message:
     return Message(str(d.get("kind", "")), str(d.get("message", "")), parse_position(d.get("pos")))
 
 
-def parse_node_status(d: Any) -> Optional[NodeStatus]:
+def parse_node_status(d: Any) -> NodeStatus | None:
     if not isinstance(d, dict):
         return None
     return NodeStatus(
-        ok=bool(d.get("ok", False)), total=int(d.get("total", 0)), unprocessed=int(d.get("unprocessed", 0)),
-        running=int(d.get("running", 0)), warned=int(d.get("warned", 0)), failed=int(d.get("failed", 0)),
-        finished=int(d.get("finished", 0)), canceled=bool(d.get("canceled", False)),
-        consolidated=bool(d.get("consolidated", False)), percentage=int(d.get("percentage", 0)),
+        ok=bool(d.get("ok", False)),
+        total=int(d.get("total", 0)),
+        unprocessed=int(d.get("unprocessed", 0)),
+        running=int(d.get("running", 0)),
+        warned=int(d.get("warned", 0)),
+        failed=int(d.get("failed", 0)),
+        finished=int(d.get("finished", 0)),
+        canceled=bool(d.get("canceled", False)),
+        consolidated=bool(d.get("consolidated", False)),
+        percentage=int(d.get("percentage", 0)),
     )
 
 
@@ -269,13 +276,19 @@ def parse_note(arg: Any) -> Note:
     d = _obj(arg, "NOTE")
     statuses = tuple(
         (parse_node_ref(s), parse_node_status(s.get("status")) or NodeStatus(ok=False))
-        for s in d.get("nodes_status", []) if isinstance(s, dict)
+        for s in d.get("nodes_status", [])
+        if isinstance(s, dict)
     )
     pct = d.get("percentage")
     return Note(
-        task=d.get("task"), kind=d.get("kind"), message=d.get("message"), theory=d.get("theory"),
-        session=d.get("session"), percentage=int(pct) if isinstance(pct, (int, float)) else None,
-        nodes_status=statuses, raw=d,
+        task=d.get("task"),
+        kind=d.get("kind"),
+        message=d.get("message"),
+        theory=d.get("theory"),
+        session=d.get("session"),
+        percentage=int(pct) if isinstance(pct, (int, float)) else None,
+        nodes_status=statuses,
+        raw=d,
     )
 
 
@@ -290,8 +303,15 @@ def parse_session_build(arg: Any) -> SessionBuildResult:
     for s in d.get("sessions", []):
         t = s.get("timing")
         timing = Timing(float(t.get("elapsed", 0)), float(t.get("cpu", 0)), float(t.get("gc", 0))) if t else None
-        sessions.append(SessionBuildEntry(str(s.get("session")), bool(s.get("ok")), int(s.get("return_code", 0)),
-                                          bool(s.get("timeout", False)), timing))
+        sessions.append(
+            SessionBuildEntry(
+                str(s.get("session")),
+                bool(s.get("ok")),
+                int(s.get("return_code", 0)),
+                bool(s.get("timeout", False)),
+                timing,
+            )
+        )
     return SessionBuildResult(bool(d.get("ok")), int(d.get("return_code", 0)), tuple(sessions), d.get("task"))
 
 

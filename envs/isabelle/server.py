@@ -1,27 +1,30 @@
 """Start (through envs.process.ProverProcess) or attach to a named `isabelle server`."""
+
 from __future__ import annotations
 
 import shutil
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Optional, Sequence
 
-from envs.base import EnvStartError, EnvTimeoutError, ProverNotInstalledError
-from envs.isabelle.messages import ServerAddress
-from envs.process import ProcessConfig, ProverProcess
+from proofsmith.envs.base import EnvStartError, EnvTimeoutError, ProverNotInstalledError
+from proofsmith.envs.isabelle.messages import ServerAddress
+from proofsmith.envs.process import ProcessConfig, ProverProcess
 
-INSTALL_HINT = ("Isabelle is not installed: download Isabelle2025 from https://isabelle.in.tum.de/ "
-                "and put its bin/ directory on PATH (the `isabelle` command)")
+INSTALL_HINT = (
+    "Isabelle is not installed: download Isabelle2025 from https://isabelle.in.tum.de/ "
+    "and put its bin/ directory on PATH (the `isabelle` command)"
+)
 
 
 @dataclass
 class ServerConfig:
     command: Sequence[str] = ("isabelle",)
     name: str = "proofsmith"
-    port: Optional[int] = None
-    log_file: Optional[str] = None
+    port: int | None = None
+    log_file: str | None = None
     # The JVM reserves far more address space than it uses: no RLIMIT_AS cap by default.
-    memory_limit: Optional[int] = None
+    memory_limit: int | None = None
     startup_timeout: float = 120.0
     extra_env: dict[str, str] = field(default_factory=dict)
 
@@ -31,8 +34,8 @@ class IsabelleServerProcess:
 
     def __init__(self, config: ServerConfig):
         self.config = config
-        self.process: Optional[ProverProcess] = None
-        self.address: Optional[ServerAddress] = None
+        self.process: ProverProcess | None = None
+        self.address: ServerAddress | None = None
 
     def argv(self) -> list[str]:
         argv = [*self.config.command, "server", "-n", self.config.name]
@@ -45,8 +48,11 @@ class IsabelleServerProcess:
     def start(self) -> ServerAddress:
         if self.config.command and self.config.command[0] == "isabelle" and shutil.which("isabelle") is None:
             raise ProverNotInstalledError(INSTALL_HINT)
-        self.process = ProverProcess(ProcessConfig(argv=self.argv(), memory_limit=self.config.memory_limit,
-                                                   extra_env=dict(self.config.extra_env)))
+        self.process = ProverProcess(
+            ProcessConfig(
+                argv=self.argv(), memory_limit=self.config.memory_limit, extra_env=dict(self.config.extra_env)
+            )
+        )
         self.process.start()
         deadline = time.monotonic() + self.config.startup_timeout
         buf = b""

@@ -3,26 +3,89 @@
 The filter works on a token view of the step with strings and cartouches masked, so that a
 keyword inside a term or a method argument is never mistaken for a command.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Optional, Sequence
 
 MAX_STEP_CHARS = 4000
 
 # Commands that change the theory, run ML, add axioms, or leave the proof: never a proof step.
 FORBIDDEN = {
-    "ML", "ML_file", "ML_val", "ML_command", "ML_prf", "ML_export", "SML_file", "setup", "local_setup",
-    "declare", "declaration", "syntax_declaration", "axiomatization", "axioms", "oracle", "attribute_setup",
-    "method_setup", "simproc_setup", "lemma", "theorem", "corollary", "proposition", "schematic_goal",
-    "definition", "abbreviation", "fun", "function", "primrec", "datatype", "codatatype", "inductive",
-    "coinductive", "record", "typedef", "typedecl", "type_synonym", "consts", "locale", "context",
-    "instantiation", "instance", "interpretation", "sublocale", "theory", "begin", "end", "notation",
-    "no_notation", "syntax", "translations", "parse_translation", "print_translation", "hide_const",
-    "hide_fact", "hide_type", "bundle", "unbundle", "named_theorems", "lift_definition", "oops",
-    "skip_proof", "text", "section", "subsection", "chapter", "code_printing", "export_code", "nitpick",
-    "quickcheck", "nunchaku", "value", "print_state",
+    "ML",
+    "ML_file",
+    "ML_val",
+    "ML_command",
+    "ML_prf",
+    "ML_export",
+    "SML_file",
+    "setup",
+    "local_setup",
+    "declare",
+    "declaration",
+    "syntax_declaration",
+    "axiomatization",
+    "axioms",
+    "oracle",
+    "attribute_setup",
+    "method_setup",
+    "simproc_setup",
+    "lemma",
+    "theorem",
+    "corollary",
+    "proposition",
+    "schematic_goal",
+    "definition",
+    "abbreviation",
+    "fun",
+    "function",
+    "primrec",
+    "datatype",
+    "codatatype",
+    "inductive",
+    "coinductive",
+    "record",
+    "typedef",
+    "typedecl",
+    "type_synonym",
+    "consts",
+    "locale",
+    "context",
+    "instantiation",
+    "instance",
+    "interpretation",
+    "sublocale",
+    "theory",
+    "begin",
+    "end",
+    "notation",
+    "no_notation",
+    "syntax",
+    "translations",
+    "parse_translation",
+    "print_translation",
+    "hide_const",
+    "hide_fact",
+    "hide_type",
+    "bundle",
+    "unbundle",
+    "named_theorems",
+    "lift_definition",
+    "oops",
+    "skip_proof",
+    "text",
+    "section",
+    "subsection",
+    "chapter",
+    "code_printing",
+    "export_code",
+    "nitpick",
+    "quickcheck",
+    "nunchaku",
+    "value",
+    "print_state",
 }
 GIVE_UP = {"sorry", "\\<proof>", "admit"}
 SLEDGEHAMMER = {"sledgehammer"}
@@ -34,7 +97,7 @@ _STRING = re.compile(r'"(?:[^"\\]|\\.)*"|`(?:[^`\\]|\\.)*`')
 _TOKEN = re.compile(r"\\<[A-Za-z]+>|\.\.|[A-Za-z_][A-Za-z0-9_'.]*|\S")
 
 
-def _mask(text: str) -> Optional[str]:
+def _mask(text: str) -> str | None:
     """Blank out strings, cartouches, comments and parenthesised method arguments; None if unbalanced."""
     out = []
     i, n = 0, len(text)
@@ -68,7 +131,7 @@ def _mask(text: str) -> Optional[str]:
         if text.startswith("\\<close>", i):
             return None
         c = text[i]
-        if c in "\"`":
+        if c in '"`':
             m = _STRING.match(text, i)
             if not m:
                 return None
@@ -89,7 +152,7 @@ def _mask(text: str) -> Optional[str]:
     return "".join(out)
 
 
-def tokens(step: str) -> Optional[list[str]]:
+def tokens(step: str) -> list[str] | None:
     masked = _mask(step)
     return None if masked is None else _TOKEN.findall(masked)
 

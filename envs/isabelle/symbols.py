@@ -2,6 +2,7 @@
 
 Server positions count symbols from 1 (`end_offset` exclusive); Python wants character indices.
 """
+
 from __future__ import annotations
 
 import re

@@ -1,17 +1,32 @@
 """Theorem → theory text: the lemma's context and statement, and the check theories built from them."""
+
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Sequence
 
-from envs.base import EnvStartError, Goal, TheoremRef
+from proofsmith.envs.base import EnvStartError, Goal, TheoremRef
 
 _HEADER = re.compile(r"\btheory\s+(\S+)\s+(.*?)\bbegin\b", re.DOTALL)
 _GOAL_KEYWORDS = ("lemma", "theorem", "corollary", "proposition", "schematic_goal")
-PROOF_START = {"proof", "apply", "by", "using", "unfolding", "sorry", "oops", "including", "supply",
-               "subgoal", ".", "..", "done", "apply_end"}
+PROOF_START = {
+    "proof",
+    "apply",
+    "by",
+    "using",
+    "unfolding",
+    "sorry",
+    "oops",
+    "including",
+    "supply",
+    "subgoal",
+    ".",
+    "..",
+    "done",
+    "apply_end",
+}
 _WORD = re.compile(r"\.\.|\.(?=\s|$)|[A-Za-z_][A-Za-z0-9_']*")
 
 
@@ -73,7 +88,7 @@ def load_task(theorem: TheoremRef) -> IsabelleTask:
         if not m:
             raise EnvStartError(f"{theorem.file_path}: no `theory ... begin` header")
         imports = m.group(2).strip()
-        body = source[m.end():]
+        body = source[m.end() :]
         name = re.escape(theorem.name)
         found = re.search(rf"(?m)^[ \t]*(?:{'|'.join(_GOAL_KEYWORDS)})\s+{name}\s*(?:\[[^\]]*\])?\s*:", body)
         if not found:
@@ -93,7 +108,7 @@ class CheckTheory:
     name: str
     text: str
     step_spans: tuple[tuple[int, int], ...]  # character spans of the steps in `text`
-    print_state_line: Optional[int]  # 1-based line of the trailing `print_state`, if any
+    print_state_line: int | None  # 1-based line of the trailing `print_state`, if any
 
 
 def render(task: IsabelleTask, theory_name: str, steps: Sequence[str], probe: bool) -> CheckTheory:
@@ -128,11 +143,11 @@ def parse_goals(state_text: str) -> tuple[Goal, ...]:
     m = _GOALS.search(state_text)
     if not m:
         return ()
-    body = state_text[m.end():]
+    body = state_text[m.end() :]
     starts = list(_SUBGOAL.finditer(body))
     goals = []
     for i, s in enumerate(starts):
         end = starts[i + 1].start() if i + 1 < len(starts) else len(body)
-        chunk = body[s.end():end].rstrip("\n")
+        chunk = body[s.end() : end].rstrip("\n")
         goals.append(Goal(hypotheses=(), conclusion=" ".join(x.strip() for x in chunk.split("\n"))))
     return tuple(goals)

@@ -2,6 +2,7 @@
 
 Wired in by `proofsmith_cli.main` through `add_subcommands(subparsers)`.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -9,9 +10,9 @@ import shlex
 import sys
 from pathlib import Path
 
-from envs.base import EnvError, TheoremRef
-from envs.lean.environment import LeanEnvironment
-from envs.lean.session import LeanReplConfig
+from proofsmith.envs.base import EnvError, TheoremRef
+from proofsmith.envs.lean.environment import LeanEnvironment
+from proofsmith.envs.lean.session import LeanReplConfig
 
 
 def add_subcommands(subparsers) -> None:
@@ -25,7 +26,9 @@ def add_subcommands(subparsers) -> None:
     p.add_argument("--tactic", action="append", default=[], help="one proof tactic; repeat in order")
     p.add_argument("--project", type=Path, help="Lean project directory (the REPL runs there under `lake env`)")
     p.add_argument("--repl", help="path to a built `repl` binary (default: `lake exe repl`)")
-    p.add_argument("--repl-command", help="full command to run the REPL instead, e.g. 'lake env ../repl/.lake/build/bin/repl'")
+    p.add_argument(
+        "--repl-command", help="full command to run the REPL instead, e.g. 'lake env ../repl/.lake/build/bin/repl'"
+    )
     p.add_argument("--timeout", type=float, default=600.0, help="seconds per REPL command")
     p.set_defaults(_run=run)
 
@@ -37,10 +40,15 @@ def run(args: argparse.Namespace) -> int:
     if not args.tactic:
         print("lean-verify: give the proof with --tactic (repeat per tactic)", file=sys.stderr)
         return 2
-    ref = (TheoremRef.from_file(args.file, args.name, backend="lean") if args.file
-           else TheoremRef.from_statement(args.statement, name=args.name or "theorem", header=args.header, backend="lean"))
+    ref = (
+        TheoremRef.from_file(args.file, args.name, backend="lean")
+        if args.file
+        else TheoremRef.from_statement(args.statement, name=args.name or "theorem", header=args.header, backend="lean")
+    )
     cfg = LeanReplConfig(
-        project_dir=args.project, repl=args.repl, start_timeout=args.timeout,
+        project_dir=args.project,
+        repl=args.repl,
+        start_timeout=args.timeout,
         argv=tuple(shlex.split(args.repl_command)) if args.repl_command else None,
     )
     try:

@@ -8,19 +8,21 @@ its `Dojo*Error` exceptions) when `lean_dojo` is importable (`pip install proofs
 the same-named frozen dataclasses below. As in LeanDojo, `sorry` reaches Lean and comes back as
 `ProofGivenUp`, a failed tactic allocates no state, and only a kernel-checked proof finishes.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import importlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Optional, Sequence, Union
+from typing import Any, Union
 
-from envs import base
-from envs.lean.environment import LeanEnvironment
-from envs.lean.goals import parse_goal
-from envs.lean.session import LeanReplConfig
+from proofsmith.envs import base
+from proofsmith.envs.lean.environment import LeanEnvironment
+from proofsmith.envs.lean.goals import parse_goal
+from proofsmith.envs.lean.session import LeanReplConfig
 
 
 # --------------------------------------------------------------------------- fallback classes
@@ -28,7 +30,7 @@ from envs.lean.session import LeanReplConfig
 class TacticState:
     pp: str
     id: int = field(compare=False)
-    message: Optional[str] = field(default=None, compare=False)
+    message: str | None = field(default=None, compare=False)
 
     @property
     def goals(self) -> list[base.Goal]:
@@ -42,7 +44,7 @@ class TacticState:
 @dataclass(frozen=True)
 class ProofFinished:
     tactic_state_id: int
-    message: Optional[str] = field(default=None, compare=False)
+    message: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -68,8 +70,15 @@ class DojoTacticTimeoutError(base.EnvTimeoutError):
 
 
 TacticResult = Union[TacticState, ProofFinished, LeanError, ProofGivenUp]
-_NAMES = ("TacticState", "ProofFinished", "ProofGivenUp", "LeanError",
-          "DojoInitError", "DojoCrashError", "DojoTacticTimeoutError")
+_NAMES = (
+    "TacticState",
+    "ProofFinished",
+    "ProofGivenUp",
+    "LeanError",
+    "DojoInitError",
+    "DojoCrashError",
+    "DojoTacticTimeoutError",
+)
 
 
 def result_classes() -> SimpleNamespace:
@@ -96,8 +105,8 @@ class Dojo:
         timeout: float = 600,
         additional_imports: Sequence[str] = (),
         *,
-        config: Optional[LeanReplConfig] = None,
-        environment: Optional[LeanEnvironment] = None,
+        config: LeanReplConfig | None = None,
+        environment: LeanEnvironment | None = None,
     ):
         self.cls = result_classes()
         self.timeout = timeout
@@ -106,9 +115,9 @@ class Dojo:
         self._env = environment
         self._owns_env = environment is None
         self._states: dict[int, base.TacticState] = {}
-        self.is_successful: Optional[bool] = None
+        self.is_successful: bool | None = None
 
-    def __enter__(self) -> tuple["Dojo", Any]:
+    def __enter__(self) -> tuple[Dojo, Any]:
         if self._env is None:
             # As in LeanDojo, `sorry` is sent to Lean and reported as ProofGivenUp.
             self._env = LeanEnvironment(dataclasses.replace(self.config, allow_sorry=True))

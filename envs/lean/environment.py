@@ -4,14 +4,15 @@ State handles are our own ids, stable across REPL restarts: each remembers its p
 so after a crash, timeout or recycle it is rebuilt on the new process by replaying the path
 (context commands, the theorem statement, then the tactics), and checked to print the same goals.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Optional, Sequence
 
-from envs.base import (
+from proofsmith.envs.base import (
     EnvCrashError,
     EnvironmentBase,
     EnvStartError,
@@ -25,18 +26,18 @@ from envs.base import (
     TheoremRef,
     Verdict,
 )
-from envs.lean import messages as m
-from envs.lean.goals import parse_goals, pp_goals
-from envs.lean.session import LeanReplConfig, ReplSession
-from envs.lean.source import TheoremSource, load_theorem, parse_axioms, verify_command
-from envs.lean.tactic_filter import check_tactic
+from proofsmith.envs.lean import messages as m
+from proofsmith.envs.lean.goals import parse_goals, pp_goals
+from proofsmith.envs.lean.session import LeanReplConfig, ReplSession
+from proofsmith.envs.lean.source import TheoremSource, load_theorem, parse_axioms, verify_command
+from proofsmith.envs.lean.tactic_filter import check_tactic
 
 
 @dataclass
 class _Node:
     source: TheoremSource
-    parent: Optional[int]
-    tactic: Optional[str]
+    parent: int | None
+    tactic: str | None
     path: tuple[str, ...]  # tactics from the theorem's start
     pp: str
     repl_id: int  # proofState id in the REPL process of `generation`
@@ -46,7 +47,7 @@ class _Node:
 class LeanEnvironment(EnvironmentBase):
     """Lean 4 through `leanprover-community/repl`. Pass a `LeanReplConfig` or its fields as keywords."""
 
-    def __init__(self, config: Optional[LeanReplConfig] = None, **overrides):
+    def __init__(self, config: LeanReplConfig | None = None, **overrides):
         config = config or LeanReplConfig()
         self.config = dataclasses.replace(config, **overrides) if overrides else config
         self.session = ReplSession(self.config)
@@ -65,7 +66,7 @@ class LeanEnvironment(EnvironmentBase):
         node = self._add(_Node(src, None, None, (), goal, repl_id, self.session.generation))
         return TacticState(pp=goal, id=node, goals=parse_goals([goal]))
 
-    def run_tactic(self, state: TacticState, tactic: str, timeout: Optional[float] = None) -> TacticResult:
+    def run_tactic(self, state: TacticState, tactic: str, timeout: float | None = None) -> TacticResult:
         why = check_tactic(tactic, allow_sorry=self.config.allow_sorry)
         if why:
             return TacticRefused(why)
@@ -115,8 +116,8 @@ class LeanEnvironment(EnvironmentBase):
             self._envs.clear()
             self._envs_generation = self.session.generation
 
-    def _context_env(self, context: tuple[str, ...]) -> Optional[int]:
-        env: Optional[int] = None
+    def _context_env(self, context: tuple[str, ...]) -> int | None:
+        env: int | None = None
         for i, cmd in enumerate(context):
             key = context[: i + 1]
             if key not in self._envs:
@@ -132,14 +133,18 @@ class LeanEnvironment(EnvironmentBase):
     def _open(self, src: TheoremSource) -> tuple[int, str]:
         """Run the statement with `sorry`: its sorry is the proof state to start from."""
         self._sync()
-        resp = self.session.command(src.start_command, self._context_env(src.context), timeout=self.config.start_timeout)
+        resp = self.session.command(
+            src.start_command, self._context_env(src.context), timeout=self.config.start_timeout
+        )
         problems = _errors_of(resp)
         if problems:
             raise EnvStartError(f"Lean rejected the statement: {'; '.join(problems)}")
         assert isinstance(resp, m.CommandResponse)
         opened = [s for s in resp.sorries if s.proof_state is not None]
         if len(opened) != 1:
-            raise EnvStartError(f"expected one sorry (the proof) in {src.start_command[:80]!r}, Lean reported {len(opened)}")
+            raise EnvStartError(
+                f"expected one sorry (the proof) in {src.start_command[:80]!r}, Lean reported {len(opened)}"
+            )
         return opened[0].proof_state, opened[0].goal  # type: ignore[return-value]
 
     def _materialize(self, node: _Node) -> int:

@@ -3,10 +3,11 @@
 Request: one JSON object on one line (newlines inside strings escaped), then exactly one blank line.
 Response: pretty-printed JSON over several lines, ended by an empty line.
 """
+
 from __future__ import annotations
 
 import json
-from typing import Callable, Optional
+from collections.abc import Callable
 
 
 def encode_request(obj: dict) -> bytes:
@@ -27,7 +28,7 @@ class ResponseReader:
     def clear(self) -> None:
         self._buf = b""
 
-    def read(self, read_chunk: Callable[[Optional[float]], bytes], deadline: Optional[float]) -> object:
+    def read(self, read_chunk: Callable[[float | None], bytes], deadline: float | None) -> object:
         """The next reply as parsed JSON. `read_chunk` raises on timeout/EOF (see ProverProcess)."""
         while True:
             reply = self._take()
@@ -35,7 +36,7 @@ class ResponseReader:
                 return reply
             self._buf += read_chunk(deadline)
 
-    def _take(self) -> Optional[object]:
+    def _take(self) -> object | None:
         # Leading empty lines carry nothing; a reply starts at its first non-empty line.
         start = 0
         while True:

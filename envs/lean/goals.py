@@ -3,11 +3,12 @@
 A goal prints as an optional `case tag` line, one line per hypothesis group (`x y : Nat`), and
 `⊢ target`; long types wrap onto indented continuation lines, which stay with their entry.
 """
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
-from envs.base import Goal
+from proofsmith.envs.base import Goal
 
 TURNSTILE = "⊢ "
 
@@ -16,7 +17,7 @@ def parse_goal(text: str) -> Goal:
     lines = text.split("\n")
     name = None
     if lines and lines[0].startswith("case "):
-        name, lines = lines[0][len("case "):], lines[1:]
+        name, lines = lines[0][len("case ") :], lines[1:]
     entries: list[str] = []
     for line in lines:
         if entries and line.startswith((" ", "\t")):
@@ -24,7 +25,7 @@ def parse_goal(text: str) -> Goal:
         else:
             entries.append(line)
     if entries and entries[-1].startswith(TURNSTILE):
-        return Goal(hypotheses=tuple(entries[:-1]), conclusion=entries[-1][len(TURNSTILE):], name=name)
+        return Goal(hypotheses=tuple(entries[:-1]), conclusion=entries[-1][len(TURNSTILE) :], name=name)
     return Goal(hypotheses=tuple(entries), conclusion="", name=name)
 
 

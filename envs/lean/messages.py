@@ -4,10 +4,11 @@ Requests know their wire form (`to_json`) and which response kind they expect. R
 with `parse_response`; each has a `to_json` that gives back the wire dict (keys omitted exactly when
 the REPL omits them), so a parse can be checked loss-free against a recorded transcript.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional, Union
+from typing import Any, Union
 
 SORRY_WARNINGS = ("declaration uses 'sorry'", "declaration uses `sorry`")  # before/after Lean v4.28
 COMPLETED = "Completed"
@@ -28,7 +29,7 @@ class Pos:
     column: int
 
     @classmethod
-    def from_json(cls, obj: Any) -> "Pos":
+    def from_json(cls, obj: Any) -> Pos:
         return cls(line=_int(obj, "line"), column=_int(obj, "column"))
 
     def to_json(self) -> dict:
@@ -39,11 +40,11 @@ class Pos:
 class Message:
     severity: str  # "info" | "warning" | "error" ("trace" exists but is never produced)
     pos: Pos
-    end_pos: Optional[Pos]
+    end_pos: Pos | None
     data: str
 
     @classmethod
-    def from_json(cls, obj: Any) -> "Message":
+    def from_json(cls, obj: Any) -> Message:
         end = _get(obj, "endPos")
         return cls(
             severity=_str(obj, "severity"),
@@ -77,12 +78,12 @@ class Sorry:
     """
 
     goal: str
-    proof_state: Optional[int]
-    pos: Optional[Pos] = None
-    end_pos: Optional[Pos] = None
+    proof_state: int | None
+    pos: Pos | None = None
+    end_pos: Pos | None = None
 
     @classmethod
-    def from_json(cls, obj: Any) -> "Sorry":
+    def from_json(cls, obj: Any) -> Sorry:
         pos, end = _get(obj, "pos", None), _get(obj, "endPos", None)
         ps = _get(obj, "proofState", None)
         return cls(
@@ -113,7 +114,7 @@ class Tactic:
     used_constants: tuple[str, ...] = ()
 
     @classmethod
-    def from_json(cls, obj: Any) -> "Tactic":
+    def from_json(cls, obj: Any) -> Tactic:
         return cls(
             tactic=_str(obj, "tactic"),
             goals=_str(obj, "goals"),
@@ -143,7 +144,7 @@ class CommandResponse:
     messages: tuple[Message, ...] = ()
     sorries: tuple[Sorry, ...] = ()
     tactics: tuple[Tactic, ...] = ()
-    infotree: Optional[list] = field(default=None, hash=False)  # kept as raw JSON
+    infotree: list | None = field(default=None, hash=False)  # kept as raw JSON
 
     @property
     def errors(self) -> tuple[Message, ...]:
@@ -169,7 +170,7 @@ class ProofStepResponse:
 
     proof_state: int
     goals: tuple[str, ...]
-    proof_status: Optional[str] = None
+    proof_status: str | None = None
     messages: tuple[Message, ...] = ()
     sorries: tuple[Sorry, ...] = ()
     traces: tuple[str, ...] = ()
@@ -206,7 +207,7 @@ class ReplError:
     @property
     def text(self) -> str:
         """The message without the "Lean error:" channel prefix."""
-        return self.message[len(LEAN_ERROR_PREFIX):] if self.is_lean_error else self.message
+        return self.message[len(LEAN_ERROR_PREFIX) :] if self.is_lean_error else self.message
 
     def to_json(self) -> dict:
         return {"message": self.message}
@@ -248,10 +249,10 @@ class Command:
     """`{"cmd": ...}`. Without `env` a fresh environment is built and `import` lines are allowed."""
 
     cmd: str
-    env: Optional[int] = None
+    env: int | None = None
     all_tactics: bool = False
     root_goals: bool = False
-    infotree: Optional[str] = None  # "full" | "tactics" | "original" | "substantive"
+    infotree: str | None = None  # "full" | "tactics" | "original" | "substantive"
     expects = CommandResponse
 
     def to_json(self) -> dict:
@@ -263,10 +264,10 @@ class File:
     """`{"path": ...}`: run a file (relative to the REPL's working directory) as one command."""
 
     path: str
-    env: Optional[int] = None
+    env: int | None = None
     all_tactics: bool = False
     root_goals: bool = False
-    infotree: Optional[str] = None
+    infotree: str | None = None
     expects = CommandResponse
 
     def to_json(self) -> dict:
@@ -319,7 +320,7 @@ class PickleProofState:
 @dataclass(frozen=True)
 class UnpickleProofState:
     unpickle_proof_state_from: str
-    env: Optional[int] = None  # reuse this environment instead of re-importing
+    env: int | None = None  # reuse this environment instead of re-importing
     expects = ProofStepResponse
 
     def to_json(self) -> dict:

@@ -4,17 +4,17 @@ The session owns a `ProverProcess` (the project's one process supervisor). Any f
 (timeout, EOF, garbage, a reply of the wrong shape) kills the process: its env/proofState ids are
 then meaningless, which `generation` tells callers. The next request starts a fresh process.
 """
+
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
 
-from envs.base import EnvCrashError, EnvStartError, EnvTimeoutError, ProverNotInstalledError
-from envs.lean import messages as m
-from envs.lean.framing import GarbageError, ResponseReader, encode_request
-from envs.process import ProcessConfig, ProverProcess
+from proofsmith.envs.base import EnvCrashError, EnvStartError, EnvTimeoutError, ProverNotInstalledError
+from proofsmith.envs.lean import messages as m
+from proofsmith.envs.lean.framing import GarbageError, ResponseReader, encode_request
+from proofsmith.envs.process import ProcessConfig, ProverProcess
 
 INSTALL_HINT = (
     "install elan (curl https://elan.lean-lang.org/elan-init.sh -sSf | sh), then build the REPL at the tag "
@@ -32,13 +32,13 @@ class LeanReplConfig:
     `<repl>` without a project; with neither, `lake exe repl` in `project_dir`.
     """
 
-    project_dir: Optional[Path] = None
-    repl: Optional[str] = None
-    argv: Optional[tuple[str, ...]] = None
-    memory_limit: Optional[int] = 32 * 1024**3  # address space; Lean maps Mathlib's .olean files
+    project_dir: Path | None = None
+    repl: str | None = None
+    argv: tuple[str, ...] | None = None
+    memory_limit: int | None = 32 * 1024**3  # address space; Lean maps Mathlib's .olean files
     timeout: float = 60.0  # seconds per tactic (the REPL has no timeout of its own)
     start_timeout: float = 600.0  # seconds per command: `import Mathlib`, theorem statements, verify
-    recycle_after: Optional[int] = None  # restart after this many requests (the REPL never frees ids)
+    recycle_after: int | None = None  # restart after this many requests (the REPL never frees ids)
     allow_sorry: bool = False
     allowed_axioms: tuple[str, ...] = ("propext", "Classical.choice", "Quot.sound")
     extra_env: dict[str, str] = field(default_factory=dict, hash=False)
@@ -90,7 +90,7 @@ class ReplSession:
     close = reset
 
     # ------------------------------------------------------------------ transport
-    def request(self, request: m.Request, timeout: Optional[float] = None) -> m.Response:
+    def request(self, request: m.Request, timeout: float | None = None) -> m.Response:
         self.ensure_started()
         deadline = None if timeout is None else time.monotonic() + timeout
         try:
@@ -112,45 +112,49 @@ class ReplSession:
     def command(
         self,
         cmd: str,
-        env: Optional[int] = None,
+        env: int | None = None,
         *,
         all_tactics: bool = False,
         root_goals: bool = False,
-        infotree: Optional[str] = None,
-        timeout: Optional[float] = None,
+        infotree: str | None = None,
+        timeout: float | None = None,
     ) -> m.CommandResponse | m.ReplError:
         return self.request(m.Command(cmd, env, all_tactics, root_goals, infotree), timeout)  # type: ignore[return-value]
 
     def file(
         self,
         path: str,
-        env: Optional[int] = None,
+        env: int | None = None,
         *,
         all_tactics: bool = False,
         root_goals: bool = False,
-        infotree: Optional[str] = None,
-        timeout: Optional[float] = None,
+        infotree: str | None = None,
+        timeout: float | None = None,
     ) -> m.CommandResponse | m.ReplError:
         return self.request(m.File(path, env, all_tactics, root_goals, infotree), timeout)  # type: ignore[return-value]
 
-    def tactic(self, tactic: str, proof_state: int, *, timeout: Optional[float] = None) -> m.ProofStepResponse | m.ReplError:
+    def tactic(
+        self, tactic: str, proof_state: int, *, timeout: float | None = None
+    ) -> m.ProofStepResponse | m.ReplError:
         return self.request(m.ProofStep(tactic, proof_state), timeout)  # type: ignore[return-value]
 
-    def pickle_env(self, path: str, env: int, *, timeout: Optional[float] = None) -> m.CommandResponse | m.ReplError:
+    def pickle_env(self, path: str, env: int, *, timeout: float | None = None) -> m.CommandResponse | m.ReplError:
         return self.request(m.PickleEnvironment(path, env), timeout)  # type: ignore[return-value]
 
-    def unpickle_env(self, path: str, *, timeout: Optional[float] = None) -> m.CommandResponse | m.ReplError:
+    def unpickle_env(self, path: str, *, timeout: float | None = None) -> m.CommandResponse | m.ReplError:
         return self.request(m.UnpickleEnvironment(path), timeout)  # type: ignore[return-value]
 
-    def pickle_proof_state(self, path: str, proof_state: int, *, timeout: Optional[float] = None) -> m.ProofStepResponse | m.ReplError:
+    def pickle_proof_state(
+        self, path: str, proof_state: int, *, timeout: float | None = None
+    ) -> m.ProofStepResponse | m.ReplError:
         return self.request(m.PickleProofState(path, proof_state), timeout)  # type: ignore[return-value]
 
     def unpickle_proof_state(
-        self, path: str, env: Optional[int] = None, *, timeout: Optional[float] = None
+        self, path: str, env: int | None = None, *, timeout: float | None = None
     ) -> m.ProofStepResponse | m.ReplError:
         return self.request(m.UnpickleProofState(path, env), timeout)  # type: ignore[return-value]
 
-    def __enter__(self) -> "ReplSession":
+    def __enter__(self) -> ReplSession:
         return self
 
     def __exit__(self, *exc) -> None:

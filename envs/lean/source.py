@@ -4,16 +4,17 @@ A theorem's context is a chain of commands the REPL runs one on top of the other
 lines first (so `import Mathlib` is elaborated once per process and shared by every header that
 imports the same), then the rest of the header / the file text before the theorem.
 """
+
 from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Sequence
 
-from envs.base import EnvStartError, TheoremRef
-from envs.lean.tactic_filter import blank_comments_and_strings
+from proofsmith.envs.base import EnvStartError, TheoremRef
+from proofsmith.envs.lean.tactic_filter import blank_comments_and_strings
 
 _MODIFIERS = r"(?:@\[[^\]]*\]\s*)?(?:(?:private|protected|noncomputable|nonrec|unsafe|partial)\s+)*"
 _DECL = re.compile(r"^" + _MODIFIERS + r"(theorem|lemma|example|def|abbrev|instance)\b\s*([^\s:({\[]*)", re.M)
@@ -27,7 +28,7 @@ class TheoremSource:
     context: tuple[str, ...]  # commands that build the theorem's environment, in order
     head: str  # the declaration up to its top-level `:=`
     keyword: str  # theorem / lemma / example / def ...
-    decl_name: Optional[str]  # as written in the source; None for `example`
+    decl_name: str | None  # as written in the source; None for `example`
     start_command: str  # the declaration with its proof replaced by `sorry` (or left, when it is one)
 
 
@@ -52,11 +53,16 @@ def load_theorem(ref: TheoremRef) -> TheoremSource:
     keyword, name = m.group(1), m.group(2) or None
     cut = top_level_assign(decl)
     head = (decl if cut is None else decl[:cut]).rstrip()
-    if head.endswith(" where") or head.endswith("\nwhere"):
+    if head.endswith((" where", "\nwhere")):
         raise EnvStartError(f"{ref.name}: `where` declarations are not supported")
     start_cmd = decl if _SORRY_PROOF.search(decl) else f"{head} := by sorry"
-    return TheoremSource(context=context, head=head, keyword=keyword,
-                         decl_name=None if keyword == "example" else name, start_command=start_cmd)
+    return TheoremSource(
+        context=context,
+        head=head,
+        keyword=keyword,
+        decl_name=None if keyword == "example" else name,
+        start_command=start_cmd,
+    )
 
 
 def split_header(text: str) -> tuple[str, ...]:
@@ -74,7 +80,7 @@ def split_header(text: str) -> tuple[str, ...]:
     return tuple(part for part in (imports, rest) if part)
 
 
-def top_level_assign(decl: str) -> Optional[int]:
+def top_level_assign(decl: str) -> int | None:
     """Index of the first `:=` outside brackets, comments and strings (where the proof starts)."""
     code, _ = blank_comments_and_strings(decl)
     depth = 0
@@ -95,14 +101,14 @@ def verify_command(src: TheoremSource, proof: Sequence[str]) -> tuple[str, str]:
         digest = hashlib.sha1("\n".join([src.head, *proof]).encode()).hexdigest()[:12]
         name = f"proofsmith_verify_{digest}"
         at = _DECL.search(blank_comments_and_strings(head)[0]).start(1)  # skips a doc comment's words
-        head = f"{head[:at]}theorem {name}{head[at + len('example'):]}"
+        head = f"{head[:at]}theorem {name}{head[at + len('example') :]}"
     if len(proof) == 1 and "\n" not in proof[0]:
         return f"{head} := by {proof[0]}", name
     body = "\n".join(_indent(t) for t in proof)
     return f"{head} := by\n{body}", name
 
 
-def parse_axioms(data: str) -> Optional[tuple[str, ...]]:
+def parse_axioms(data: str) -> tuple[str, ...] | None:
     """Axioms listed by `#print axioms` (Lean's wording), or None when the text is not that message."""
     if _NO_AXIOMS.match(data.strip()):
         return ()

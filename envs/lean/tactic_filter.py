@@ -4,10 +4,10 @@ Checks run on the text with comments and string literals blanked out, so `trace 
 `-- #eval` do not trip them, while an unterminated comment or string (which would swallow the rest
 of a verify command) is refused outright.
 """
+
 from __future__ import annotations
 
 import re
-from typing import Optional
 
 MAX_TACTIC_CHARS = 20_000
 
@@ -23,16 +23,20 @@ _RULES: tuple[tuple[re.Pattern, str], ...] = (
     (re.compile(r"\b(run_cmd|run_tac|run_elab|run_meta|by_elab)\b"), "running meta-level code is not allowed"),
     (re.compile(r"\b(IO|System)\s*\."), "IO./System. calls are not allowed"),
     (re.compile(r"\bunsafe\b"), "unsafe code is not allowed"),
-    (re.compile(r"\bset_option\s+debug\."),
-     "set_option that weakens checking (debug.*, e.g. debug.skipKernelTC) is not allowed"),
+    (
+        re.compile(r"\bset_option\s+debug\."),
+        "set_option that weakens checking (debug.*, e.g. debug.skipKernelTC) is not allowed",
+    ),
     (re.compile(r"\baxiom\b"), "declaring axioms is not allowed"),
-    (re.compile(r"^[ \t]*(" + "|".join(_COMMAND_KEYWORDS) + r")\b|^[ \t]*@\[", re.M),
-     "a tactic cannot contain commands (multiple commands)"),
+    (
+        re.compile(r"^[ \t]*(" + "|".join(_COMMAND_KEYWORDS) + r")\b|^[ \t]*@\[", re.M),
+        "a tactic cannot contain commands (multiple commands)",
+    ),
 )
 _SORRY = re.compile(r"\b(sorry|admit|sorryAx|stop)\b")
 
 
-def check_tactic(tactic: str, allow_sorry: bool = False) -> Optional[str]:
+def check_tactic(tactic: str, allow_sorry: bool = False) -> str | None:
     """The reason to refuse `tactic`, or None when it may go to Lean."""
     if not tactic.strip():
         return "empty tactic"
@@ -55,7 +59,7 @@ def check_tactic(tactic: str, allow_sorry: bool = False) -> Optional[str]:
     return None
 
 
-def blank_comments_and_strings(text: str) -> tuple[str, Optional[str]]:
+def blank_comments_and_strings(text: str) -> tuple[str, str | None]:
     """`text` with comments and string literals replaced by spaces (newlines kept), plus any problem."""
     out: list[str] = []
     i, n = 0, len(text)

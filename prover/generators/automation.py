@@ -1,10 +1,11 @@
 """A fixed list of automation tactics, scored by rank: the baseline a Coq user has without us."""
+
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
-from prover.generators.base import BatchByLoop, Candidate
+from proofsmith.prover.generators.base import BatchByLoop, Candidate
 
 # Rewrites every `H : forall x, f x = ...` hypothesis (miniF2F's function definitions) everywhere.
 REWRITE_DEFS = "repeat match goal with H : forall _, _ = _ |- _ => rewrite ?H in *; clear H end"
@@ -12,10 +13,31 @@ REWRITE_DEFS = "repeat match goal with H : forall _, _ = _ |- _ => rewrite ?H in
 # Closers, cheapest and most productive first (order from a probe of which closer proves which
 # development-benchmark theorem and how fast; see README "Proof search").
 DEFAULT_CLOSERS = (
-    "lra", "lia", f"{REWRITE_DEFS}; lra", "repeat split; lra", "nra", "nia", f"{REWRITE_DEFS}; nra",
-    "repeat split; nra", f"{REWRITE_DEFS}; nia", "field", "field_simplify; lra", "split_Rabs; lra",
-    "subst; lra", "subst; nia", "subst; nra", "ring", "reflexivity", "vm_compute; reflexivity",
-    "firstorder", "tauto", "congruence", "easy", "sauto", "auto with *", "interval",
+    "lra",
+    "lia",
+    f"{REWRITE_DEFS}; lra",
+    "repeat split; lra",
+    "nra",
+    "nia",
+    f"{REWRITE_DEFS}; nra",
+    "repeat split; nra",
+    f"{REWRITE_DEFS}; nia",
+    "field",
+    "field_simplify; lra",
+    "split_Rabs; lra",
+    "subst; lra",
+    "subst; nia",
+    "subst; nra",
+    "ring",
+    "reflexivity",
+    "vm_compute; reflexivity",
+    "firstorder",
+    "tauto",
+    "congruence",
+    "easy",
+    "sauto",
+    "auto with *",
+    "interval",
     "hammer",  # CoqHammer: premise selection + E/Z3/CVC4 + reconstruction; bounded by the tactic timeout
 )
 

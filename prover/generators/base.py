@@ -1,7 +1,9 @@
 """The `TacticGenerator` protocol (ARCHITECTURE.md): state text (+ premises) → scored tactics."""
+
 from __future__ import annotations
 
-from typing import Protocol, Sequence, runtime_checkable
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
 
 Candidate = tuple[str, float]  # (tactic, log-probability-like score; higher is better)
 
@@ -14,8 +16,7 @@ class TacticGenerator(Protocol):
 
     def generate_batch(
         self, states: Sequence[str], premises: Sequence[Sequence[str]], num: int
-    ) -> list[list[Candidate]]:
-        ...
+    ) -> list[list[Candidate]]: ...
 
 
 @runtime_checkable

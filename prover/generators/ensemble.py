@@ -1,11 +1,12 @@
 """Merge several generators into one mixture distribution over tactics."""
+
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
-from prover.generators.base import Candidate, TacticGenerator, dedupe_candidates
-from prover.generators.prompt import normalize_tactic
+from proofsmith.prover.generators.base import Candidate, TacticGenerator, dedupe_candidates
+from proofsmith.prover.generators.prompt import normalize_tactic
 
 
 def log_softmax(cands: Sequence[Candidate]) -> list[Candidate]:
@@ -34,7 +35,9 @@ class EnsembleGenerator:
         self.weights = list(weights) if weights else [1.0] * len(self.generators)
         self.required_imports = required_imports(self.generators)
 
-    def generate_batch(self, states: Sequence[str], premises: Sequence[Sequence[str]], num: int) -> list[list[Candidate]]:
+    def generate_batch(
+        self, states: Sequence[str], premises: Sequence[Sequence[str]], num: int
+    ) -> list[list[Candidate]]:
         per_member = [gen.generate_batch(states, premises, num) for gen in self.generators]
         return [self.mix([m[i] for m in per_member], num) for i in range(len(states))]
 

@@ -1,12 +1,13 @@
 """Build a generator from a command-line spec such as `auto` or `ensemble:auto+auto`."""
+
 from __future__ import annotations
 
 import importlib
-from typing import Callable
+from collections.abc import Callable
 
-from prover.generators.automation import AutomationGenerator
-from prover.generators.base import TacticGenerator
-from prover.generators.ensemble import EnsembleGenerator
+from proofsmith.prover.generators.automation import AutomationGenerator
+from proofsmith.prover.generators.base import TacticGenerator
+from proofsmith.prover.generators.ensemble import EnsembleGenerator
 
 # name → factory(argument after the colon); later issues register `knn` and `hf` here.
 REGISTRY: dict[str, Callable[[str], TacticGenerator]] = {
@@ -26,6 +27,7 @@ def make_generator(spec: str) -> TacticGenerator:
         raise ValueError(f"unknown generator {spec!r}; available: {', '.join(sorted(REGISTRY))}, ensemble:A+B")
     return REGISTRY[name](arg)
 
+
 # Model-backed generators import torch/faiss only when asked for.
-register("knn", lambda arg: importlib.import_module("prover.generators.knn").from_spec(arg))
-register("hf", lambda arg: importlib.import_module("prover.generators.hf").from_spec(arg))
+register("knn", lambda arg: importlib.import_module("proofsmith.prover.generators.knn").from_spec(arg))
+register("hf", lambda arg: importlib.import_module("proofsmith.prover.generators.hf").from_spec(arg))

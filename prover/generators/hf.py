@@ -5,18 +5,20 @@ tactic), with or without a peft LoRA adapter. Input: the state with the top prem
 within a token budget; output: `num` distinct tactics with their sequence log-probabilities, from
 beam search (length penalty 0, as in ReProver) or sampling.
 """
+
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any
 
 import torch
 
-from prover.generators.base import Candidate, dedupe_candidates
-from prover.generators.prompt import model_input, strip_marks
+from proofsmith.prover.generators.base import Candidate, dedupe_candidates
+from proofsmith.prover.generators.prompt import model_input, strip_marks
 
 GENERATOR_META = "generator.json"  # written by training: which base model + adapter make the generator
 
@@ -33,7 +35,7 @@ class HFGenerationConfig:
     focus_goal: bool = True  # the first goal (+ a count of the others) rather than the whole state
 
 
-def pick_device(device: Optional[str] = None) -> torch.device:
+def pick_device(device: str | None = None) -> torch.device:
     if device:
         return torch.device(device)
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -49,8 +51,9 @@ def is_seq2seq(model: Any) -> bool:
     return bool(getattr(model.config, "is_encoder_decoder", False))
 
 
-def load_model(name_or_path: str, adapter: Optional[str] = None, device: Optional[torch.device] = None,
-               dtype: Optional[torch.dtype] = None):
+def load_model(
+    name_or_path: str, adapter: str | None = None, device: torch.device | None = None, dtype: torch.dtype | None = None
+):
     """(model, tokenizer) by Hub name or local path, with a peft adapter on top when given."""
     from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoTokenizer
 
@@ -72,8 +75,7 @@ def load_model(name_or_path: str, adapter: Optional[str] = None, device: Optiona
 
 
 class HFTacticGenerator:
-    def __init__(self, model: Any, tokenizer: Any, config: Optional[HFGenerationConfig] = None,
-                 retriever: Any = None):
+    def __init__(self, model: Any, tokenizer: Any, config: HFGenerationConfig | None = None, retriever: Any = None):
         self.model = model
         self.tokenizer = tokenizer
         self.config = config or HFGenerationConfig()
@@ -84,8 +86,15 @@ class HFTacticGenerator:
         tokenizer.truncation_side = "left"  # keep the goal (the end of the state) when too long
 
     @classmethod
-    def from_pretrained(cls, path: str, adapter: Optional[str] = None, device: Optional[str] = None,
-                        retriever: Any = None, merge_adapter: bool = True, **overrides) -> "HFTacticGenerator":
+    def from_pretrained(
+        cls,
+        path: str,
+        adapter: str | None = None,
+        device: str | None = None,
+        retriever: Any = None,
+        merge_adapter: bool = True,
+        **overrides,
+    ) -> HFTacticGenerator:
         """A Hub name, a model directory, an adapter directory, or a training output (`generator.json`).
         A LoRA adapter is folded into the weights for generation (same tactics, no per-layer detour)
         unless `merge_adapter=False`."""
@@ -116,8 +125,9 @@ class HFTacticGenerator:
 
     def prompt(self, state: str, premises: Sequence[str]) -> str:
         """The model input for a state: premises within the token budget, then the state."""
-        return model_input(state, premises, self.config.max_input_tokens, self.n_tokens, self.seq2seq,
-                           self.config.focus_goal)
+        return model_input(
+            state, premises, self.config.max_input_tokens, self.n_tokens, self.seq2seq, self.config.focus_goal
+        )
 
     def _premises_for(self, state: str, premises: Sequence[str]) -> Sequence[str]:
         if premises or self.retriever is None:
@@ -130,21 +140,34 @@ class HFTacticGenerator:
         cfg = self.config
         tok = self.tokenizer
         tok.padding_side = "right" if self.seq2seq else "left"
-        enc = tok(prompts, return_tensors="pt", padding=True, truncation=True,
-                  max_length=cfg.max_input_tokens, add_special_tokens=self.seq2seq).to(self.device)
+        enc = tok(
+            prompts,
+            return_tensors="pt",
+            padding=True,
+            truncation=True,
+            max_length=cfg.max_input_tokens,
+            add_special_tokens=self.seq2seq,
+        ).to(self.device)
         n_ret = max(num, math.ceil(num * cfg.oversample))
-        common = dict(max_new_tokens=cfg.max_new_tokens, num_return_sequences=n_ret, output_scores=True,
-                      return_dict_in_generate=True, pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id,
-                      min_new_tokens=1)
+        common = dict(
+            max_new_tokens=cfg.max_new_tokens,
+            num_return_sequences=n_ret,
+            output_scores=True,
+            return_dict_in_generate=True,
+            pad_token_id=tok.pad_token_id,
+            eos_token_id=tok.eos_token_id,
+            min_new_tokens=1,
+        )
         if cfg.strategy == "sample":
             out = self.model.generate(**enc, do_sample=True, temperature=cfg.temperature, top_k=0, **common)
         else:
-            out = self.model.generate(**enc, do_sample=False, num_beams=n_ret, length_penalty=0.0,
-                                      early_stopping=True, **common)
-        seqs = out.sequences if self.seq2seq else out.sequences[:, enc["input_ids"].shape[1]:]
+            out = self.model.generate(
+                **enc, do_sample=False, num_beams=n_ret, length_penalty=0.0, early_stopping=True, **common
+            )
+        seqs = out.sequences if self.seq2seq else out.sequences[:, enc["input_ids"].shape[1] :]
         if cfg.strategy == "sample" or getattr(out, "sequences_scores", None) is None:
             trans = self.model.compute_transition_scores(out.sequences, out.scores, normalize_logits=True)
-            gen = seqs[:, -trans.shape[1]:] if trans.shape[1] <= seqs.shape[1] else seqs
+            gen = seqs[:, -trans.shape[1] :] if trans.shape[1] <= seqs.shape[1] else seqs
             mask = gen.ne(tok.pad_token_id)
             scores = torch.where(mask[:, : trans.shape[1]], trans, torch.zeros_like(trans)).float().sum(-1)
         else:
@@ -156,12 +179,14 @@ class HFTacticGenerator:
             results.append(dedupe_candidates(cands, num))
         return results
 
-    def generate_batch(self, states: Sequence[str], premises: Sequence[Sequence[str]], num: int) -> list[list[Candidate]]:
+    def generate_batch(
+        self, states: Sequence[str], premises: Sequence[Sequence[str]], num: int
+    ) -> list[list[Candidate]]:
         prompts = [self.prompt(s, self._premises_for(s, p)) for s, p in zip(states, premises)]
         out: list[list[Candidate]] = []
         bs = max(1, self.config.batch_size)
         for i in range(0, len(prompts), bs):
-            out += self._generate_chunk(prompts[i: i + bs], num)
+            out += self._generate_chunk(prompts[i : i + bs], num)
         return out
 
     def generate(self, state_pp: str, premises: Sequence[str], num: int) -> list[Candidate]:

@@ -6,21 +6,22 @@ Scores are log-probabilities of a similarity-weighted vote, w = exp((cos - 1) / 
 default temperature an identical state outweighs ~150 neighbours at cosine 0.9, so the nearest
 neighbours decide and close ties are settled by votes.
 """
+
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Optional, Sequence
 
 import faiss
 import numpy as np
 
-from prover.generators.base import Candidate
-from prover.generators.prompt import normalize_tactic
-from prover.generators.state_text import context_names, rename_identifiers
-from prover.generators.tfidf import StateEncoder, TfidfEncoder
+from proofsmith.prover.generators.base import Candidate
+from proofsmith.prover.generators.prompt import normalize_tactic
+from proofsmith.prover.generators.state_text import context_names, rename_identifiers
+from proofsmith.prover.generators.tfidf import StateEncoder, TfidfEncoder
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ class KNNConfig:
     max_features: int = 4096
 
 
-def encoder_of(retriever: object) -> Optional[StateEncoder]:
+def encoder_of(retriever: object) -> StateEncoder | None:
     """A retriever's state encoder, when it exposes one (dense retrievers do; BM25 does not)."""
     for attr in ("state_encoder", "encoder"):
         enc = getattr(retriever, attr, None)
@@ -41,8 +42,13 @@ def encoder_of(retriever: object) -> Optional[StateEncoder]:
 
 
 class KNNTacticGenerator:
-    def __init__(self, states: Sequence[str], tactics: Sequence[str], encoder: Optional[StateEncoder] = None,
-                 config: KNNConfig = KNNConfig()):
+    def __init__(
+        self,
+        states: Sequence[str],
+        tactics: Sequence[str],
+        encoder: StateEncoder | None = None,
+        config: KNNConfig = KNNConfig(),
+    ):
         if len(states) != len(tactics):
             raise ValueError("states and tactics differ in length")
         self.config = config
@@ -57,8 +63,9 @@ class KNNTacticGenerator:
 
     # ------------------------------------------------------------------ building
     @classmethod
-    def from_pairs(cls, pairs: Iterable[dict], encoder: Optional[StateEncoder] = None,
-                   config: KNNConfig = KNNConfig()) -> "KNNTacticGenerator":
+    def from_pairs(
+        cls, pairs: Iterable[dict], encoder: StateEncoder | None = None, config: KNNConfig = KNNConfig()
+    ) -> KNNTacticGenerator:
         """From `{state, tactic}` dicts (what `envs.dataset.tactic_pairs` yields)."""
         states, tactics = [], []
         for p in pairs:
@@ -96,7 +103,9 @@ class KNNTacticGenerator:
         ranked = sorted(weights.items(), key=lambda kv: -kv[1])[:num]
         return [(text[k], math.log(w / total)) for k, w in ranked]
 
-    def generate_batch(self, states: Sequence[str], premises: Sequence[Sequence[str]], num: int) -> list[list[Candidate]]:
+    def generate_batch(
+        self, states: Sequence[str], premises: Sequence[Sequence[str]], num: int
+    ) -> list[list[Candidate]]:
         if not states:
             return []
         if self.index.ntotal == 0:
@@ -120,11 +129,13 @@ class KNNTacticGenerator:
             for s, t in zip(self.states, self.tactics):
                 f.write(json.dumps({"state": s, "tactic": t}, ensure_ascii=False) + "\n")
         faiss.write_index(self.index, str(path / "index.faiss"))
-        (path / "knn.json").write_text(json.dumps({"kind": "knn", "encoder": "tfidf", **self.config.__dict__}, indent=1))
+        (path / "knn.json").write_text(
+            json.dumps({"kind": "knn", "encoder": "tfidf", **self.config.__dict__}, indent=1)
+        )
         return path
 
     @classmethod
-    def load(cls, path: Path) -> "KNNTacticGenerator":
+    def load(cls, path: Path) -> KNNTacticGenerator:
         path = Path(path)
         meta = json.loads((path / "knn.json").read_text())
         config = KNNConfig(**{k: meta[k] for k in KNNConfig.__dataclass_fields__ if k in meta})
@@ -146,7 +157,7 @@ def from_spec(arg: str) -> KNNTacticGenerator:
     if (path / "knn.json").is_file():
         return KNNTacticGenerator.load(path)
     if (path / "random" / "train.json").is_file():
-        from envs.dataset import read_split, tactic_pairs
+        from proofsmith.envs.dataset import read_split, tactic_pairs
 
         return KNNTacticGenerator.from_pairs(tactic_pairs(read_split(path / "random" / "train.json")))
     raise FileNotFoundError(f"knn:{arg}: neither a k-NN index (knn.json) nor a traced dataset")

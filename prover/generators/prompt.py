@@ -4,9 +4,10 @@ Premises are prepended one at a time, best first, so the best one ends up next t
 does not fit the budget is skipped (ReProver's `format_augmented_state`). The budget is in tokens when
 a `length` function (a tokenizer's) is given, else in UTF-8 bytes as in ReProver.
 """
+
 from __future__ import annotations
 
-from typing import Callable, Optional, Sequence
+from collections.abc import Callable, Sequence
 
 # Marks the end of the input for decoder-only models; the scratch tokenizer has it as one special token.
 TACTIC_SEP = "<tac>"
@@ -18,7 +19,7 @@ def byte_length(text: str) -> int:
     return len(text.encode("utf-8"))
 
 
-def augment_state(state: str, premises: Sequence[str], budget: Optional[int], length: Length = byte_length) -> str:
+def augment_state(state: str, premises: Sequence[str], budget: int | None, length: Length = byte_length) -> str:
     """`premise_n\\n\\n … premise_1\\n\\n state`, keeping premises while the total stays within `budget`."""
     if not premises:
         return state
@@ -53,8 +54,9 @@ def focus_first_goal(state: str) -> str:
     return f"{goals[0]}\n\n(+{len(goals) - 1} more goals)"
 
 
-def model_input(state: str, premises: Sequence[str], budget: int, length: Length, seq2seq: bool,
-                focus: bool = True) -> str:
+def model_input(
+    state: str, premises: Sequence[str], budget: int, length: Length, seq2seq: bool, focus: bool = True
+) -> str:
     """The text a tactic model reads: premises within `budget` tokens, the (focused) state, and for
     decoder-only models the `<tac>` mark after which the tactic follows. Training and generation
     both build their inputs here."""

@@ -1,4 +1,5 @@
 """Reading Coq/Lean pretty-printed states: hypothesis names, and canonical tokens for similarity."""
+
 from __future__ import annotations
 
 import re

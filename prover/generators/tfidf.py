@@ -1,16 +1,18 @@
 """A sparse-style state representation with no training: TF-IDF over canonical state tokens, kept
 dense (top `max_features` terms by document frequency) so FAISS can search it exactly."""
+
 from __future__ import annotations
 
 import json
 import math
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol, Sequence, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from prover.generators.state_text import canonical_tokens
+from proofsmith.prover.generators.state_text import canonical_tokens
 
 
 @runtime_checkable
@@ -32,7 +34,7 @@ class TfidfEncoder:
         return len(self.vocab)
 
     @classmethod
-    def fit(cls, states: Sequence[str], max_features: int = 4096, min_df: int = 1) -> "TfidfEncoder":
+    def fit(cls, states: Sequence[str], max_features: int = 4096, min_df: int = 1) -> TfidfEncoder:
         df: Counter[str] = Counter()
         for s in states:
             df.update(set(canonical_tokens(s)))
@@ -57,6 +59,6 @@ class TfidfEncoder:
         Path(path).write_text(json.dumps({"terms": terms, "idf": self.idf.tolist()}, ensure_ascii=False))
 
     @classmethod
-    def load(cls, path: Path) -> "TfidfEncoder":
+    def load(cls, path: Path) -> TfidfEncoder:
         d = json.loads(Path(path).read_text())
         return cls({t: i for i, t in enumerate(d["terms"])}, np.array(d["idf"], dtype=np.float32))

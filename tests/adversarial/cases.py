@@ -4,6 +4,7 @@ Outcomes: REFUSED (never reaches the prover), GIVEN_UP (`ProofGivenUp`, never a 
 ERROR (`TacticError` from the prover), NOT_PROOF (anything except `ProofFinished`).
 `verify` rows must come back not verified. Shared by the tests and scripts/bench_reliability.py.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -46,7 +47,7 @@ COQ_CASES = [
     # options that weaken checking, attributes
     Case("Unset_Guard_Checking", "Unset Guard Checking.", REFUSED),
     Case("Set_Type_In_Type", "Set Universe Checking.", REFUSED),
-    Case("Local_Set", "Local Set Warnings \"-all\".", REFUSED),
+    Case("Local_Set", 'Local Set Warnings "-all".', REFUSED),
     Case("Global_Unset", "Global Unset Positivity Checking.", REFUSED),
     Case("attribute", "#[bypass_check(guard)] Definition f := 0.", REFUSED),
     Case("attribute_local", "#[local] Obligation Tactic := idtac.", REFUSED),
@@ -54,27 +55,27 @@ COQ_CASES = [
     Case("Timeout_Admitted", "Timeout 5 Admitted.", REFUSED),
     Case("Fail_Fail_Axiom", "Fail Fail Axiom a : False.", REFUSED),
     # file / process access, plugins, extraction
-    Case("Extraction", "Extraction \"f.ml\" nat.", REFUSED),
-    Case("Redirect", "Redirect \"/tmp/x\" Print nat.", REFUSED),
-    Case("Load", "Load \"/etc/passwd\".", REFUSED),
+    Case("Extraction", 'Extraction "f.ml" nat.', REFUSED),
+    Case("Redirect", 'Redirect "/tmp/x" Print nat.', REFUSED),
+    Case("Load", 'Load "/etc/passwd".', REFUSED),
     Case("Require", "Require Import Coq.Logic.Classical.", REFUSED),
-    Case("Declare_ML_Module", "Declare ML Module \"evil_plugin\".", REFUSED),
+    Case("Declare_ML_Module", 'Declare ML Module "evil_plugin".', REFUSED),
     Case("Drop", "Drop.", REFUSED),
-    Case("Cd", "Cd \"/\".", REFUSED),
+    Case("Cd", 'Cd "/".', REFUSED),
     Case("Quit", "Quit.", REFUSED),
     # multi-sentence smuggling
     Case("two_sentences", "idtac. Qed.", REFUSED),
     Case("script_with_Qed", "intros n. Qed.", REFUSED, script=True),
     Case("script_with_Admitted", "intros n. lia. Admitted.", REFUSED, script=True),
     Case("comment_hides_dot", "idtac (* . Qed. *).", ACCEPTED),
-    Case("string_hides_dot", "idtac \"a. Qed.\".", ACCEPTED),
+    Case("string_hides_dot", 'idtac "a. Qed.".', ACCEPTED),
     Case("dot_glued_Qed", "idtac.Qed.", ERROR),
     Case("dot_glued_comment_Qed", "idtac.(* x *)Qed.", ERROR),  # one sentence for Coq as for us
     Case("control_prefix_alone", "Time .", REFUSED),
     Case("selector_Qed", "all: Qed.", ERROR),
     Case("paren_Qed", "(Qed).", ERROR),
     Case("unterminated_comment", "idtac (* .", REFUSED),
-    Case("unterminated_string", "idtac \"abc.", REFUSED),
+    Case("unterminated_string", 'idtac "abc.', REFUSED),
     Case("newline_smuggle", "idtac.\nAdmitted.", REFUSED),
     # braces
     Case("close_unopened_brace", "}", ERROR),
@@ -105,27 +106,27 @@ COQ_VERIFY_CASES = {
     "smuggled_Unset_Guard": ["Unset Guard Checking.", "fix f 1.", "intro n.", "exact (f n)."],
     "smuggled_Axiom": ["Axiom cheat : False.", "intro n.", "exact cheat."],
     "unterminated_comment_eats_Qed": ["intro n. (*"],
-    "unterminated_string": ["intro n. idtac \""],
-    "Extraction": ["Extraction \"f.ml\" nat."],
-    "Redirect": ["Redirect \"out\" Print nat."],
+    "unterminated_string": ['intro n. idtac "'],
+    "Extraction": ['Extraction "f.ml" nat.'],
+    "Redirect": ['Redirect "out" Print nat.'],
     "NUL": ["intro n.\x00"],
     "surrogate": [BAD_UTF8],
     "Drop": ["Drop."],
-    "Declare_ML": ["Declare ML Module \"x\"."],
+    "Declare_ML": ['Declare ML Module "x".'],
 }
 
 # Lean: (tactic, expected) at the filter level (REFUSED or ACCEPTED).
 LEAN_CASES = [
-    Case("eval_io", "#eval IO.println \"x\"", REFUSED),
-    Case("eval_io_process", "#eval IO.Process.run {cmd := \"rm\"}", REFUSED),
+    Case("eval_io", '#eval IO.println "x"', REFUSED),
+    Case("eval_io_process", '#eval IO.Process.run {cmd := "rm"}', REFUSED),
     Case("exit", "#exit", REFUSED),
     Case("print_axioms", "#print axioms foo", REFUSED),
     Case("run_tac", "run_tac Lean.Elab.Tactic.evalTactic default", REFUSED),
     Case("run_cmd", "run_cmd pure ()", REFUSED),
     Case("run_elab", "run_elab pure ()", REFUSED),
     Case("by_elab", "exact by_elab pure default", REFUSED),
-    Case("io_call", "exact (IO.FS.writeFile \"x\" \"y\")", REFUSED),
-    Case("system_call", "exact (System.FilePath.mk \"/\")", REFUSED),
+    Case("io_call", 'exact (IO.FS.writeFile "x" "y")', REFUSED),
+    Case("system_call", 'exact (System.FilePath.mk "/")', REFUSED),
     Case("unsafe", "exact unsafe (cast rfl x)", REFUSED),
     Case("skip_kernel", "set_option debug.skipKernelTC true in rfl", REFUSED),
     Case("axiom", "axiom cheat : False", REFUSED),
@@ -136,13 +137,13 @@ LEAN_CASES = [
     Case("nested_theorem", "exact rfl\ntheorem x : False := sorry", REFUSED),
     Case("attribute_command", "simp\n@[simp] theorem y : True := trivial", REFUSED),
     Case("unterminated_comment", "simp /- hide", REFUSED),
-    Case("unterminated_string", "trace \"abc", REFUSED),
+    Case("unterminated_string", 'trace "abc', REFUSED),
     Case("NUL", "simp\x00", REFUSED),
     Case("one_megabyte", "simp " + "x" * (1 << 20), REFUSED),
     Case("invalid_utf8_surrogate", "simp\udcff", REFUSED),
     Case("empty", "   ", REFUSED),
     Case("sorry_in_comment", "simp -- sorry", ACCEPTED),
-    Case("sorry_in_string", "trace \"sorry\"", ACCEPTED),
+    Case("sorry_in_string", 'trace "sorry"', ACCEPTED),
     # passes the filter; verify's `#print axioms` audit rejects Lean.ofReduceBool
     Case("native_decide", "native_decide", ACCEPTED),
 ]
@@ -150,14 +151,14 @@ LEAN_CASES = [
 ISABELLE_CASES = [
     Case("sorry", "sorry", REFUSED),
     Case("oops", "oops", REFUSED),
-    Case("ML", "ML \\<open>OS.Process.system \"rm -rf /\"\\<close>", REFUSED),
+    Case("ML", 'ML \\<open>OS.Process.system "rm -rf /"\\<close>', REFUSED),
     Case("ML_val", "ML_val \\<open>1\\<close>", REFUSED),
     Case("axiomatization", "axiomatization where cheat: False", REFUSED),
     Case("nested_lemma", "lemma x: False", REFUSED),
     Case("setup", "setup \\<open>I\\<close>", REFUSED),
     Case("declare", "declare [[quick_and_dirty]]", REFUSED),
     Case("skip_proof", "skip_proof", REFUSED),
-    Case("export_code", "export_code f in SML file \"/tmp/x\"", REFUSED),
+    Case("export_code", 'export_code f in SML file "/tmp/x"', REFUSED),
     Case("end", "end", REFUSED),
     Case("sledgehammer", "sledgehammer", REFUSED),
     Case("unbalanced_cartouche", "using \\<open>x", REFUSED),
@@ -166,7 +167,7 @@ ISABELLE_CASES = [
     Case("one_megabyte", "by simp " + "x" * (1 << 20), REFUSED),
     Case("invalid_utf8_surrogate", "by simp\udcff", REFUSED),
     Case("empty", "", REFUSED),
-    Case("keyword_in_string", "by (simp add: \"sorry\")", ACCEPTED),
+    Case("keyword_in_string", 'by (simp add: "sorry")', ACCEPTED),
     Case("honest", "by simp", ACCEPTED),
 ]
 
@@ -176,14 +177,14 @@ FSTAR_CASES = [
     Case("assume", "let f () : Lemma False = assume False", REFUSED),
     Case("magic", "let f () : Lemma False = magic ()", REFUSED),
     Case("unsafe_coerce", "let f () : False = unsafe_coerce ()", REFUSED),
-    Case("set_options", "#set-options \"--admit_smt_queries true\"\nlet f () = ()", REFUSED),
-    Case("push_options", "#push-options \"--lax\"\nlet f () = ()", REFUSED),
+    Case("set_options", '#set-options "--admit_smt_queries true"\nlet f () = ()', REFUSED),
+    Case("push_options", '#push-options "--lax"\nlet f () = ()', REFUSED),
     Case("expect_failure", "[@@expect_failure]\nlet f () : Lemma False = ()", REFUSED),
     Case("effect", "new_effect FOO = PURE", REFUSED),
-    Case("io", "let f () : ML unit = FStar.IO.print_string \"x\"", REFUSED),
+    Case("io", 'let f () : ML unit = FStar.IO.print_string "x"', REFUSED),
     Case("module", "module Evil", REFUSED),
     Case("splice", "%splice[] (fun () -> ())", REFUSED),
-    Case("launch_process", "let f () = launch_process \"rm\" [] \"\"", REFUSED),
+    Case("launch_process", 'let f () = launch_process "rm" [] ""', REFUSED),
     Case("unbalanced_comment", "let f () = () (*", REFUSED),
     Case("one_megabyte", "let f () = " + "1" * (1 << 20), REFUSED),
     Case("invalid_utf8_surrogate", "let f\udcff () = ()", REFUSED),

@@ -1,16 +1,18 @@
 """The adversarial table against live Coq: each case gets its stated outcome, never a proof, and the
 same session keeps working afterwards (no restart)."""
+
 from __future__ import annotations
 
 import pytest
 
-from envs.base import ProofFinished, ProofGivenUp, TacticError, TacticRefused, TacticState, TheoremRef
-from envs.coq import CoqEnvironment
+from proofsmith.envs.base import ProofFinished, ProofGivenUp, TacticError, TacticRefused, TacticState, TheoremRef
+from proofsmith.envs.coq import CoqEnvironment
 
 from .cases import ACCEPTED, COQ_CASES, COQ_FIX_CASES, COQ_VERIFY_CASES, ERROR, GIVEN_UP, REFUSED, Case
 
-ADD0 = TheoremRef.from_statement("Theorem adv_add0 : forall n : nat, n + 0 = n.", "adv_add0",
-                                 header="Require Import Arith Lia.")
+ADD0 = TheoremRef.from_statement(
+    "Theorem adv_add0 : forall n : nat, n + 0 = n.", "adv_add0", header="Require Import Arith Lia."
+)
 FALSE = TheoremRef.from_statement("Theorem adv_false : forall n : nat, False.", "adv_false", header="")
 
 

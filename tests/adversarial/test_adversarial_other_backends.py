@@ -2,6 +2,7 @@
 they must and keep honest steps; Lean's environment, driven through the transcript server, sends
 nothing for a refused tactic and finishes its proof afterwards; `native_decide`/`sorryAx` proofs
 fail Lean's `#print axioms` audit."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -10,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from envs.base import ProofFinished, TacticRefused, TacticState, TheoremRef
-from envs.fstar.candidates import check_candidate
-from envs.isabelle.steps import check_step
-from envs.lean import LeanEnvironment
-from envs.lean import messages as lean_messages
-from envs.lean.environment import _axiom_problems
-from envs.lean.tactic_filter import check_tactic as lean_check
+from proofsmith.envs.base import ProofFinished, TacticRefused, TacticState, TheoremRef
+from proofsmith.envs.fstar.candidates import check_candidate
+from proofsmith.envs.isabelle.steps import check_step
+from proofsmith.envs.lean import LeanEnvironment
+from proofsmith.envs.lean import messages as lean_messages
+from proofsmith.envs.lean.environment import _axiom_problems
+from proofsmith.envs.lean.tactic_filter import check_tactic as lean_check
 
 from .cases import ACCEPTED, FSTAR_CASES, ISABELLE_CASES, LEAN_CASES, REFUSED, Case
 
@@ -56,7 +57,10 @@ def test_adversarial_lean_env_refuses_without_sending_and_still_proves(tmp_path)
     fake = _lean_fake_module().FakeRepl(tmp_path)
     thm = TheoremRef.from_statement(
         "theorem complex_and (p q r : Prop) (h1 : p ∧ q) (h2 : q → r) : p ∧ r := by sorry",
-        name="thm", header="", backend="lean")
+        name="thm",
+        header="",
+        backend="lean",
+    )
     with LeanEnvironment(fake.config("proof_branching")) as env:
         s0 = env.start(thm)
         sent = fake.sent()
@@ -72,8 +76,14 @@ def test_adversarial_lean_env_refuses_without_sending_and_still_proves(tmp_path)
 
 
 def _axioms_reply(text: str) -> lean_messages.Response:
-    return lean_messages.parse_response({"env": 3, "messages": [
-        {"severity": "info", "pos": {"line": 1, "column": 0}, "endPos": {"line": 1, "column": 6}, "data": text}]})
+    return lean_messages.parse_response(
+        {
+            "env": 3,
+            "messages": [
+                {"severity": "info", "pos": {"line": 1, "column": 0}, "endPos": {"line": 1, "column": 6}, "data": text}
+            ],
+        }
+    )
 
 
 @pytest.mark.parametrize("axiom", ["Lean.ofReduceBool", "sorryAx", "cheat"])

@@ -1,7 +1,7 @@
 import pytest
 
-from envs.base import TheoremRef
-from envs.coq import CoqEnvironment
+from proofsmith.envs.base import TheoremRef
+from proofsmith.envs.coq import CoqEnvironment
 
 HEADER = "Require Import Arith Lia."
 

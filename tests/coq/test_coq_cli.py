@@ -1,11 +1,12 @@
 """The `proofsmith` CLI driven as a user would, through subprocesses and pipes."""
+
 import subprocess
 import sys
 import textwrap
 
 import pytest
 
-CLI = [sys.executable, "-m", "proofsmith_cli.main"]
+CLI = [sys.executable, "-m", "proofsmith.cli.main"]
 
 
 def run(args, stdin=None, timeout=120):
@@ -15,7 +16,8 @@ def run(args, stdin=None, timeout=120):
 @pytest.fixture
 def vfile(tmp_path):
     f = tmp_path / "Cli.v"
-    f.write_text(textwrap.dedent("""\
+    f.write_text(
+        textwrap.dedent("""\
         Require Import Arith Lia.
         Theorem cli_good : forall n m : nat, n + m = m + n.
         Proof. intros n m. lia. Qed.
@@ -25,7 +27,8 @@ def vfile(tmp_path):
           - exact I.
           - exact I.
         Qed.
-    """))
+    """)
+    )
     return f
 
 
@@ -38,8 +41,10 @@ def test_coq_cli_check_verifies_every_theorem(vfile):
 
 def test_coq_cli_check_fails_on_admitted_and_axiom(tmp_path):
     f = tmp_path / "Bad.v"
-    f.write_text("Axiom magic : forall P : Prop, P.\nTheorem b1 : 0 = 1.\nProof. apply magic. Qed.\n"
-                 "Theorem b2 : 1 = 1.\nProof. Admitted.\nTheorem b3 : 2 = 2.\nProof. reflexivity. Qed.\n")
+    f.write_text(
+        "Axiom magic : forall P : Prop, P.\nTheorem b1 : 0 = 1.\nProof. apply magic. Qed.\n"
+        "Theorem b2 : 1 = 1.\nProof. Admitted.\nTheorem b3 : 2 = 2.\nProof. reflexivity. Qed.\n"
+    )
     r = run(["check", str(f)])
     assert r.returncode == 1
     verdicts = {l.split("\t")[0]: l.split("\t")[1] for l in r.stdout.strip().splitlines()}
@@ -66,8 +71,14 @@ def test_coq_cli_shell_without_coq_names_the_install_command(vfile, tmp_path):
     import os
 
     env = dict(os.environ, PATH=str(tmp_path))  # no coqidetop on PATH
-    r = subprocess.run(CLI + ["shell", str(vfile), "cli_good"], input="intros.\nqed\n", capture_output=True,
-                       text=True, timeout=60, env=env)
+    r = subprocess.run(
+        CLI + ["shell", str(vfile), "cli_good"],
+        input="intros.\nqed\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
     lines = [l for l in r.stdout.splitlines() if l.strip()]
     assert len(lines) == 3 and all("apt-get install coq" in l for l in lines)
     assert r.returncode == 2

@@ -1,14 +1,15 @@
 """The live Coq environment, against real coqidetop."""
+
 import os
 import signal
 import textwrap
 
 import pytest
 
-from envs.base import (
+from proofsmith.envs.base import (
     EnvCrashError,
-    EnvStartError,
     Environment,
+    EnvStartError,
     ProofFinished,
     ProofGivenUp,
     TacticError,
@@ -16,7 +17,7 @@ from envs.base import (
     TacticState,
     TheoremRef,
 )
-from envs.coq import CoqEnvironment
+from proofsmith.envs.coq import CoqEnvironment
 
 from .conftest import stmt
 
@@ -85,9 +86,23 @@ def test_coq_admit_is_given_up_not_finished(env):
 
 @pytest.mark.parametrize(
     "bad",
-    ["Qed.", "Admitted.", "Abort.", "Definition x := 1.", "Require Import Lia.", 'Load "/etc/passwd".',
-     'Redirect "/tmp/out" Print nat.', 'Declare ML Module "foo".', "Drop.", "Unset Guard Checking.",
-     "Set Printing All.", "Axiom magic : False.", "intros. reflexivity.", "reflexivity\x00", "idtac " * 5000],
+    [
+        "Qed.",
+        "Admitted.",
+        "Abort.",
+        "Definition x := 1.",
+        "Require Import Lia.",
+        'Load "/etc/passwd".',
+        'Redirect "/tmp/out" Print nat.',
+        'Declare ML Module "foo".',
+        "Drop.",
+        "Unset Guard Checking.",
+        "Set Printing All.",
+        "Axiom magic : False.",
+        "intros. reflexivity.",
+        "reflexivity\x00",
+        "idtac " * 5000,
+    ],
 )
 def test_coq_refused_inputs_keep_session_usable(env, bad):
     s0 = env.start(stmt("Theorem t_ref : 0 = 0.", "t_ref"))
@@ -134,7 +149,8 @@ def test_coq_unicode_goals_and_error_positions_in_characters(env):
 
 def test_coq_theorem_in_file_sees_earlier_lemmas(tmp_path, env):
     f = tmp_path / "Lib.v"
-    f.write_text(textwrap.dedent("""\
+    f.write_text(
+        textwrap.dedent("""\
         Require Import Arith.
         Lemma helper : forall n, n + 0 = n.
         Proof. intros. apply Nat.add_0_r. Qed.
@@ -142,7 +158,8 @@ def test_coq_theorem_in_file_sees_earlier_lemmas(tmp_path, env):
         Proof. apply helper. Qed.
         Lemma after_main : True.
         Proof. exact I. Qed.
-    """))
+    """)
+    )
     ref = TheoremRef.from_file(f, "main_thm")
     s0 = env.start(ref)
     assert s0.pp == "⊢ 3 + 0 = 3"
@@ -161,9 +178,11 @@ def test_coq_verify_rejects_admit_and_axioms_accepts_good(tmp_path, env):
     assert not v.verified and "coqc rejected" in v.reasons[0]
     assert not env.verify(ref, ["intros.", "lia.", "Qed.", "Axiom x : False."]).verified
     f = tmp_path / "Ax.v"
-    f.write_text("Axiom magic : forall P : Prop, P.\nAxiom classic : forall P : Prop, P \\/ ~ P.\n"
-                 "Theorem t_ax : 0 = 1.\nProof. apply magic. Qed.\n"
-                 "Theorem t_cl : forall P : Prop, P \\/ ~ P.\nProof. exact classic. Qed.\n")
+    f.write_text(
+        "Axiom magic : forall P : Prop, P.\nAxiom classic : forall P : Prop, P \\/ ~ P.\n"
+        "Theorem t_ax : 0 = 1.\nProof. apply magic. Qed.\n"
+        "Theorem t_cl : forall P : Prop, P \\/ ~ P.\nProof. exact classic. Qed.\n"
+    )
     v = env.verify(TheoremRef.from_file(f, "t_ax"), ["apply magic."])
     assert not v.verified and any("Check.magic" in a for a in v.axioms)
     # a local axiom named like a stdlib one is still caught (names are resolved in full)
@@ -215,7 +234,11 @@ def test_coq_unknown_state_is_a_clear_error(env):
 def test_coq_passes_the_generic_environment_contract():
     from contract import ContractCase, check_environment_contract
 
-    case = ContractCase(theorem=stmt("Theorem t_contract : forall n : nat, n + 0 = n.", "t_contract"),
-                        failing_step="apply foo.", detour="intro x.", path=("intros n.", "lia."))
+    case = ContractCase(
+        theorem=stmt("Theorem t_contract : forall n : nat, n + 0 = n.", "t_contract"),
+        failing_step="apply foo.",
+        detour="intro x.",
+        path=("intros n.", "lia."),
+    )
     with CoqEnvironment() as env:
         check_environment_contract(env, case)

@@ -1,9 +1,9 @@
 import gymnasium
 from gymnasium.utils.env_checker import check_env
 
-from envs.base import ProofFinished
-from envs.coq import CoqEnvironment
-from envs.gym import ProofEnv
+from proofsmith.envs.base import ProofFinished
+from proofsmith.envs.coq import CoqEnvironment
+from proofsmith.envs.gym import ProofEnv
 
 from .conftest import stmt
 

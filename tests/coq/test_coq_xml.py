@@ -1,10 +1,11 @@
 """The XML reader on Coq's real recorded byte streams."""
+
 import random
 
 import pytest
 
-from envs.base import EnvCrashError
-from envs.coq import xml_protocol as xp
+from proofsmith.envs.base import EnvCrashError
+from proofsmith.envs.coq import xml_protocol as xp
 
 
 def test_coq_reader_splits_unframed_stream_in_random_chunks(fixtures_dir):

@@ -14,6 +14,7 @@ contains s: "hang" (ignore SIGINT, spawn a child like z3, never answer), "hang-i
 (answer the failure a SIGINT causes), "crash" (exit 2), "garbage" (a broken JSON line),
 "debug" (non-JSON lines before the real answer). FAKE_FSTAR_LOG records every query.
 """
+
 from __future__ import annotations
 
 import json
@@ -24,11 +25,35 @@ import sys
 import time
 from pathlib import Path
 
-FEATURES = ["autocomplete", "autocomplete/context", "compute", "compute/reify", "compute/pure-subterms",
-            "describe-protocol", "describe-repl", "exit", "lookup", "lookup/context", "lookup/documentation",
-            "lookup/definition", "peek", "pop", "push", "push-partial-checked-file", "search", "segment",
-            "vfs-add", "tactic-ranges", "interrupt", "progress", "full-buffer", "format", "restart-solver",
-            "cancel", "fly-deps"]
+FEATURES = [
+    "autocomplete",
+    "autocomplete/context",
+    "compute",
+    "compute/reify",
+    "compute/pure-subterms",
+    "describe-protocol",
+    "describe-repl",
+    "exit",
+    "lookup",
+    "lookup/context",
+    "lookup/documentation",
+    "lookup/definition",
+    "peek",
+    "pop",
+    "push",
+    "push-partial-checked-file",
+    "search",
+    "segment",
+    "vfs-add",
+    "tactic-ranges",
+    "interrupt",
+    "progress",
+    "full-buffer",
+    "format",
+    "restart-solver",
+    "cancel",
+    "fly-deps",
+]
 
 
 def write(obj: dict) -> None:
@@ -72,7 +97,9 @@ def main() -> None:
         if log:
             with open(log, "a") as f:
                 f.write(json.dumps({"query": query, "args": args, "argv": sys.argv[1:]}) + "\n")
-        fault = next((x["fault"] for x in faults if query == "push" and x["code_contains"] in args.get("code", "")), None)
+        fault = next(
+            (x["fault"] for x in faults if query == "push" and x["code_contains"] in args.get("code", "")), None
+        )
         if fault == "crash":
             sys.stderr.write("fake F*: Fatal error: segmentation fault\n")
             sys.stderr.flush()
@@ -89,9 +116,11 @@ def main() -> None:
                 z3 = subprocess.Popen(["sleep", "1000"])  # stays in our process group, like z3
                 Path(os.environ["FAKE_FSTAR_PIDFILE"]).write_text(str(z3.pid))
             else:
+
                 def interrupted(*_):
-                    write({"kind": "response", "query-id": qid, "status": "failure", "response": []})
+                    write({"kind": "response", "query-id": qid, "status": "failure", "response": []})  # noqa: B023 (called before qid changes)
                     raise KeyboardInterrupt
+
                 signal.signal(signal.SIGINT, interrupted)
             try:
                 while True:
@@ -113,14 +142,18 @@ def main() -> None:
         last_used[key] = index
         recorded_id = str(queries[index]["query-id"])
         if query == "full-buffer":
-            write({"kind": "message", "query-id": qid, "level": "progress", "contents": {"stage": "full-buffer-started"}})
+            write(
+                {"kind": "message", "query-id": qid, "level": "progress", "contents": {"stage": "full-buffer-started"}}
+            )
         for obj in outputs.get(recorded_id, []):
             obj = dict(obj)
             rid = str(obj.get("query-id"))
-            obj["query-id"] = qid + rid[len(recorded_id):]
+            obj["query-id"] = qid + rid[len(recorded_id) :]
             write(obj)
         if query == "full-buffer":
-            write({"kind": "message", "query-id": qid, "level": "progress", "contents": {"stage": "full-buffer-finished"}})
+            write(
+                {"kind": "message", "query-id": qid, "level": "progress", "contents": {"stage": "full-buffer-finished"}}
+            )
         if query == "exit":
             write({"kind": "response", "query-id": qid, "status": "success", "response": None})
             return

@@ -1,15 +1,15 @@
 """Fixtures for the F* tests: the recorded IDE transcripts replayed by a fake `fstar.exe --ide`."""
+
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sys
 from pathlib import Path
 
 import pytest
 
-from envs.fstar import FStarConfig, FStarEnvironment, FStarIdeSession, FStarSessionConfig
+from proofsmith.envs.fstar import FStarConfig, FStarEnvironment, FStarIdeSession, FStarSessionConfig
 
 HERE = Path(__file__).resolve().parent
 EMACS = HERE.parent / "fixtures" / "fstar-ide" / "emacs"
@@ -27,9 +27,14 @@ def recorded_queries(name: str) -> list[dict]:
 
 def fake_env_vars(tmp_path: Path, transcript_in: str, transcript_out: str, faults: list | None = None) -> dict:
     assert EMACS.is_dir(), f"recorded F* transcripts missing at {EMACS}"
-    return {"FAKE_FSTAR_FIXTURES": str(EMACS), "FAKE_FSTAR_IN": transcript_in, "FAKE_FSTAR_OUT": transcript_out,
-            "FAKE_FSTAR_FAULTS": json.dumps(faults or []), "FAKE_FSTAR_LOG": str(tmp_path / "fstar-log.jsonl"),
-            "FAKE_FSTAR_PIDFILE": str(tmp_path / "z3.pid")}
+    return {
+        "FAKE_FSTAR_FIXTURES": str(EMACS),
+        "FAKE_FSTAR_IN": transcript_in,
+        "FAKE_FSTAR_OUT": transcript_out,
+        "FAKE_FSTAR_FAULTS": json.dumps(faults or []),
+        "FAKE_FSTAR_LOG": str(tmp_path / "fstar-log.jsonl"),
+        "FAKE_FSTAR_PIDFILE": str(tmp_path / "z3.pid"),
+    }
 
 
 def read_log(tmp_path: Path) -> list[dict]:
@@ -43,9 +48,16 @@ def replay_session(tmp_path):
     sessions: list[FStarIdeSession] = []
 
     def make(transcript_in: str, transcript_out: str, ide_file: str = "Scratch.fst") -> FStarIdeSession:
-        s = FStarIdeSession(FStarSessionConfig(file=ide_file, command=FAKE_CMD, options=("--cache_off",),
-                                               startup_timeout=20, interrupt_grace=1,
-                                               extra_env=fake_env_vars(tmp_path, transcript_in, transcript_out)))
+        s = FStarIdeSession(
+            FStarSessionConfig(
+                file=ide_file,
+                command=FAKE_CMD,
+                options=("--cache_off",),
+                startup_timeout=20,
+                interrupt_grace=1,
+                extra_env=fake_env_vars(tmp_path, transcript_in, transcript_out),
+            )
+        )
         s.start()
         sessions.append(s)
         return s
@@ -55,8 +67,10 @@ def replay_session(tmp_path):
         s.kill()
 
 
-INTEGRATION_FILE = ("module Integration\n\nlet xxxxxx = 1\n\nlet yyyyyy = xxxxxx\n\nlet aaaaaa = yyyyyy\n\n"
-                    "let aaaaaaaaaaaaaaaaaaaaaaaa = yyyyyy\n\nlet y = assert (xx = 1)\n")
+INTEGRATION_FILE = (
+    "module Integration\n\nlet xxxxxx = 1\n\nlet yyyyyy = xxxxxx\n\nlet aaaaaa = yyyyyy\n\n"
+    "let aaaaaaaaaaaaaaaaaaaaaaaa = yyyyyy\n\nlet y = assert (xx = 1)\n"
+)
 
 
 @pytest.fixture
@@ -79,8 +93,14 @@ def fstar_env(tmp_path):
     envs: list[FStarEnvironment] = []
 
     def make(transcript_in: str, transcript_out: str, faults: list | None = None, **kw) -> FStarEnvironment:
-        cfg = FStarConfig(command=FAKE_CMD, timeout=kw.pop("timeout", 10.0), startup_timeout=20, interrupt_grace=1.0,
-                          extra_env=fake_env_vars(tmp_path, transcript_in, transcript_out, faults), **kw)
+        cfg = FStarConfig(
+            command=FAKE_CMD,
+            timeout=kw.pop("timeout", 10.0),
+            startup_timeout=20,
+            interrupt_grace=1.0,
+            extra_env=fake_env_vars(tmp_path, transcript_in, transcript_out, faults),
+            **kw,
+        )
         env = FStarEnvironment(cfg)
         envs.append(env)
         return env

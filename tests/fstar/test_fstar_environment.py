@@ -4,6 +4,7 @@ The Integration transcript is an Emacs session pushing one declaration at a time
 environment's prefix mode sends exactly those queries (same code, lines and columns).
 Harness.selfref is the PoPAI checker pattern (push-partial-checked-file + candidate at line 1).
 """
+
 from __future__ import annotations
 
 import os
@@ -11,14 +12,19 @@ import time
 from pathlib import Path
 
 import pytest
-
-from envs.base import (
-    EnvCrashError, EnvTimeoutError, ProofFinished, TacticError, TacticRefused, TacticState, TheoremRef,
-)
-from envs.fstar.task import load_task
-
-from fstar_fakes import read_log
 from contract import ContractCase, check_environment_contract
+from fstar_fakes import read_log
+
+from proofsmith.envs.base import (
+    EnvCrashError,
+    EnvTimeoutError,
+    ProofFinished,
+    TacticError,
+    TacticRefused,
+    TacticState,
+    TheoremRef,
+)
+from proofsmith.envs.fstar.task import load_task
 
 INTEGRATION = ("Integration.push-pop.in", "Integration.push-pop.ideout.expected")
 HARNESS = ("Harness.selfref.in", "Harness.selfref.ideout.expected")
@@ -30,12 +36,21 @@ def _theorem(path: Path, name: str) -> TheoremRef:
 
 def test_fstar_environment_contract(fstar_env, integration_file, tmp_path):
     env = fstar_env(*INTEGRATION)
-    case = ContractCase(_theorem(integration_file, "y"), failing_step="let xx : nat = -1",
-                        detour="let xx : nat = 2", path=("let xx : nat = 1", "let y = assert (xx = 1)"))
+    case = ContractCase(
+        _theorem(integration_file, "y"),
+        failing_step="let xx : nat = -1",
+        detour="let xx : nat = 2",
+        path=("let xx : nat = 1", "let y = assert (xx = 1)"),
+    )
     check_environment_contract(env, case)
     pushes = [(e["args"]["code"], e["args"]["line"]) for e in read_log(tmp_path) if e["query"] == "push"]
-    assert pushes[:5] == [("module Integration\n", 1), ("\nlet xxxxxx = 1\n", 2), ("\nlet yyyyyy = xxxxxx\n", 4),
-                          ("\nlet aaaaaa = yyyyyy\n", 6), ("\nlet aaaaaaaaaaaaaaaaaaaaaaaa = yyyyyy\n", 8)]
+    assert pushes[:5] == [
+        ("module Integration\n", 1),
+        ("\nlet xxxxxx = 1\n", 2),
+        ("\nlet yyyyyy = xxxxxx\n", 4),
+        ("\nlet aaaaaa = yyyyyy\n", 6),
+        ("\nlet aaaaaaaaaaaaaaaaaaaaaaaa = yyyyyy\n", 8),
+    ]
     assert ("\nlet y = assert (xx = 1)\n", 12) in pushes
 
 
@@ -85,9 +100,20 @@ def test_fstar_success_pops_and_helper_state_is_kept(fstar_env, integration_file
     assert len([e for e in read_log(tmp_path) if e["query"] == "push"]) == pushes_before + 1
 
 
-@pytest.mark.parametrize("cand", ["let y = admit ()", "let y = assume False", "#set-options \"--lax\"",
-                                  "[@@expect_failure]\nlet y = assert False", "module Other",
-                                  "let y = FStar.IO.print_string \"x\"", "new_effect X = STATE", "assert False", ""])
+@pytest.mark.parametrize(
+    "cand",
+    [
+        "let y = admit ()",
+        "let y = assume False",
+        '#set-options "--lax"',
+        "[@@expect_failure]\nlet y = assert False",
+        "module Other",
+        'let y = FStar.IO.print_string "x"',
+        "new_effect X = STATE",
+        "assert False",
+        "",
+    ],
+)
 def test_fstar_refuses_unsafe_candidates(fstar_env, integration_file, tmp_path, cand):
     env = fstar_env(*INTEGRATION)
     s0 = env.start(_theorem(integration_file, "y"))
@@ -159,8 +185,9 @@ def test_fstar_debug_lines_are_skipped_spec_only(fstar_env, integration_file):
 
 
 def test_fstar_statement_task_writes_module_file_spec_only(tmp_path):
-    theorem = TheoremRef.from_statement("val double : nat -> nat", "double", header="module Scratch\nopen FStar.Mul",
-                                        backend="fstar")
+    theorem = TheoremRef.from_statement(
+        "val double : nat -> nat", "double", header="module Scratch\nopen FStar.Mul", backend="fstar"
+    )
     task = load_task(theorem, scratch_dir=str(tmp_path))
     assert task.file == tmp_path / "Scratch.fst" and task.file.read_text().startswith("module Scratch")
     assert task.expected_type == "nat -> nat" and task.qualified == "Scratch.double"
@@ -170,7 +197,8 @@ def test_fstar_statement_task_writes_module_file_spec_only(tmp_path):
 def test_fstar_module_name_must_match_file(tmp_path):
     bad = tmp_path / "Wrong.fst"
     bad.write_text("module Right\nlet x = 1\n")
-    from envs.base import EnvStartError
+    from proofsmith.envs.base import EnvStartError
+
     with pytest.raises(EnvStartError, match="does not match"):
         load_task(_theorem(bad, "x"))
 
@@ -181,15 +209,29 @@ def test_fstar_cli_verify_through_the_fake(integration_file, tmp_path, capsys):
     import shlex
 
     from fstar_fakes import FAKE_CMD, fake_env_vars
-    from envs.fstar.cli import add_subcommands
+
+    from proofsmith.envs.fstar.cli import add_subcommands
 
     os.environ.update(fake_env_vars(tmp_path, *INTEGRATION))
     try:
         parser = argparse.ArgumentParser()
         add_subcommands(parser.add_subparsers(dest="cmd"))
-        args = parser.parse_args(["fstar", "verify", "--file", str(integration_file), "--name", "y",
-                                  "--candidate", "let xx : nat = 1", "--candidate", "let y = assert (xx = 1)",
-                                  "--fstar", shlex.join(FAKE_CMD)])
+        args = parser.parse_args(
+            [
+                "fstar",
+                "verify",
+                "--file",
+                str(integration_file),
+                "--name",
+                "y",
+                "--candidate",
+                "let xx : nat = 1",
+                "--candidate",
+                "let y = assert (xx = 1)",
+                "--fstar",
+                shlex.join(FAKE_CMD),
+            ]
+        )
         assert args.func(args) == 0
         assert _json.loads(capsys.readouterr().out)["verified"] is True
     finally:

@@ -4,19 +4,26 @@ Expected files were normalised by F*'s cleanup.py (sorted keys, progress dropped
 the comparisons are on parsed JSON. Progress messages (`full-buffer-finished`) and silent
 `cancel`/`restart-solver`/symbol-range lookups are not in the recordings: those tests say spec_only.
 """
+
 from __future__ import annotations
 
 import json
 import time
 
 import pytest
-
-from envs.base import EnvTimeoutError
-from envs.fstar.messages import (
-    FStarProtocolError, Issue, ProofStateDump, Query, Range, Response, parse_lookup, parse_output,
-)
-
 from fstar_fakes import expected_lines, read_log, recorded_queries
+
+from proofsmith.envs.base import EnvTimeoutError
+from proofsmith.envs.fstar.messages import (
+    FStarProtocolError,
+    Issue,
+    ProofStateDump,
+    Query,
+    Range,
+    Response,
+    parse_lookup,
+    parse_output,
+)
 
 
 def _by_id(expected: list[dict]) -> dict[str, list[dict]]:
@@ -108,8 +115,9 @@ def test_fstar_vfs_add_and_interface_violation(replay_session):
     s = replay_session("Missing.in", "Missing.ideout.expected", "Missing.fst")
     assert s.vfs_add("module Missing let _ = Seq.seq int", filename="/Missing.fst").response is None
     assert s.push("module Missing let _ = Seq.seq int", 1, timeout=10).response.response == []
-    n = replay_session("Number.interface-violation-and-fix.in", "Number.interface-violation-and-fix.ideout.expected",
-                       "Number.fst")
+    n = replay_session(
+        "Number.interface-violation-and-fix.in", "Number.interface-violation-and-fix.ideout.expected", "Number.fst"
+    )
     assert n.vfs_add("module Number\n\nlet a = -1\n").ok
     assert n.push("module Number\n", 1, timeout=10).response.ok
     bad = n.push("\nlet a = -1\n", 2, timeout=10).response
@@ -193,4 +201,4 @@ def test_fstar_query_ids_are_strings_and_garbage_is_rejected():
     with pytest.raises(FStarProtocolError):
         parse_output('{"kind":"weird"}')
     with pytest.raises(FStarProtocolError):
-        parse_output('[1, 2]')
+        parse_output("[1, 2]")

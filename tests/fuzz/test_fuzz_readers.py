@@ -1,30 +1,37 @@
 """Hypothesis fuzzing of the four protocol readers: on arbitrary bytes, replies cut at any point and
 garbage interleaved with real replies, each returns results or raises its documented error, and
 never hangs (pytest-timeout) or leaks another exception type."""
+
 from __future__ import annotations
 
 import json
 import os
-from typing import Callable, Iterator, Optional
+from collections.abc import Callable, Iterator
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from envs.base import EnvCrashError
-from envs.coq.xml_protocol import XmlStreamReader
-from envs.fstar.messages import FStarProtocolError, parse_output
-from envs.fstar.session import FStarIdeSession, FStarSessionConfig
-from envs.isabelle.framing import ByteMessageReader, encode_message
-from envs.lean.framing import GarbageError, ResponseReader
-from envs.lean.messages import ProtocolError, parse_response
+from proofsmith.envs.base import EnvCrashError
+from proofsmith.envs.coq.xml_protocol import XmlStreamReader
+from proofsmith.envs.fstar.messages import FStarProtocolError, parse_output
+from proofsmith.envs.fstar.session import FStarIdeSession, FStarSessionConfig
+from proofsmith.envs.isabelle.framing import ByteMessageReader, encode_message
+from proofsmith.envs.lean.framing import GarbageError, ResponseReader
+from proofsmith.envs.lean.messages import ProtocolError, parse_response
 
-FUZZ = settings(max_examples=int(os.environ.get("PROOFSMITH_FUZZ_EXAMPLES", 150)), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=int(os.environ.get("PROOFSMITH_FUZZ_EXAMPLES", 150)),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 pytestmark = pytest.mark.timeout(120)
 
-COQ_REPLY = (b'<value val="good"><pair><state_id val="5"/><pair><union val="in_l"><unit/></union>'
-             b'<string>a&nbsp;b</string></pair></pair></value>'
-             b'<feedback object="state" route="0"><state_id val="5"/><feedback_content val="processed"/></feedback>')
+COQ_REPLY = (
+    b'<value val="good"><pair><state_id val="5"/><pair><union val="in_l"><unit/></union>'
+    b"<string>a&nbsp;b</string></pair></pair></value>"
+    b'<feedback object="state" route="0"><state_id val="5"/><feedback_content val="processed"/></feedback>'
+)
 LEAN_REPLY = b'{"env": 0,\n "messages":\n [{"severity": "info", "pos": {"line": 1, "column": 0},\n   "endPos": null, "data": "ok"}]}\n\n'
 FSTAR_LINES = [
     b'{"kind":"protocol-info","version":2,"features":["x"]}',
@@ -44,11 +51,11 @@ def cut(data: bytes, points: list[int]) -> list[bytes]:
     return [c for c in out if c]
 
 
-def source(parts: list[bytes]) -> Callable[[Optional[float]], bytes]:
+def source(parts: list[bytes]) -> Callable[[float | None], bytes]:
     """Like ProverProcess.read_chunk: never-empty chunks, then EnvCrashError at EOF."""
     it: Iterator[bytes] = iter([p for p in parts if p])
 
-    def read_chunk(deadline: Optional[float]) -> bytes:
+    def read_chunk(deadline: float | None) -> bytes:
         for part in it:
             return part
         raise EnvCrashError("prover process closed its output")
@@ -130,10 +137,35 @@ def test_fuzz_lean_reader_truncated_then_garbage(garbage):
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=10),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
-        st.sampled_from(["env", "messages", "sorries", "goals", "proofState", "proofStatus", "message", "severity",
-                         "pos", "endPos", "data", "line", "column", "tactics", "traces", "goal"]), inner, max_size=5),
-    max_leaves=20)
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "env",
+                    "messages",
+                    "sorries",
+                    "goals",
+                    "proofState",
+                    "proofStatus",
+                    "message",
+                    "severity",
+                    "pos",
+                    "endPos",
+                    "data",
+                    "line",
+                    "column",
+                    "tactics",
+                    "traces",
+                    "goal",
+                ]
+            ),
+            inner,
+            max_size=5,
+        )
+    ),
+    max_leaves=20,
+)
 
 
 @FUZZ
@@ -220,8 +252,12 @@ def test_fuzz_fstar_reader_interleaved_garbage(garbage, points):
 @given(json_values)
 def test_fuzz_fstar_parse_output_shapes(obj):
     if isinstance(obj, dict):
-        obj = {"kind": ["protocol-info", "response", "message"][len(obj) % 3], **obj,
-               "version": obj.get("env", 2), "features": obj.get("messages", [])}
+        obj = {
+            "kind": ["protocol-info", "response", "message"][len(obj) % 3],
+            **obj,
+            "version": obj.get("env", 2),
+            "features": obj.get("messages", []),
+        }
     try:
         parse_output(json.dumps(obj))
     except FStarProtocolError:

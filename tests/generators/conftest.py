@@ -1,12 +1,13 @@
 """Fixtures for generator/training tests: a small synthetic traced dataset, one CPU thread."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-
-from envs.dataset import write_dataset
 from gen_fixtures import synthetic_corpus, synthetic_theorems
+
+from proofsmith.envs.dataset import write_dataset
 
 
 @pytest.fixture(scope="session")
@@ -32,12 +33,29 @@ def trained_tiny(tmp_path_factory, synthetic_dataset) -> Path:
     """A tiny scratch model: stage 1 + LoRA SFT on the synthetic data (shared by several tests)."""
     import torch
 
-    from training.pipeline import TrainConfig, run_training
+    from proofsmith.training.pipeline import TrainConfig, run_training
 
     torch.set_num_threads(1)
     out = tmp_path_factory.mktemp("tiny_run")
-    run_training(TrainConfig(data=synthetic_dataset, out=out, config="tiny", stage1_steps=12, stage2_steps=100,
-                             batch_size=8, eval_every=20, max_input_tokens=96, max_target_tokens=24,
-                             lr_pretrain=3e-3, lr_lora=1e-2, lora_r=16, lora_alpha=32, merge=True, progress=False,
-                             retriever="bm25", num_premises=2))
+    run_training(
+        TrainConfig(
+            data=synthetic_dataset,
+            out=out,
+            config="tiny",
+            stage1_steps=12,
+            stage2_steps=100,
+            batch_size=8,
+            eval_every=20,
+            max_input_tokens=96,
+            max_target_tokens=24,
+            lr_pretrain=3e-3,
+            lr_lora=1e-2,
+            lora_r=16,
+            lora_alpha=32,
+            merge=True,
+            progress=False,
+            retriever="bm25",
+            num_premises=2,
+        )
+    )
     return out

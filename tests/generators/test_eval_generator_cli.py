@@ -1,12 +1,26 @@
 import json
 
-from proofsmith_cli.main import main
+from proofsmith.cli.main import main
 
 
 def test_eval_generator_cli_table_and_json(trained_tiny, synthetic_dataset, tmp_path, capsys):
     out = tmp_path / "gen.json"
-    rc = main(["eval-generator", "--data", str(synthetic_dataset), "--model", str(trained_tiny), "--k", "4",
-               "--split", "val", "--out", str(out), "--quiet"])
+    rc = main(
+        [
+            "eval-generator",
+            "--data",
+            str(synthetic_dataset),
+            "--model",
+            str(trained_tiny),
+            "--k",
+            "4",
+            "--split",
+            "val",
+            "--out",
+            str(out),
+            "--quiet",
+        ]
+    )
     assert rc == 0
     report = json.loads(out.read_text())
     assert set(report["results"]) == {"random", "novel_premises"}
@@ -23,8 +37,25 @@ def test_eval_generator_cli_table_and_json(trained_tiny, synthetic_dataset, tmp_
 
 def test_eval_generator_cli_one_model_per_split(trained_tiny, synthetic_dataset, tmp_path):
     out = tmp_path / "gen.json"
-    rc = main(["eval-generator", "--data", str(synthetic_dataset), "--model", f"novel_premises={trained_tiny}",
-               "--k", "4", "--split", "val", "--out", str(out), "--quiet", "--no-knn", "--splits", "novel_premises"])
+    rc = main(
+        [
+            "eval-generator",
+            "--data",
+            str(synthetic_dataset),
+            "--model",
+            f"novel_premises={trained_tiny}",
+            "--k",
+            "4",
+            "--split",
+            "val",
+            "--out",
+            str(out),
+            "--quiet",
+            "--no-knn",
+            "--splits",
+            "novel_premises",
+        ]
+    )
     assert rc == 0
     report = json.loads(out.read_text())
     assert set(report["results"]["novel_premises"]) == {"lora-model"}

@@ -1,8 +1,8 @@
 import pytest
 
-from prover.generators.ensemble import EnsembleGenerator
-from prover.generators.factory import make_generator
-from prover.generators.knn import KNNTacticGenerator
+from proofsmith.prover.generators.ensemble import EnsembleGenerator
+from proofsmith.prover.generators.factory import make_generator
+from proofsmith.prover.generators.knn import KNNTacticGenerator
 
 
 def test_generator_factory_knn_specs(synthetic_dataset, tmp_path):

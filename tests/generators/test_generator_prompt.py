@@ -1,5 +1,5 @@
-from prover.generators.prompt import augment_state, byte_length, normalize_tactic
-from training.tokenizer import train_bpe_tokenizer
+from proofsmith.prover.generators.prompt import augment_state, byte_length, normalize_tactic
+from proofsmith.training.tokenizer import train_bpe_tokenizer
 
 
 def test_generator_prompt_premise_order_and_byte_budget():
@@ -33,7 +33,7 @@ def test_generator_normalize_tactic():
 
 
 def test_generator_prompt_focuses_first_goal_and_counts_the_rest():
-    from prover.generators.prompt import TACTIC_SEP, focus_first_goal, model_input
+    from proofsmith.prover.generators.prompt import TACTIC_SEP, focus_first_goal, model_input
 
     state = "n : nat\n⊢ n + 0 = n\n\nm : nat\n⊢ m = m\n\n⊢ True"
     assert focus_first_goal(state) == "n : nat\n⊢ n + 0 = n\n\n(+2 more goals)"
@@ -47,8 +47,8 @@ def test_generator_prompt_focuses_first_goal_and_counts_the_rest():
 
 def test_training_and_generation_build_the_same_prompt(tmp_path):
     """One prompt builder: the text a model is trained on is the text it is asked with."""
-    from prover.generators.hf import HFGenerationConfig, HFTacticGenerator
-    from training.data import Encoder, TacticExample
+    from proofsmith.prover.generators.hf import HFGenerationConfig, HFTacticGenerator
+    from proofsmith.training.data import Encoder, TacticExample
 
     state = "a, b : nat\nH : a = b\n⊢ b = a\n\n⊢ 0 = 0"
     prem = ("Lemma eq_sym : forall x y, x = y -> y = x.", "Lemma refl : 0 = 0.")

@@ -1,9 +1,9 @@
 import torch
 
-from prover.generators.base import TacticGenerator
-from prover.generators.hf import HFTacticGenerator
-from training.scratch import scratch_model
-from training.tokenizer import train_bpe_tokenizer
+from proofsmith.prover.generators.base import TacticGenerator
+from proofsmith.prover.generators.hf import HFTacticGenerator
+from proofsmith.training.scratch import scratch_model
+from proofsmith.training.tokenizer import train_bpe_tokenizer
 
 TEXTS = [f"n{i} : nat\n⊢ n{i} + {i} = {i} + n{i}\nrewrite Nat.add_comm. lia. intros. split." for i in range(50)]
 PREMISES = [f"Lemma add_comm_{i} : forall a b : nat, a + b = b + a." for i in range(30)]

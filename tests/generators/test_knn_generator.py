@@ -1,9 +1,9 @@
-from envs.dataset import tactic_pairs
-from prover.generators.base import TacticGenerator
-from prover.generators.knn import KNNTacticGenerator
-from prover.generators.state_text import canonical_tokens, hypothesis_names
-
 from gen_fixtures import synthetic_theorems
+
+from proofsmith.envs.dataset import tactic_pairs
+from proofsmith.prover.generators.base import TacticGenerator
+from proofsmith.prover.generators.knn import KNNTacticGenerator
+from proofsmith.prover.generators.state_text import canonical_tokens, hypothesis_names
 
 
 def _knn() -> KNNTacticGenerator:

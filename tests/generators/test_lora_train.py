@@ -3,10 +3,10 @@ import json
 import pytest
 import torch
 
-from prover.generators.factory import make_generator
-from prover.generators.hf import HFTacticGenerator, load_model
-from training.callbacks import read_log
-from training.pipeline import TrainConfig, run_training
+from proofsmith.prover.generators.factory import make_generator
+from proofsmith.prover.generators.hf import HFTacticGenerator, load_model
+from proofsmith.training.callbacks import read_log
+from proofsmith.training.pipeline import TrainConfig, run_training
 
 STATES = ["q : nat\n⊢ q + 0 = q", "⊢ forall z : nat, z + 0 = z", "c, d : nat\nHc : c = d\n⊢ d = c"]
 
@@ -48,7 +48,8 @@ def test_hf_generator_sampling_returns_logprobs(trained_tiny):
 
 def test_lora_training_raises_gold_tactic_likelihood(trained_tiny):
     from gen_fixtures import synthetic_theorems
-    from training.data import Encoder, collate, tactic_examples
+
+    from proofsmith.training.data import Encoder, collate, tactic_examples
 
     meta = json.loads((trained_tiny / "generator.json").read_text())
     base, adapter = str(trained_tiny / meta["base"]), str(trained_tiny / meta["adapter"])
@@ -87,10 +88,27 @@ def test_train_resumes_from_last_checkpoint(trained_tiny, synthetic_dataset, tmp
     shutil.rmtree(out / "stage2" / "adapter")  # as if killed after the last checkpoint
     shutil.rmtree(out / "merged")
     n_before = len(read_log(out / "loss.jsonl"))
-    res = run_training(TrainConfig(data=synthetic_dataset, out=out, config="tiny", stage1_steps=12, stage2_steps=100,
-                                   batch_size=8, eval_every=20, max_input_tokens=96, max_target_tokens=24,
-                                   lr_pretrain=3e-3, lr_lora=1e-2, lora_r=16, lora_alpha=32, merge=False,
-                                   progress=False, retriever="bm25", num_premises=2))
+    res = run_training(
+        TrainConfig(
+            data=synthetic_dataset,
+            out=out,
+            config="tiny",
+            stage1_steps=12,
+            stage2_steps=100,
+            batch_size=8,
+            eval_every=20,
+            max_input_tokens=96,
+            max_target_tokens=24,
+            lr_pretrain=3e-3,
+            lr_lora=1e-2,
+            lora_r=16,
+            lora_alpha=32,
+            merge=False,
+            progress=False,
+            retriever="bm25",
+            num_premises=2,
+        )
+    )
     assert res.stage1.get("resumed")  # stage 1 finished earlier: not redone
     assert res.stage2["steps"] == 100  # continued from checkpoint-100, no steps redone
     new_train_rows = [r for r in read_log(out / "loss.jsonl")[n_before:] if "loss" in r]
@@ -100,8 +118,9 @@ def test_train_resumes_from_last_checkpoint(trained_tiny, synthetic_dataset, tmp
 
 def test_pretraining_documents_annotate_proofs_with_goals():
     from gen_fixtures import synthetic_theorems
-    from prover.generators.prompt import TACTIC_SEP
-    from training.data import annotated_steps, pretraining_texts
+
+    from proofsmith.prover.generators.prompt import TACTIC_SEP
+    from proofsmith.training.data import annotated_steps, pretraining_texts
 
     recs = synthetic_theorems()
     steps = annotated_steps(recs[0])
@@ -114,7 +133,8 @@ def test_pretraining_documents_annotate_proofs_with_goals():
 
 def test_mutants_of_held_out_theorems_are_not_trained_on(tmp_path):
     from gen_fixtures import synthetic_theorems
-    from training.data import load_mutants
+
+    from proofsmith.training.data import load_mutants
 
     recs = synthetic_theorems()[:3]
     rows = []
@@ -139,9 +159,28 @@ def test_bench_generation_script_compares_merged_and_peft(trained_tiny, syntheti
 
     script = Path(__file__).resolve().parents[2] / "scripts" / "bench_generation.py"
     out = tmp_path / "bench.json"
-    subprocess.run([sys.executable, str(script), "--model", str(trained_tiny), "--data", str(synthetic_dataset),
-                    "--states", "3", "--num", "3", "--threads", "1", "--out", str(out)], check=True,
-                   capture_output=True, text=True, timeout=300)
+    subprocess.run(
+        [
+            sys.executable,
+            str(script),
+            "--model",
+            str(trained_tiny),
+            "--data",
+            str(synthetic_dataset),
+            "--states",
+            "3",
+            "--num",
+            "3",
+            "--threads",
+            "1",
+            "--out",
+            str(out),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     figures = json.loads(out.read_text())
     assert figures["states"] == 3
     assert figures["merged_s_per_state"] > 0 and figures["peft_s_per_state"] > 0

@@ -13,6 +13,7 @@ table that says what each proof step "does". Environment variables:
   FAKE_ISABELLE_SCENARIO  JSON scenario file (scenario mode)
   FAKE_ISABELLE_LOG       JSON-lines log of every command received
 """
+
 from __future__ import annotations
 
 import json
@@ -21,7 +22,6 @@ import re
 import socketserver
 import sys
 import threading
-import time
 import uuid
 from pathlib import Path
 
@@ -58,7 +58,7 @@ def recorded_messages(name: str) -> list[str]:
         line = data[i:j]
         if line.isdigit():
             n = int(line)
-            out.append(data[j + 1:j + 1 + n].rstrip(b"\n").decode())
+            out.append(data[j + 1 : j + 1 + n].rstrip(b"\n").decode())
             i = j + 1 + n
         else:
             if line:
@@ -140,7 +140,7 @@ class Handler(socketserver.StreamRequestHandler):
         block = text[stmt_at:end_at].strip("\n")
         rule = next((r for r in scenario["rules"] if "\n".join(r["steps"]) == block), None)
         if rule is None:
-            rule = {"outcome": "error", "error": {"message": "Undefined method: \"no scenario\""}}
+            rule = {"outcome": "error", "error": {"message": 'Undefined method: "no scenario"'}}
         task = str(uuid.uuid4())
         self.send(frame("OK " + json.dumps({"task": task}, separators=(",", ":"))))
         outcome = rule["outcome"]
@@ -171,20 +171,36 @@ class Handler(socketserver.StreamRequestHandler):
         node.update(theory_name=theory_name, node_name=node_name)
         messages = []
         if outcome == "state":
-            line = text[:probe_at + 1].count("\n") + 1
+            line = text[: probe_at + 1].count("\n") + 1
             at = probe_at + 1
-            messages.append({"kind": "writeln", "message": rule["state"],
-                             "pos": {"line": line, "offset": symbol_offset(text, at),
-                                     "end_offset": symbol_offset(text, at + len("print_state")), "file": node_name}})
+            messages.append(
+                {
+                    "kind": "writeln",
+                    "message": rule["state"],
+                    "pos": {
+                        "line": line,
+                        "offset": symbol_offset(text, at),
+                        "end_offset": symbol_offset(text, at + len("print_state")),
+                        "file": node_name,
+                    },
+                }
+            )
         errors = []
         if outcome == "error":
             err = rule["error"]
             step_text = rule["steps"][-1] if rule.get("steps") else block
             base = text.rindex(step_text, 0, end_at + 1) if step_text else stmt_at
             a, b = err.get("span", [0, len(step_text)])
-            e = {"kind": "error", "message": err["message"],
-                 "pos": {"line": text[:base + a].count("\n") + 1, "offset": symbol_offset(text, base + a),
-                         "end_offset": symbol_offset(text, base + b), "file": node_name}}
+            e = {
+                "kind": "error",
+                "message": err["message"],
+                "pos": {
+                    "line": text[: base + a].count("\n") + 1,
+                    "offset": symbol_offset(text, base + a),
+                    "end_offset": symbol_offset(text, base + b),
+                    "file": node_name,
+                },
+            }
             errors.append(e)
             messages.append(e)
         node["messages"] = messages

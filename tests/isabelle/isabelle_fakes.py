@@ -1,14 +1,14 @@
 """Fixtures for the Isabelle tests: the recorded transcripts and a fake server driven through the real client."""
+
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 
 import pytest
 
-from envs.isabelle import IsabelleConfig, IsabelleEnvironment, IsabelleServerProcess, ServerConfig
+from proofsmith.envs.isabelle import IsabelleConfig, IsabelleEnvironment, IsabelleServerProcess, ServerConfig
 
 HERE = Path(__file__).resolve().parent
 FIXTURES = HERE.parent / "fixtures" / "isabelle-server"
@@ -30,8 +30,7 @@ def fake_server_config(tmp_path: Path, use_theories: str | None = None, scenario
         path = tmp_path / "scenario.json"
         path.write_text(json.dumps(scenario))
         env["FAKE_ISABELLE_SCENARIO"] = str(path)
-    return ServerConfig(command=(sys.executable, str(FAKE)), name="proofsmith-test", startup_timeout=20,
-                        extra_env=env)
+    return ServerConfig(command=(sys.executable, str(FAKE)), name="proofsmith-test", startup_timeout=20, extra_env=env)
 
 
 def read_log(tmp_path: Path) -> list[dict]:
@@ -61,8 +60,13 @@ def scenario_env(tmp_path):
     envs: list[IsabelleEnvironment] = []
 
     def make(scenario: dict, **kw) -> IsabelleEnvironment:
-        cfg = IsabelleConfig(server=fake_server_config(tmp_path, scenario=scenario), session="HOL",
-                             timeout=kw.pop("timeout", 10.0), cancel_grace=kw.pop("cancel_grace", 1.0), **kw)
+        cfg = IsabelleConfig(
+            server=fake_server_config(tmp_path, scenario=scenario),
+            session="HOL",
+            timeout=kw.pop("timeout", 10.0),
+            cancel_grace=kw.pop("cancel_grace", 1.0),
+            **kw,
+        )
         env = IsabelleEnvironment(cfg)
         envs.append(env)
         return env

@@ -5,21 +5,29 @@ The fake answers `use_theories` with the recorded reply messages (keys, kinds, f
 The `print_state` writeln text and the `FAILED ... Interrupt` after a cancel are not in the
 recordings: tests relying on them say `spec_only`.
 """
+
 from __future__ import annotations
 
 import pytest
-
-from envs.base import (
-    EnvCrashError, EnvTimeoutError, ProofFinished, ProofGivenUp, TacticError, TacticRefused, TacticState, TheoremRef,
-)
-
-from isabelle_fakes import read_log
 from contract import ContractCase, check_environment_contract
+from isabelle_fakes import read_log
+
+from proofsmith.envs.base import (
+    EnvCrashError,
+    EnvTimeoutError,
+    ProofFinished,
+    ProofGivenUp,
+    TacticError,
+    TacticRefused,
+    TacticState,
+    TheoremRef,
+)
 
 STATEMENT = 'lemma conj_swap: "A \\<and> B \\<Longrightarrow> B \\<and> A"'
 S0 = "proof (prove)\ngoal (1 subgoal):\n 1. A \\<and> B \\<Longrightarrow> B \\<and> A"
-S_CONJI = ("proof (prove)\ngoal (2 subgoals):\n 1. A \\<and> B \\<Longrightarrow> B\n"
-           " 2. A \\<and> B \\<Longrightarrow> A")
+S_CONJI = (
+    "proof (prove)\ngoal (2 subgoals):\n 1. A \\<and> B \\<Longrightarrow> B\n 2. A \\<and> B \\<Longrightarrow> A"
+)
 S_NONE = "proof (prove)\ngoal:\nNo subgoals!"
 S_CONJE = "proof (prove)\ngoal (1 subgoal):\n 1. \\<lbrakk>A; B\\<rbrakk> \\<Longrightarrow> B \\<and> A"
 FAILED_FINISH = "Failed to finish proof\\<^here>:\ngoal (1 subgoal):\n 1. A \\<and> B \\<Longrightarrow> B"
@@ -28,8 +36,11 @@ SCENARIO = {
     "statement": STATEMENT,
     "rules": [
         {"steps": [], "outcome": "state", "state": S0},
-        {"steps": ["apply (rule foo)"], "outcome": "error",
-         "error": {"message": 'Undefined fact: "foo"\\<^here>', "span": [12, 15]}},
+        {
+            "steps": ["apply (rule foo)"],
+            "outcome": "error",
+            "error": {"message": 'Undefined fact: "foo"\\<^here>', "span": [12, 15]},
+        },
         {"steps": ["by simp"], "outcome": "error", "error": {"message": FAILED_FINISH, "span": [0, 2]}},
         {"steps": ["apply (erule conjE)"], "outcome": "state", "state": S_CONJE},
         {"steps": ["apply (rule conjI)"], "outcome": "state", "state": S_CONJI},
@@ -80,9 +91,21 @@ def test_isabelle_error_position_is_in_step_characters(scenario_env):
     assert failed.message.startswith("Failed to finish proof")
 
 
-@pytest.mark.parametrize("step", ["ML \\<open>error \"x\"\\<close>", "ML_file \"evil.ML\"", "declare [[simp_trace]]",
-                                  "axiomatization where x: False", "sorry", "oops", "sledgehammer",
-                                  "by auto\nlemma evil: False", "apply (simp (* unclosed", ""])
+@pytest.mark.parametrize(
+    "step",
+    [
+        'ML \\<open>error "x"\\<close>',
+        'ML_file "evil.ML"',
+        "declare [[simp_trace]]",
+        "axiomatization where x: False",
+        "sorry",
+        "oops",
+        "sledgehammer",
+        "by auto\nlemma evil: False",
+        "apply (simp (* unclosed",
+        "",
+    ],
+)
 def test_isabelle_refuses_non_proof_steps(scenario_env, tmp_path, step):
     env = scenario_env(SCENARIO)
     s0 = env.start(THEOREM)
@@ -150,8 +173,9 @@ def test_isabelle_garbage_reply_is_a_crash_error_then_usable(scenario_env):
 
 def test_isabelle_lemma_from_theory_file(scenario_env, tmp_path):
     thy = tmp_path / "Scratch.thy"
-    thy.write_text('theory Scratch\n  imports Main\nbegin\n\nlemma helper: "True"\n  by simp\n\n'
-                   + STATEMENT + "\n  oops\n\nend\n")
+    thy.write_text(
+        'theory Scratch\n  imports Main\nbegin\n\nlemma helper: "True"\n  by simp\n\n' + STATEMENT + "\n  oops\n\nend\n"
+    )
     env = scenario_env(SCENARIO, work_dir=str(tmp_path))
     theorem = TheoremRef.from_file(thy, "conj_swap", backend="isabelle")
     s0 = env.start(theorem)
@@ -171,7 +195,8 @@ def test_isabelle_cli_verify_through_the_fake(tmp_path, capsys, monkeypatch):
     import sys
 
     from isabelle_fakes import FAKE, fake_server_config
-    from envs.isabelle.cli import add_subcommands
+
+    from proofsmith.envs.isabelle.cli import add_subcommands
 
     for k, v in fake_server_config(tmp_path, scenario=SCENARIO).extra_env.items():
         monkeypatch.setenv(k, v)
@@ -179,8 +204,16 @@ def test_isabelle_cli_verify_through_the_fake(tmp_path, capsys, monkeypatch):
     thy.write_text("theory Scratch\n  imports Main\nbegin\n\n" + STATEMENT + "\n  sorry\n\nend\n")
     parser = argparse.ArgumentParser()
     add_subcommands(parser.add_subparsers(dest="cmd"))
-    argv = ["isabelle", "verify", "--file", str(thy), "--lemma", "conj_swap",
-            "--isabelle", shlex.join([sys.executable, str(FAKE)])]
+    argv = [
+        "isabelle",
+        "verify",
+        "--file",
+        str(thy),
+        "--lemma",
+        "conj_swap",
+        "--isabelle",
+        shlex.join([sys.executable, str(FAKE)]),
+    ]
     args = parser.parse_args(argv + [x for s in PATH for x in ("--step", s)])
     assert args.func(args) == 0 and json.loads(capsys.readouterr().out)["verified"] is True
     args = parser.parse_args(argv + ["--step", "sorry"])

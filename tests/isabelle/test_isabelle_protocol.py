@@ -1,25 +1,36 @@
 """The Isabelle client against the recorded server transcripts (replayed byte for byte by the fake server)."""
+
 from __future__ import annotations
 
 import time
 
 import pytest
-
-from envs.base import EnvCrashError, EnvStartError
-from envs.isabelle.client import IsabelleClient, IsabelleCommandError
-from envs.isabelle.framing import ByteMessageReader, encode_message
-from envs.isabelle.messages import IsabelleProtocolError, ServerAddress, parse_reply, parse_use_theories
-from envs.isabelle.symbols import symbol_range_to_chars
-from envs.isabelle.theory import parse_goals
-
 from isabelle_fakes import FIXTURES, read_log
 
-ALL_FILES = ["cancel", "help", "purge_theories", "session_build", "session_start", "session_stop", "shutdown",
-             "unknown", "use_theories", "use_theories.Fail", "use_theories.Sledgehammer"]
+from proofsmith.envs.base import EnvCrashError, EnvStartError
+from proofsmith.envs.isabelle.client import IsabelleClient, IsabelleCommandError
+from proofsmith.envs.isabelle.framing import ByteMessageReader, encode_message
+from proofsmith.envs.isabelle.messages import IsabelleProtocolError, ServerAddress, parse_reply, parse_use_theories
+from proofsmith.envs.isabelle.symbols import symbol_range_to_chars
+from proofsmith.envs.isabelle.theory import parse_goals
+
+ALL_FILES = [
+    "cancel",
+    "help",
+    "purge_theories",
+    "session_build",
+    "session_start",
+    "session_stop",
+    "shutdown",
+    "unknown",
+    "use_theories",
+    "use_theories.Fail",
+    "use_theories.Sledgehammer",
+]
 
 
 def _messages(data: bytes) -> list[str]:
-    chunks = [data[i:i + 7] for i in range(0, len(data), 7)]  # small reads: framing must buffer
+    chunks = [data[i : i + 7] for i in range(0, len(data), 7)]  # small reads: framing must buffer
 
     def recv(deadline):
         return chunks.pop(0) if chunks else b""
@@ -88,8 +99,17 @@ def _client(fake_server, use_theories=None) -> IsabelleClient:
 
 def test_isabelle_help_lists_the_nine_commands(fake_server):
     client = _client(fake_server)
-    assert client.help() == ["cancel", "echo", "help", "purge_theories", "session_build", "session_start",
-                             "session_stop", "shutdown", "use_theories"]
+    assert client.help() == [
+        "cancel",
+        "echo",
+        "help",
+        "purge_theories",
+        "session_build",
+        "session_start",
+        "session_stop",
+        "shutdown",
+        "use_theories",
+    ]
     assert client.hello.isabelle_name == "Isabelle2025-2"
 
 

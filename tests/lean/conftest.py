@@ -1,15 +1,14 @@
 """Shared helpers for the Lean backend tests: transcripts and a client wired to the fake REPL."""
+
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
-from typing import Optional
 
 import pytest
 
-from envs.lean.session import LeanReplConfig
+from proofsmith.envs.lean.session import LeanReplConfig
 
 HERE = Path(__file__).parent
 FAKE_REPL = HERE / "fake_repl.py"
@@ -43,7 +42,9 @@ class FakeRepl:
         self.tmp = tmp_path
         self.log = tmp_path / "sent.log"
 
-    def config(self, name: str, *, start: int = 0, fault: Optional[str] = None, fault_at: int = -1, **kw) -> LeanReplConfig:
+    def config(
+        self, name: str, *, start: int = 0, fault: str | None = None, fault_at: int = -1, **kw
+    ) -> LeanReplConfig:
         argv = [sys.executable, str(FAKE_REPL), str(scenario(name)), "--start", str(start), "--log", str(self.log)]
         if fault:
             argv += ["--fault", fault, "--fault-at", str(fault_at), "--fault-once", str(self.tmp / "fault.done")]

@@ -8,6 +8,7 @@ bytes verbatim. Every raw byte received is appended to `--log`. Faults for robus
 `--fault crash|hang|garbage|oom --fault-at I [--fault-once MARKER]` (I = transcript request index).
 A wrong request, or one past the transcript's end, kills the server (exit 3/4) like a REPL crash.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -69,7 +70,7 @@ def main() -> int:
             continue  # a blank line where a request should start (the client must not send these)
         text = "".join(line.decode("utf-8").rstrip() for line in lines)
         lines = []
-        if text.startswith("#") or text.startswith("--"):
+        if text.startswith(("#", "--")):
             continue
         try:
             got = json.loads(text)
@@ -80,7 +81,9 @@ def main() -> int:
             print(f"transcript {scenario.name} exhausted; got {text}", file=sys.stderr)
             return 4
         if got != json.loads(requests[index]):
-            print(f"transcript {scenario.name} request {index}: expected {requests[index]}, got {text}", file=sys.stderr)
+            print(
+                f"transcript {scenario.name} request {index}: expected {requests[index]}, got {text}", file=sys.stderr
+            )
             return 3
         reply = replies[index]
         if args.fault and index == args.fault_at and _arm(args.fault_once):

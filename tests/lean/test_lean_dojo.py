@@ -1,5 +1,6 @@
 """The LeanDojo facade: `with Dojo(thm) as (dojo, state)` / `run_tac`, and a ReProver-style
 best-first search running unchanged on it, against recorded REPL scenarios."""
+
 from __future__ import annotations
 
 import heapq
@@ -9,12 +10,15 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from envs.base import TheoremRef
-from envs.lean import dojo_compat
-from envs.lean.dojo_compat import Dojo
+from proofsmith.envs.base import TheoremRef
+from proofsmith.envs.lean import dojo_compat
+from proofsmith.envs.lean.dojo_compat import Dojo
 
 BRANCHING = TheoremRef.from_statement(
-    "theorem complex_and (p q r : Prop) (h1 : p ∧ q) (h2 : q → r) : p ∧ r := by sorry", name="complex_and", backend="lean")
+    "theorem complex_and (p q r : Prop) (h1 : p ∧ q) (h2 : q → r) : p ∧ r := by sorry",
+    name="complex_and",
+    backend="lean",
+)
 BY_CASES = TheoremRef.from_statement("theorem foo (x : Int) : x = x := by sorry", name="foo", backend="lean")
 
 
@@ -52,8 +56,9 @@ def test_lean_dojo_reprover_loop_finds_proof(fake):
         f"case right\n{ctx}⊢ r": [("apply h2", -0.3)],
         f"case right\n{ctx}⊢ q": [("exact h1.right", -0.1)],
     }
-    proof, tried, ok = best_first_search(lambda: Dojo(BRANCHING, timeout=20, config=fake.config("proof_branching")),
-                                         scripted_generator(table))
+    proof, tried, ok = best_first_search(
+        lambda: Dojo(BRANCHING, timeout=20, config=fake.config("proof_branching")), scripted_generator(table)
+    )
     assert proof == ["apply And.intro", "exact h1.left", "apply h2", "exact h1.right"]
     assert ok is True
     assert ("#exit", "LeanError") in tried and ("run_cmd pure ()", "LeanError") in tried  # refused, never sent
@@ -64,18 +69,28 @@ def test_lean_dojo_reprover_loop_exhausts_without_proof(fake):
     ctx = "x : Int\n"
     table = {
         ctx + "⊢ x = x": [("by_cases h : x < 0", -0.1)],
-        f"case pos\n{ctx}h : x < 0\n⊢ x = x\n\ncase neg\n{ctx}h : ¬x < 0\n⊢ x = x":
-            [("case pos => rfl", -0.2), ("all_goals sorry", -0.3)],
+        f"case pos\n{ctx}h : x < 0\n⊢ x = x\n\ncase neg\n{ctx}h : ¬x < 0\n⊢ x = x": [
+            ("case pos => rfl", -0.2),
+            ("all_goals sorry", -0.3),
+        ],
     }
-    proof, tried, ok = best_first_search(lambda: Dojo(BY_CASES, config=fake.config("by_cases")), scripted_generator(table))
+    proof, tried, ok = best_first_search(
+        lambda: Dojo(BY_CASES, config=fake.config("by_cases")), scripted_generator(table)
+    )
     assert proof is None and ok is False
-    assert tried == [("by_cases h : x < 0", "TacticState"), ("case pos => rfl", "TacticState"),
-                     ("all_goals sorry", "ProofGivenUp")]
+    assert tried == [
+        ("by_cases h : x < 0", "TacticState"),
+        ("case pos => rfl", "TacticState"),
+        ("all_goals sorry", "ProofGivenUp"),
+    ]
 
 
 def test_lean_dojo_results_mirror_leandojo_demo(fake):
     """dojo_demo_transcript.json: a bad tactic is a LeanError with stripped text and allocates nothing."""
-    with Dojo(TheoremRef.from_statement("def f : Nat := by sorry", name="f"), config=fake.config("unknown_tactic")) as (dojo, s0):
+    with Dojo(TheoremRef.from_statement("def f : Nat := by sorry", name="f"), config=fake.config("unknown_tactic")) as (
+        dojo,
+        s0,
+    ):
         assert isinstance(s0, dojo_compat.TacticState) and s0.id == 0 and s0.num_goals == 1
         err = dojo.run_tac(s0, "exat 42")
         assert err == dojo_compat.LeanError("<input>:1:1: unknown tactic")
@@ -85,8 +100,10 @@ def test_lean_dojo_results_mirror_leandojo_demo(fake):
 
 def test_lean_dojo_init_error_on_rejected_statement(fake):
     with pytest.raises(dojo_compat.DojoInitError, match="unsolved goals"):
-        with Dojo(TheoremRef.from_statement("theorem foo (x : Int) : x = x := by\n  have h : x = 1 := by sorry", name="foo"),
-                  config=fake.config("have_by_sorry")):
+        with Dojo(
+            TheoremRef.from_statement("theorem foo (x : Int) : x = x := by\n  have h : x = 1 := by sorry", name="foo"),
+            config=fake.config("have_by_sorry"),
+        ):
             pass
 
 
@@ -114,7 +131,9 @@ def test_lean_dojo_uses_lean_dojo_classes_when_importable(fake, monkeypatch):
     fake_mod.TacticState, fake_mod.ProofFinished = TacticState, ProofFinished
     monkeypatch.setitem(sys.modules, "lean_dojo", fake_mod)
     assert dojo_compat.result_classes().source == "lean_dojo"
-    with Dojo(TheoremRef.from_statement("def f (x : Unit) : Nat := by sorry", name="f"), config=fake.config("readme")) as (dojo, s0):
+    with Dojo(
+        TheoremRef.from_statement("def f (x : Unit) : Nat := by sorry", name="f"), config=fake.config("readme")
+    ) as (dojo, s0):
         assert type(s0) is TacticState
         s1 = dojo.run_tac(s0, "apply Int.natAbs")
         assert type(s1) is TacticState and s1.pp == "x : Unit\n⊢ Int"

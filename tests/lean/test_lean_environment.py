@@ -3,16 +3,17 @@
 Each test starts the transcript server at the request where the scenario's theorem is opened, so
 the environment's own requests must equal the recorded ones to get any answer at all.
 """
+
 from __future__ import annotations
 
 import json
 
 import pytest
-
 from conftest import requests_of
-from envs.base import (
-    EnvStartError,
+
+from proofsmith.envs.base import (
     Environment,
+    EnvStartError,
     ProofFinished,
     ProofGivenUp,
     TacticError,
@@ -20,7 +21,7 @@ from envs.base import (
     TacticState,
     TheoremRef,
 )
-from envs.lean import LeanEnvironment
+from proofsmith.envs.lean import LeanEnvironment
 
 
 def stmt(text: str, header: str = "", name: str = "thm") -> TheoremRef:
@@ -39,7 +40,10 @@ def test_lean_env_proof_branching_finishes(fake):
         assert s0.goals[0].hypotheses == ("p q r : Prop", "h1 : p ∧ q", "h2 : q → r")
         s1 = env.run_tactic(s0, "apply And.intro")
         assert isinstance(s1, TacticState) and [g.name for g in s1.goals] == ["left", "right"]
-        assert s1.pp == "case left\np q r : Prop\nh1 : p ∧ q\nh2 : q → r\n⊢ p\n\ncase right\np q r : Prop\nh1 : p ∧ q\nh2 : q → r\n⊢ r"
+        assert (
+            s1.pp
+            == "case left\np q r : Prop\nh1 : p ∧ q\nh2 : q → r\n⊢ p\n\ncase right\np q r : Prop\nh1 : p ∧ q\nh2 : q → r\n⊢ r"
+        )
         s2 = env.run_tactic(s1, "exact h1.left")
         s3 = env.run_tactic(s2, "apply h2")
         assert s3.goals[0].conclusion == "q"
@@ -85,7 +89,9 @@ def test_lean_env_open_metavariables_are_not_a_proof(fake):
         assert r == TacticError("Incomplete: contains metavariable(s)")
 
 
-@pytest.mark.parametrize("scenario,tactic", [("self_proof_exact_check", "exact ex"), ("self_proof_apply_check", "apply ex")])
+@pytest.mark.parametrize(
+    "scenario,tactic", [("self_proof_exact_check", "exact ex"), ("self_proof_apply_check", "apply ex")]
+)
 def test_lean_env_kernel_rejection_is_not_a_proof(fake, scenario, tactic):
     with LeanEnvironment(fake.config(scenario, start=1)) as env:
         s0 = env.start(stmt("theorem ex : False := sorry"))
@@ -101,8 +107,16 @@ def test_lean_env_sorry_is_given_up_when_allowed(fake):
 def test_lean_env_sorry_is_refused_before_reaching_lean(fake):
     with LeanEnvironment(fake.config("tactic_mode_sorry")) as env:
         s0 = env.start(stmt("def f : Nat := by sorry"))
-        for bad in ("sorry", "admit", "#eval IO.println 1", "#exit", "run_cmd pure ()", "exact (IO.getEnv \"X\")",
-                    "set_option debug.skipKernelTC true in rfl", "rfl\ntheorem x : False := sorry"):
+        for bad in (
+            "sorry",
+            "admit",
+            "#eval IO.println 1",
+            "#exit",
+            "run_cmd pure ()",
+            'exact (IO.getEnv "X")',
+            "set_option debug.skipKernelTC true in rfl",
+            "rfl\ntheorem x : False := sorry",
+        ):
             assert isinstance(env.run_tactic(s0, bad), TacticRefused), bad
     assert len(fake.sent_requests()) == 1  # only the statement reached the REPL
 
@@ -152,9 +166,13 @@ def test_lean_env_file_theorem_with_sorry_proof_is_sent_verbatim(fake, tmp_path)
     """`variables.in`'s last command is exactly what this file theorem opens with."""
     last = requests_of("variables")[2]
     src = tmp_path / "P.lean"
-    src.write_text("theorem problem (h0 : f 5 = 3) (h1 : f (4 * x * y) = 2 * y * (f (x + y) + f (x - y))) :\n"
-                   "    ∃ (k : Nat), f 2015 = k := by\n  sorry\n", encoding="utf-8")
-    from envs.lean.source import load_theorem
+    src.write_text(
+        "theorem problem (h0 : f 5 = 3) (h1 : f (4 * x * y) = 2 * y * (f (x + y) + f (x - y))) :\n"
+        "    ∃ (k : Nat), f 2015 = k := by\n  sorry\n",
+        encoding="utf-8",
+    )
+    from proofsmith.envs.lean.source import load_theorem
+
     t = load_theorem(TheoremRef.from_file(src, "problem", backend="lean"))
     assert json.loads(last)["cmd"] == t.start_command
     assert t.context == () and t.decl_name == "problem"
@@ -173,11 +191,15 @@ def test_lean_env_header_env_is_cached_spec_only(fake):
 
 def test_lean_verify_accepts_standard_axioms_spec_only(fake):
     with LeanEnvironment(fake.config("verify_ok")) as env:
-        v = env.verify(stmt("theorem and_swap (p q : Prop) : p ∧ q → q ∧ p := by sorry", header="import Lean"),
-                       ["intro h", "exact ⟨h.2, h.1⟩"])
+        v = env.verify(
+            stmt("theorem and_swap (p q : Prop) : p ∧ q → q ∧ p := by sorry", header="import Lean"),
+            ["intro h", "exact ⟨h.2, h.1⟩"],
+        )
         assert v.verified and v.axioms == () and v.reasons == ()
-        v2 = env.verify(stmt("theorem em' (p : Prop) : p ∨ ¬p := sorry", header="import Lean"),
-                        ["classical", "exact Classical.em p"])
+        v2 = env.verify(
+            stmt("theorem em' (p : Prop) : p ∨ ¬p := sorry", header="import Lean"),
+            ["classical", "exact Classical.em p"],
+        )
         assert v2 and v2.axioms == ("propext", "Classical.choice", "Quot.sound")
 
 
@@ -191,10 +213,13 @@ def test_lean_verify_rejects_bad_axioms_unknown_output_and_sorry_spec_only(fake)
         assert not warned and warned.reasons == ("warning: declaration uses 'sorry'",)
 
 
-@pytest.mark.parametrize("scenario,statement,proof,why", [
-    ("self_proof_exact_check", "theorem ex : False := sorry", ["exact ex"], "fail to show termination"),
-    ("incomplete", "def f : Nat := sorry", ["apply Nat.succ"], "unsolved goals"),
-])
+@pytest.mark.parametrize(
+    "scenario,statement,proof,why",
+    [
+        ("self_proof_exact_check", "theorem ex : False := sorry", ["exact ex"], "fail to show termination"),
+        ("incomplete", "def f : Nat := sorry", ["apply Nat.succ"], "unsolved goals"),
+    ],
+)
 def test_lean_verify_rejects_what_lean_rejects(fake, scenario, statement, proof, why):
     with LeanEnvironment(fake.config(scenario)) as env:
         v = env.verify(stmt(statement), proof)

@@ -1,17 +1,28 @@
 """Crash (EOF mid-reply), hang, garbage and OOM: the right error, then a working client that
 replays to the state it needs on a fresh process."""
+
 from __future__ import annotations
 
 import time
 
 import pytest
 
-from envs.base import EnvCrashError, EnvTimeoutError, ProofFinished, ProverNotInstalledError, TacticState, TheoremRef
-from envs.lean import LeanEnvironment, LeanReplConfig, ReplSession
-from envs.lean import messages as m
+from proofsmith.envs.base import (
+    EnvCrashError,
+    EnvTimeoutError,
+    ProofFinished,
+    ProverNotInstalledError,
+    TacticState,
+    TheoremRef,
+)
+from proofsmith.envs.lean import LeanEnvironment, LeanReplConfig, ReplSession
+from proofsmith.envs.lean import messages as m
 
 STATEMENT = TheoremRef.from_statement(
-    "theorem complex_and (p q r : Prop) (h1 : p ∧ q) (h2 : q → r) : p ∧ r := by sorry", name="complex_and", backend="lean")
+    "theorem complex_and (p q r : Prop) (h1 : p ∧ q) (h2 : q → r) : p ∧ r := by sorry",
+    name="complex_and",
+    backend="lean",
+)
 PROOF = ["apply And.intro", "exact h1.left", "apply h2", "exact h1.right"]
 
 

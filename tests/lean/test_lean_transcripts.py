@@ -6,15 +6,16 @@ recorded JSON, and what the client wrote must be the `.in` request byte for byte
 `.in` requests written with other spacing/key order or raw line breaks, the same request after the
 REPL's own framing rule).
 """
+
 from __future__ import annotations
 
 import json
 
 import pytest
-
 from conftest import FIXTURES, replies_of, requests_of
-from envs.lean import messages as m
-from envs.lean.session import ReplSession
+
+from proofsmith.envs.lean import messages as m
+from proofsmith.envs.lean.session import ReplSession
 
 IDENTICAL = 143  # of 170 requests; the other 27 differ only in spacing ("cmd" :) or key order
 SCENARIOS = sorted(p.name[: -len(".expected.out")] for p in FIXTURES.glob("*.expected.out"))
@@ -32,8 +33,12 @@ def call(session: ReplSession, req: dict) -> m.Response:
         return session.pickle_proof_state(req["pickleTo"], req["proofState"])
     if "unpickleProofStateFrom" in req:
         return session.unpickle_proof_state(req["unpickleProofStateFrom"], req.get("env"))
-    opts = dict(env=req.get("env"), all_tactics=req.get("allTactics", False),
-                root_goals=req.get("rootGoals", False), infotree=req.get("infotree"))
+    opts = dict(
+        env=req.get("env"),
+        all_tactics=req.get("allTactics", False),
+        root_goals=req.get("rootGoals", False),
+        infotree=req.get("infotree"),
+    )
     if "cmd" in req:
         return session.command(req["cmd"], **opts)
     return session.file(req["path"], **opts)
@@ -94,7 +99,9 @@ def test_lean_response_kinds_and_channels(fake):
     """The two error channels and the reply kinds, read from the real recordings."""
     with ReplSession(fake.config("app_type_mismatch2")) as s:
         first = s.command("example : 1 = 0 := by\n  cases 1\n  rfl\n  have: true := by\n    apply ?succ\n    trivial")
-        assert isinstance(first, m.CommandResponse) and first.errors[0].data.startswith("(kernel) application type mismatch")
+        assert isinstance(first, m.CommandResponse) and first.errors[0].data.startswith(
+            "(kernel) application type mismatch"
+        )
         opened = s.command("example : 1 = 0 := sorry")
         assert opened.sorries[0].proof_state == 0 and opened.sorries[0].pos == m.Pos(1, 19)
         assert opened.messages[0].is_sorry_warning

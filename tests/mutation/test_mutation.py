@@ -1,5 +1,6 @@
 """Mutation on real Coq: rewrite and apply mutants with their exact statements, batch verification
 with exact per-mutant verdicts, deduplication, the pipeline's resume and dataset output."""
+
 from __future__ import annotations
 
 import copy
@@ -8,15 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from envs.coq.env import CoqConfig, CoqEnvironment
-from envs.coq.trace import TraceOptions, discover, trace_sources
-from envs.dataset import load_dataset_dict
-from mutation.index import RuleIndex, TypeReader, rules_of
-from mutation.mutator import Counters, MutateOptions, Target, TargetMutator
-from mutation.pipeline import PipelineOptions, run_mutate
-from mutation.sources import TracedDataset, accessible_names, all_libraries, premise_pool
-from mutation.statement import normal_form, split_statement
-from mutation.verify import verify_mutants
+from proofsmith.envs.coq.env import CoqConfig, CoqEnvironment
+from proofsmith.envs.coq.trace import TraceOptions, discover, trace_sources
+from proofsmith.envs.dataset import load_dataset_dict
+from proofsmith.mutation.index import RuleIndex, TypeReader, rules_of
+from proofsmith.mutation.mutator import Counters, MutateOptions, Target, TargetMutator
+from proofsmith.mutation.pipeline import PipelineOptions, run_mutate
+from proofsmith.mutation.sources import TracedDataset, accessible_names, all_libraries, premise_pool
+from proofsmith.mutation.statement import normal_form, split_statement
+from proofsmith.mutation.verify import verify_mutants
 
 SOURCE = """Require Import Arith.
 Axiom cheat : forall n : nat, n = 0.
@@ -61,8 +62,9 @@ def _mutate(world, target_name: str, lemmas: list[str], kinds=("rw", "apply")):
     counters = Counters()
     with CoqEnvironment(CoqConfig(tactic_timeout=5)) as env:
         m = TargetMutator(env, index, names, MutateOptions(kinds=kinds), set(), counters)
-        target = Target(rec.full_name, rec.file_path, tf.source, ds.load_paths, rec.start[0], tf.library,
-                        types.get(rec.full_name))
+        target = Target(
+            rec.full_name, rec.file_path, tf.source, ds.load_paths, rec.start[0], tf.library, types.get(rec.full_name)
+        )
         return m.mutate(target), counters, rec, tf
 
 

@@ -1,4 +1,5 @@
 """Ray prove jobs: 2 workers, a killed actor, resume, locking, always-parseable results."""
+
 import json
 import os
 import signal
@@ -9,11 +10,11 @@ import psutil
 import pytest
 import ray
 
-from prover.benchmark import load_benchmark
-from prover.distributed import JobConfig, run_job
-from prover.report import summarize, write_report
-from prover.results import ResultsFile, ResultsLockedError, read_results
-from prover.search import SearchConfig
+from proofsmith.prover.benchmark import load_benchmark
+from proofsmith.prover.distributed import JobConfig, run_job
+from proofsmith.prover.report import summarize, write_report
+from proofsmith.prover.results import ResultsFile, ResultsLockedError, read_results
+from proofsmith.prover.search import SearchConfig
 
 EASY = {
     "e1": "Require Import Arith.\nTheorem e1 : forall n : nat, n + 0 = n.\nProof.\nAdmitted.\n",
@@ -90,7 +91,9 @@ def test_prove_job_killed_actor_is_replaced_and_theorem_recorded_once(tmp_path):
     assert killed, "the test could not find a busy actor to kill"
     lines = read_results(out)
     assert sorted(r["theorem"] for r in lines) == ["h_1", "h_2", "h_3"]  # exactly one line each
-    assert any(r["attempt"] == 1 for r in lines), [(r["theorem"], r["status"], r["attempt"], r.get("message", "")[:150]) for r in lines]
+    assert any(r["attempt"] == 1 for r in lines), [
+        (r["theorem"], r["status"], r["attempt"], r.get("message", "")[:150]) for r in lines
+    ]
     assert all(r["status"] in ("failed", "timeout") for r in rows), [r["status"] for r in rows]
 
 
@@ -116,14 +119,17 @@ def test_benchmark_loader_names_the_theorem_it_found(minif2f_valid_dir):
 
 
 def test_summary_excludes_invalid_statements():
-    rows = [{"theorem": "a", "status": "proved", "seconds": 1}, {"theorem": "b", "status": "invalid_statement"},
-            {"theorem": "c", "status": "failed", "seconds": 2}]
+    rows = [
+        {"theorem": "a", "status": "proved", "seconds": 1},
+        {"theorem": "b", "status": "invalid_statement"},
+        {"theorem": "c", "status": "failed", "seconds": 2},
+    ]
     s = summarize(rows)
     assert (s.proved, s.valid, s.invalid) == (1, 2, ["b"])
 
 
 def test_eval_split_records_resolve_to_their_sources(tmp_path):
-    from prover.benchmark import load_split, source_file
+    from proofsmith.prover.benchmark import load_split, source_file
 
     src = tmp_path / "theories" / "Lists"
     src.mkdir(parents=True)
@@ -132,9 +138,22 @@ def test_eval_split_records_resolve_to_their_sources(tmp_path):
     assert source_file("https://example.org/repo.git", "Coq/Lists/L.v") is None
     split = tmp_path / "data" / "random"
     split.mkdir(parents=True)
-    (split / "test.json").write_text(json.dumps([{"url": src.as_uri(), "commit": "", "file_path": "Coq/Lists/L.v",
-                                                  "full_name": "Coq.Lists.L.l1", "start": [1, 1], "end": [2, 20],
-                                                  "traced_tactics": [], "backend": "coq"}]))
+    (split / "test.json").write_text(
+        json.dumps(
+            [
+                {
+                    "url": src.as_uri(),
+                    "commit": "",
+                    "file_path": "Coq/Lists/L.v",
+                    "full_name": "Coq.Lists.L.l1",
+                    "start": [1, 1],
+                    "end": [2, 20],
+                    "traced_tactics": [],
+                    "backend": "coq",
+                }
+            ]
+        )
+    )
     (thm,) = load_split(tmp_path / "data", "random/test")
     assert thm.ref.name == "l1" and thm.ref.file_path == (src / "L.v").resolve()
     with pytest.raises(ValueError, match="no split file"):

@@ -1,14 +1,16 @@
 """Best-first search on real Coq with scripted generators."""
+
 import pytest
 
-from envs.base import ProofFinished, TacticError, TheoremRef
-from envs.coq import CoqEnvironment
-from prover.generators import AutomationGenerator, EnsembleGenerator
-from prover.generators.factory import make_generator
-from prover.search import BestFirstSearch, SearchConfig, best_of_n
+from proofsmith.envs.base import ProofFinished, TacticError, TheoremRef
+from proofsmith.envs.coq import CoqEnvironment
+from proofsmith.prover.generators import AutomationGenerator, EnsembleGenerator
+from proofsmith.prover.generators.factory import make_generator
+from proofsmith.prover.search import BestFirstSearch, SearchConfig, best_of_n
 
 THM = TheoremRef.from_statement(
-    "Theorem s3 : forall a b : nat, a = b -> b + 0 = a.", "s3", header="Require Import Arith.")
+    "Theorem s3 : forall a b : nat, a = b -> b + 0 = a.", "s3", header="Require Import Arith."
+)
 
 
 class Scripted:
@@ -35,12 +37,14 @@ def env():
 
 
 def test_search_finds_three_step_proof_best_first(env):
-    gen = Scripted({
-        "⊢ forall a b": [("intros a b H.", -0.1), ("idtac.", -0.05)],
-        "H : a = b\n⊢ b + 0 = a": [("rewrite Nat.add_0_r.", -0.2), ("apply nope.", -0.01)],
-        "⊢ b = a": [("symmetry.", -0.3), ("exact H.", -5.0)],
-        "⊢ a = b": [("exact H.", -0.1)],
-    })
+    gen = Scripted(
+        {
+            "⊢ forall a b": [("intros a b H.", -0.1), ("idtac.", -0.05)],
+            "H : a = b\n⊢ b + 0 = a": [("rewrite Nat.add_0_r.", -0.2), ("apply nope.", -0.01)],
+            "⊢ b = a": [("symmetry.", -0.3), ("exact H.", -5.0)],
+            "⊢ a = b": [("exact H.", -0.1)],
+        }
+    )
     result = BestFirstSearch(gen, SearchConfig(timeout=60, keep_tree=True)).search(env, THM)
     assert result.status == "proved"
     assert result.proof == ["intros a b H.", "rewrite Nat.add_0_r.", "symmetry.", "exact H."]
@@ -106,7 +110,11 @@ def test_automation_and_ensemble_generators_prove():
     with CoqEnvironment() as plain:  # without the generator's imports, its closers are unknown to Coq
         r = plain.run_tactic(plain.start(THM), "intros; lia.")
         assert isinstance(r, TacticError) and "lia" in r.message
-    for gen in (AutomationGenerator(), make_generator("ensemble:auto+auto"), EnsembleGenerator([AutomationGenerator()])):
+    for gen in (
+        AutomationGenerator(),
+        make_generator("ensemble:auto+auto"),
+        EnsembleGenerator([AutomationGenerator()]),
+    ):
         with CoqEnvironment(additional_imports=gen.required_imports) as env:  # lia etc. in scope
             r = BestFirstSearch(gen, SearchConfig(timeout=60)).search(env, THM)
             assert r.status == "proved", r
@@ -127,7 +135,7 @@ class CrashOnceEnv(LyingEnv):
 
     def run_tactic(self, state, tactic, timeout=None):
         if tactic == "lia." and not self.crashed:
-            from envs.base import EnvCrashError
+            from proofsmith.envs.base import EnvCrashError
 
             self.crashed = True
             raise EnvCrashError("prover process closed its output (exit status -9)")

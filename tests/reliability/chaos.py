@@ -1,6 +1,7 @@
 """Chaos on `proofsmith prove`: run the job as a subprocess tagged through its environment, inject
 faults into exactly the processes it started (found by the tag, never by name alone), and check the
 results file. Shared by the tests and scripts/bench_reliability.py."""
+
 from __future__ import annotations
 
 import os
@@ -13,12 +14,11 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
 
 import psutil
 
-from prover.benchmark import load_benchmark
-from prover.results import read_results
+from proofsmith.prover.benchmark import load_benchmark
+from proofsmith.prover.results import read_results
 
 ROOT = Path(__file__).resolve().parents[2]
 PROOFSMITH = Path(sys.executable).parent / "proofsmith"
@@ -56,14 +56,29 @@ class Job:
         return self.proc.wait(timeout=timeout)
 
 
-def start_job(bench: Path, out: Path, *, workers: int = 2, timeout: float = 8, max_expansions: int = 4,
-              tag: Optional[str] = None) -> Job:
+def start_job(
+    bench: Path, out: Path, *, workers: int = 2, timeout: float = 8, max_expansions: int = 4, tag: str | None = None
+) -> Job:
     tag = tag or uuid.uuid4().hex
     env = dict(os.environ, **{TAG: tag, "RAY_ADDRESS": ""})
     log = out.with_suffix(f".{tag[:6]}.log")
-    argv = [str(PROOFSMITH), "prove", str(bench), "--generator", "auto", "--workers", str(workers),
-            "--timeout", str(timeout), "--max-expansions", str(max_expansions), "--tactic-timeout", "3",
-            "--out", str(out)]
+    argv = [
+        str(PROOFSMITH),
+        "prove",
+        str(bench),
+        "--generator",
+        "auto",
+        "--workers",
+        str(workers),
+        "--timeout",
+        str(timeout),
+        "--max-expansions",
+        str(max_expansions),
+        "--tactic-timeout",
+        "3",
+        "--out",
+        str(out),
+    ]
     with open(log, "wb") as fh:
         proc = subprocess.Popen(argv, stdout=fh, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
     return Job(proc, tag, log)
@@ -141,8 +156,8 @@ class Check:
 
 
 def check_results(bench: Path, out: Path, verify: bool = True) -> Check:
-    from envs.coq import CoqEnvironment
-    from prover.generators.factory import make_generator
+    from proofsmith.envs.coq import CoqEnvironment
+    from proofsmith.prover.generators.factory import make_generator
 
     theorems = {t.key: t for t in load_benchmark(bench)}
     rows = read_results(out)
@@ -159,5 +174,6 @@ def check_results(bench: Path, out: Path, verify: bool = True) -> Check:
                     v = env.verify(theorems[r["key"]].ref, r["proof"])
                     if not v.verified:
                         unsound.append(f"{r['key']}: {v.reasons[:1]}")
-    return Check(len(theorems), len(rows), lost, duplicated, proved, unsound,
-                 dict(Counter(r.get("status") for r in rows)))
+    return Check(
+        len(theorems), len(rows), lost, duplicated, proved, unsound, dict(Counter(r.get("status") for r in rows))
+    )

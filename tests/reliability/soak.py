@@ -1,5 +1,6 @@
 """Soak one Coq session with random tactic calls (with backtracking); shared by the test and
 scripts/bench_reliability.py."""
+
 from __future__ import annotations
 
 import random
@@ -9,26 +10,63 @@ from dataclasses import asdict, dataclass
 
 import psutil
 
-from envs.base import EnvError, TacticState, TheoremRef
-from envs.coq import CoqEnvironment
+from proofsmith.envs.base import EnvError, TacticState, TheoremRef
+from proofsmith.envs.coq import CoqEnvironment
 
 HEADER = "Require Import Arith Lia List.\nImport ListNotations."
 THEOREMS = [
-    TheoremRef.from_statement("Theorem soak_a : forall a b c : nat, a + b + c = c + b + a /\\ a * 1 = a.", "soak_a",
-                              header=HEADER),
-    TheoremRef.from_statement("Theorem soak_l : forall (l m : list nat), length (l ++ m) = length m + length l.",
-                              "soak_l", header=HEADER),
-    TheoremRef.from_statement("Theorem soak_p : forall p q r : Prop, (p -> q) -> (q -> r) -> p -> r /\\ (p \\/ q).",
-                              "soak_p", header=HEADER),
+    TheoremRef.from_statement(
+        "Theorem soak_a : forall a b c : nat, a + b + c = c + b + a /\\ a * 1 = a.", "soak_a", header=HEADER
+    ),
+    TheoremRef.from_statement(
+        "Theorem soak_l : forall (l m : list nat), length (l ++ m) = length m + length l.", "soak_l", header=HEADER
+    ),
+    TheoremRef.from_statement(
+        "Theorem soak_p : forall p q r : Prop, (p -> q) -> (q -> r) -> p -> r /\\ (p \\/ q).", "soak_p", header=HEADER
+    ),
 ]
 # Traced-style steps (good, failing, looping-short, refused): every kind of answer the env gives.
 POOL = [
-    "intros.", "intros a b c.", "split.", "lia.", "nia.", "simpl.", "auto.", "reflexivity.", "intros l m.",
-    "induction l.", "rewrite app_length.", "rewrite app_length; lia.", "simpl; lia.", "intros p q r Hpq Hqr Hp.",
-    "split; auto.", "left.", "right.", "apply Hqr.", "apply Hpq.", "exact Hp.", "assumption.", "tauto.",
-    "destruct a.", "induction a; simpl; auto.", "apply foo.", "exact (.", "ring.", "- idtac.", "{ idtac.", "}",
-    "firstorder.", "trivial.", "constructor.", "eauto.", "omega.", "Qed.", "admit.", "repeat split.",
-    "intros; split; lia.", "now intros.",
+    "intros.",
+    "intros a b c.",
+    "split.",
+    "lia.",
+    "nia.",
+    "simpl.",
+    "auto.",
+    "reflexivity.",
+    "intros l m.",
+    "induction l.",
+    "rewrite app_length.",
+    "rewrite app_length; lia.",
+    "simpl; lia.",
+    "intros p q r Hpq Hqr Hp.",
+    "split; auto.",
+    "left.",
+    "right.",
+    "apply Hqr.",
+    "apply Hpq.",
+    "exact Hp.",
+    "assumption.",
+    "tauto.",
+    "destruct a.",
+    "induction a; simpl; auto.",
+    "apply foo.",
+    "exact (.",
+    "ring.",
+    "- idtac.",
+    "{ idtac.",
+    "}",
+    "firstorder.",
+    "trivial.",
+    "constructor.",
+    "eauto.",
+    "omega.",
+    "Qed.",
+    "admit.",
+    "repeat split.",
+    "intros; split; lia.",
+    "now intros.",
 ]
 
 
@@ -91,12 +129,20 @@ def run_soak(calls: int, seed: int = 0, window: int = 1000) -> SoakReport:
     time.sleep(0.2)
     w = min(window, max(1, calls // 10))
     return SoakReport(
-        calls=calls, seconds=round(time.monotonic() - t0, 1), rss_start_mib=round(rss_start, 1),
-        rss_end_mib=round(rss_end, 1), rss_peak_mib=round(max(rss_peak, rss_end), 1),
+        calls=calls,
+        seconds=round(time.monotonic() - t0, 1),
+        rss_start_mib=round(rss_start, 1),
+        rss_end_mib=round(rss_end, 1),
+        rss_peak_mib=round(max(rss_peak, rss_end), 1),
         latency_first_ms=round(statistics.median(lat[:w]) * 1e3, 2),
         latency_last_ms=round(statistics.median(lat[-w:]) * 1e3, 2),
-        children_before=before, children_during=during, children_after=len(me.children(recursive=True)),
-        restarts=restarts, errors=errors, outcomes=outcomes)
+        children_before=before,
+        children_during=during,
+        children_after=len(me.children(recursive=True)),
+        restarts=restarts,
+        errors=errors,
+        outcomes=outcomes,
+    )
 
 
 def as_dict(r: SoakReport) -> dict:

@@ -1,6 +1,7 @@
 """Chaos (short) on `proofsmith prove`: SIGTERM mid-job then resume, a SIGKILLed Ray actor and a
 SIGKILLed coqidetop during the rerun. Afterwards: one line per theorem, the clean run's proved set,
 every proof re-verifies, and no process of the job is left."""
+
 from __future__ import annotations
 
 import random
@@ -8,7 +9,7 @@ import signal
 
 import pytest
 
-from prover.results import read_results
+from proofsmith.prover.results import read_results
 
 from .chaos import Faults, actors, check_results, kill_one, leftovers, live_provers, make_bench, start_job, wait_for
 

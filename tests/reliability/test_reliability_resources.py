@@ -1,18 +1,15 @@
 """Resource faults: a full disk and a read-only output directory give a clear error and leave only
 whole result lines; a second job on the same results file refuses to start."""
+
 from __future__ import annotations
 
 import contextlib
 import json
 import os
-import resource
-import signal
 import subprocess
 from pathlib import Path
 
-import pytest
-
-from prover.results import ResultsFile, read_results
+from proofsmith.prover.results import ResultsFile, read_results
 
 from .chaos import PROOFSMITH, ROOT, make_bench
 
@@ -23,8 +20,13 @@ ROW = {"key": "k", "status": "failed", "proof": None, "pad": "x" * 900}
 def tmpfs(path: Path, size: str, read_only: bool = False):
     """A tiny tmpfs when we may mount (root); otherwise None (callers fall back)."""
     path.mkdir()
-    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
-                                           capture_output=True).returncode != 0:
+    if (
+        os.geteuid() != 0
+        or subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True
+        ).returncode
+        != 0
+    ):
         yield None
         return
     try:
@@ -60,10 +62,12 @@ def test_reliab_disk_full_leaves_only_whole_lines(tmp_path):
             return
     # not root: a file-size limit gives the same short write / EFBIG in a child process
     out = tmp_path / "r.jsonl"
-    code = ("import resource, signal, sys\nsignal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
-            "resource.setrlimit(resource.RLIMIT_FSIZE, (65536, 65536))\n"
-            "from tests.reliability.test_reliability_resources import fill_until_error\n"
-            f"n, err = fill_until_error(__import__('pathlib').Path({str(out)!r}))\nprint(n, bool(err))\n")
+    code = (
+        "import resource, signal, sys\nsignal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (65536, 65536))\n"
+        "from tests.reliability.test_reliability_resources import fill_until_error\n"
+        f"n, err = fill_until_error(__import__('pathlib').Path({str(out)!r}))\nprint(n, bool(err))\n"
+    )
     res = subprocess.run([str(PROOFSMITH.parent / "python"), "-c", code], cwd=ROOT, capture_output=True, text=True)
     n, erred = res.stdout.split()
     assert erred == "True" and int(n) > 10, res.stderr
@@ -78,8 +82,13 @@ def test_reliab_read_only_output_dir_is_a_clear_error(tmp_path):
             assert subprocess.run(["mount", "-o", "remount,ro", str(mnt)]).returncode == 0
         else:
             ro.chmod(0o555)
-        res = subprocess.run([str(PROOFSMITH), "prove", str(bench), "--out", str(ro / "r.jsonl"), "--timeout", "5"],
-                             capture_output=True, text=True, timeout=120, env=dict(os.environ, RAY_ADDRESS=""))
+        res = subprocess.run(
+            [str(PROOFSMITH), "prove", str(bench), "--out", str(ro / "r.jsonl"), "--timeout", "5"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=dict(os.environ, RAY_ADDRESS=""),
+        )
         assert res.returncode == 4, res.stdout[-1000:] + res.stderr[-1000:]
         assert "cannot write results" in res.stdout and "Traceback" not in res.stdout + res.stderr
         assert not (ro / "r.jsonl").exists()
@@ -90,7 +99,12 @@ def test_reliab_second_job_on_same_results_file_refuses(tmp_path):
     out = tmp_path / "r.jsonl"
     with ResultsFile(out) as rf:  # the first job holds the lock
         rf.append({"key": "first", "status": "proved"})
-        res = subprocess.run([str(PROOFSMITH), "prove", str(bench), "--out", str(out)], capture_output=True,
-                             text=True, timeout=120, env=dict(os.environ, RAY_ADDRESS=""))
+        res = subprocess.run(
+            [str(PROOFSMITH), "prove", str(bench), "--out", str(out)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=dict(os.environ, RAY_ADDRESS=""),
+        )
     assert res.returncode == 3 and "being written by another job" in res.stdout, res.stdout[-1000:]
     assert [r["key"] for r in read_results(out)] == ["first"]  # the refused job wrote nothing

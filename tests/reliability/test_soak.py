@@ -1,4 +1,5 @@
 """Soak (short): 1,000 random tactic calls with backtracking on one Coq session."""
+
 from __future__ import annotations
 
 from .soak import run_soak

@@ -3,6 +3,7 @@
 Files: Base.v <- Mid.v <- Top.v (Top imports Mid directly, Base transitively); Other.v is unrelated.
 Each premise `opK` has code mentioning a unique symbol `fK`; tactic states mention the symbol of the
 premise they use, so the mapping is learnable and lexically visible."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,9 +11,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from envs.dataset import Corpus, CorpusFile, Premise, Provenance, TheoremRecord, TracedTactic, write_dataset
-from retrieval.corpus import PremiseCorpus
-from retrieval.encoder import SmallEncoderConfig, build_small_encoder
+from proofsmith.envs.dataset import Corpus, CorpusFile, Premise, Provenance, TheoremRecord, TracedTactic, write_dataset
+from proofsmith.retrieval.corpus import PremiseCorpus
+from proofsmith.retrieval.encoder import SmallEncoderConfig, build_small_encoder
 
 # These models are tiny: one thread is faster than several on a shared machine.
 torch.set_num_threads(1)
@@ -21,8 +22,9 @@ FILES = {"Base.v": (), "Mid.v": ("Base.v",), "Top.v": ("Mid.v",), "Other.v": ()}
 IMPORTED = {"Top.v": ("Base.v", "Mid.v"), "Mid.v": ("Base.v",)}  # transitive closure, by hand
 PER_FILE = 8
 
-TINY = SmallEncoderConfig(vocab_size=300, hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
-                          intermediate_size=64, max_len=48)
+TINY = SmallEncoderConfig(
+    vocab_size=300, hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64, max_len=48
+)
 
 
 def premise_name(path: str, j: int) -> str:
@@ -36,8 +38,15 @@ def make_corpus() -> Corpus:
         for j in range(PER_FILE):
             line = 10 * j + 1
             sym = f"f{path[0].lower()}{j}"
-            prems.append(Premise(premise_name(path, j), f"Lemma op{j} : forall n : nat, {sym} n = g n.",
-                                 (line, 1), (line + 3, 4), "lemma"))
+            prems.append(
+                Premise(
+                    premise_name(path, j),
+                    f"Lemma op{j} : forall n : nat, {sym} n = g n.",
+                    (line, 1),
+                    (line + 3, 4),
+                    "lemma",
+                )
+            )
         files.append(CorpusFile(path, imports, tuple(prems)))
     return Corpus(files)
 
@@ -51,14 +60,23 @@ def make_records() -> list[TheoremRecord]:
             tactics = []
             # imported files, plus this file's premises up to j (premise j ends just before `start`)
             usable = [(p, i) for p in IMPORTED[path] for i in range(PER_FILE)] + [(path, i) for i in range(j + 1)]
-            for t, (p, i) in enumerate(usable[j % 3::3][:3] + [(path, j)]):
+            for t, (p, i) in enumerate(usable[j % 3 :: 3][:3] + [(path, j)]):
                 sym = f"f{p[0].lower()}{i}"
                 name = premise_name(p, i)
                 prov = Provenance(name, p, (10 * i + 1, 7), (10 * i + 1, 10))
-                tactics.append(TracedTactic(f"rewrite op{i}.", (f"rewrite <a>op{i}</a>.", (prov,)),
-                                            f"n : nat\nH{t} : n = n\n⊢ {sym} (S n) = g (S n)", "no goals"))
-            recs.append(TheoremRecord("", "", path, f"Toy.{path[:-2]}.thm{j}", start, (start[0] + 3, 4),
-                                      tuple(tactics), backend="coq"))
+                tactics.append(
+                    TracedTactic(
+                        f"rewrite op{i}.",
+                        (f"rewrite <a>op{i}</a>.", (prov,)),
+                        f"n : nat\nH{t} : n = n\n⊢ {sym} (S n) = g (S n)",
+                        "no goals",
+                    )
+                )
+            recs.append(
+                TheoremRecord(
+                    "", "", path, f"Toy.{path[:-2]}.thm{j}", start, (start[0] + 3, 4), tuple(tactics), backend="coq"
+                )
+            )
     return recs
 
 

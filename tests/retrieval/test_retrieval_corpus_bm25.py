@@ -1,12 +1,13 @@
 """PremiseCorpus accessibility, premise location and serialization; the BM25 baseline."""
+
 import numpy as np
 import pytest
 from rank_bm25 import BM25Okapi
 
-from envs.dataset import Provenance
-from retrieval.base import PremiseRetriever
-from retrieval.bm25 import BM25Retriever, tokenize
-from retrieval.corpus import PremiseCorpus, serialize_premise
+from proofsmith.envs.dataset import Provenance
+from proofsmith.retrieval.base import PremiseRetriever
+from proofsmith.retrieval.bm25 import BM25Retriever, tokenize
+from proofsmith.retrieval.corpus import serialize_premise
 
 from .conftest import IMPORTED, PER_FILE, make_corpus, premise_name
 

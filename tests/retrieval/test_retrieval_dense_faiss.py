@@ -1,11 +1,12 @@
 """Dense retrieval: FAISS index kinds, save/load, accessibility filtering, the two filter strategies."""
+
 import numpy as np
 import pytest
 
-from retrieval.base import PremiseRetriever
-from retrieval.dense import DenseRetriever
-from retrieval.encoder import Encoder
-from retrieval.faiss_index import PremiseIndex
+from proofsmith.retrieval.base import PremiseRetriever
+from proofsmith.retrieval.dense import DenseRetriever
+from proofsmith.retrieval.encoder import Encoder
+from proofsmith.retrieval.faiss_index import PremiseIndex
 
 from .conftest import PER_FILE, premise_name
 
@@ -80,8 +81,12 @@ def test_dense_retriever_accessibility_never_returns_later_premise(dense, toy_co
             later = {premise_name("Top.v", i) for i in range(j + 1, PER_FILE)}
             for i in range(PER_FILE):
                 # the state *is* a later premise's statement: the most similar text must still be filtered out
-                got = [p.full_name for p, _ in dense.retrieve(toy_corpus.premises[toy_corpus.ranges["Top.v"][0] + i].code,
-                                                             "Top.v", pos, k=len(toy_corpus))]
+                got = [
+                    p.full_name
+                    for p, _ in dense.retrieve(
+                        toy_corpus.premises[toy_corpus.ranges["Top.v"][0] + i].code, "Top.v", pos, k=len(toy_corpus)
+                    )
+                ]
                 assert not later.intersection(got)
                 assert not any(n.startswith("Toy.Other.") for n in got)
                 assert len(got) == len(toy_corpus.accessible_ids("Top.v", pos))
@@ -103,8 +108,8 @@ def test_dense_retriever_filter_strategies_agree(dense, toy_corpus):
 
 
 def test_dense_retriever_rejects_index_of_other_corpus(dense, toy_corpus):
-    from retrieval.corpus import PremiseCorpus
-    from envs.dataset import Corpus
+    from proofsmith.envs.dataset import Corpus
+    from proofsmith.retrieval.corpus import PremiseCorpus
 
     smaller = PremiseCorpus(Corpus([f for p, f in toy_corpus.corpus.files.items() if p != "Other.v"]))
     with pytest.raises(ValueError, match="premises"):

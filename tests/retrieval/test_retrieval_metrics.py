@@ -1,10 +1,18 @@
 """R@k / MRR on hand-made rankings, and the evaluation loop on a scripted retriever."""
+
 import json
 
 import numpy as np
 import pytest
 
-from retrieval.evaluate import aggregate, evaluate, markdown_table, recall_at_k, reciprocal_rank, write_results
+from proofsmith.retrieval.evaluate import (
+    aggregate,
+    evaluate,
+    markdown_table,
+    recall_at_k,
+    reciprocal_rank,
+    write_results,
+)
 
 
 def test_retrieval_metrics_hand_made():
@@ -17,8 +25,12 @@ def test_retrieval_metrics_hand_made():
     assert reciprocal_rank(ranked, [42]) == 0.0
     m = aggregate([[1, 2, 3], [5, 6, 7], [9, 8]], [[1], [7, 100], [0]])
     # R@1: 1, 0, 0 ; R@10: 1, 1/2, 0 ; RR: 1, 1/3, 0
-    assert (m.r1, m.r10, m.mrr, m.num_queries) == (pytest.approx(1 / 3), pytest.approx(0.5),
-                                                     pytest.approx((1 + 1 / 3) / 3), 3)
+    assert (m.r1, m.r10, m.mrr, m.num_queries) == (
+        pytest.approx(1 / 3),
+        pytest.approx(0.5),
+        pytest.approx((1 + 1 / 3) / 3),
+        3,
+    )
 
 
 class Scripted:
@@ -44,8 +56,10 @@ def test_retrieval_evaluate_loop_uses_theorem_position(toy_corpus, toy_records):
 
 
 def test_retrieval_results_table_and_json(tmp_path):
-    res = {"bm25": {"random": aggregate([[1]], [[1]]), "novel_premises": aggregate([[2]], [[1]])},
-           "dense": {"random": aggregate([[3, 1]], [[1]])}}
+    res = {
+        "bm25": {"random": aggregate([[1]], [[1]]), "novel_premises": aggregate([[2]], [[1]])},
+        "dense": {"random": aggregate([[3, 1]], [[1]])},
+    }
     md = markdown_table(res)
     assert "| random | bm25 | 1.000 | 1.000 | 1.000 | 1 |" in md
     assert "| random | dense | 0.000 | 1.000 | 0.500 | 1 |" in md

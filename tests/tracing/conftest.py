@@ -1,9 +1,8 @@
-import textwrap
 from pathlib import Path
 
 import pytest
 
-from envs.coq.trace import TraceOptions, discover, trace_sources
+from proofsmith.envs.coq.trace import TraceOptions, discover, trace_sources
 
 A_V = """\
 Require Import Arith.

@@ -1,17 +1,20 @@
 """LeanDojo Benchmark 4 loader: the real excerpts in tests/fixtures/leandojo (partial records)."""
+
 import json
 
 import pytest
 
-from envs.dataset import Corpus
-from envs.leandojo_loader import corpus_file_from_leandojo, load_benchmark, theorem_from_leandojo
+from proofsmith.envs.dataset import Corpus
+from proofsmith.envs.leandojo_loader import corpus_file_from_leandojo, load_benchmark, theorem_from_leandojo
 
 
 @pytest.fixture(scope="module")
 def fixtures(fixtures_dir):
     d = fixtures_dir / "leandojo"
-    return {name: json.loads((d / f"{name}.json").read_text())
-            for name in ("benchmark4_excerpts", "dojo_demo_transcript", "premises_Mathlib_Algebra_BigOperators_Pi")}
+    return {
+        name: json.loads((d / f"{name}.json").read_text())
+        for name in ("benchmark4_excerpts", "dojo_demo_transcript", "premises_Mathlib_Algebra_BigOperators_Pi")
+    }
 
 
 @pytest.fixture
@@ -21,7 +24,11 @@ def bench_dir(tmp_path, fixtures):
     rec = {k: v for k, v in ex.items() if not k.startswith("_") and k != "traced_tactics_last"}
     rec["traced_tactics"] = [ex["traced_tactics_last"]]
     demo = fixtures["dojo_demo_transcript"]["traced_theorem"]
-    demo_rec = {"url": rec["url"], "commit": rec["commit"], **{k: demo[k] for k in ("file_path", "full_name", "start", "end", "traced_tactics")}}
+    demo_rec = {
+        "url": rec["url"],
+        "commit": rec["commit"],
+        **{k: demo[k] for k in ("file_path", "full_name", "start", "end", "traced_tactics")},
+    }
     for strategy in ("random", "novel_premises"):
         (tmp_path / strategy).mkdir()
         (tmp_path / strategy / "train.json").write_text(json.dumps([rec, demo_rec]))
@@ -29,8 +36,10 @@ def bench_dir(tmp_path, fixtures):
         (tmp_path / strategy / "test.json").write_text("[]")
     pi = fixtures["premises_Mathlib_Algebra_BigOperators_Pi"]
     star = fixtures["benchmark4_excerpts"]["corpus_line_excerpt"]
-    lines = [{k: star[k] for k in ("path", "imports", "premises")},
-             {"path": pi["path"], "imports": ["Mathlib/Algebra/Star/Prod.lean"], "premises": pi["premises"]}]
+    lines = [
+        {k: star[k] for k in ("path", "imports", "premises")},
+        {"path": pi["path"], "imports": ["Mathlib/Algebra/Star/Prod.lean"], "premises": pi["premises"]},
+    ]
     (tmp_path / "corpus.jsonl").write_text("".join(json.dumps(l) + "\n" for l in lines))
     (tmp_path / "metadata.json").write_text(json.dumps({"from_repo": {"url": rec["url"], "commit": rec["commit"]}}))
     return tmp_path
@@ -42,7 +51,10 @@ def test_leandojo_theorem_record_excerpt(fixtures):
     assert r.backend == "lean" and r.full_name == "Algebra.intTrace_eq_trace" and r.start is None
     t = r.traced_tactics[0]
     assert t.state_after == "no goals" and t.state_before.startswith("case h.a\nA : Type u_1")
-    assert [p.full_name for p in t.premises] == ["Algebra.algebraMap_intTrace_fractionRing", "Algebra.trace_localization"]
+    assert [p.full_name for p in t.premises] == [
+        "Algebra.algebraMap_intTrace_fractionRing",
+        "Algebra.trace_localization",
+    ]
     assert t.premises[1].def_path == "Mathlib/RingTheory/Localization/NormTrace.lean"
     assert t.premises[1].def_pos == (83, 9) and t.premises[1].def_end_pos == (83, 35)
     assert t.annotated_tactic[0].count("<a>") == len(t.premises) == 2

@@ -1,8 +1,9 @@
 """Tracing a small Coq project: exact states, premises, corpus and accessibility, stats."""
+
 import json
 from pathlib import Path
 
-from envs.dataset import Corpus, load_dataset_dict, load_splits
+from proofsmith.envs.dataset import Corpus, load_dataset_dict, load_splits
 
 
 def records(out: Path) -> dict:
@@ -43,7 +44,9 @@ def test_trace_exact_states_and_stdlib_premise(traced_project):
     assert t[2]["state_after"] == "no goals"
     text, provs = t[1]["annotated_tactic"]
     assert text == "rewrite <a>Nat.add_0_r</a>."
-    assert [(p["full_name"], p["def_path"]) for p in provs] == [("Coq.Arith.PeanoNat.Nat.add_0_r", "Coq/Arith/PeanoNat.v")]
+    assert [(p["full_name"], p["def_path"]) for p in provs] == [
+        ("Coq.Arith.PeanoNat.Nat.add_0_r", "Coq/Arith/PeanoNat.v")
+    ]
     assert t[0]["annotated_tactic"] == ["intros n.", []]  # a bound name is not a premise
 
 
@@ -82,8 +85,13 @@ def test_trace_corpus_and_accessibility(traced_project):
     _, out, _ = traced_project
     corpus = Corpus.read_jsonl(out / "corpus.jsonl")
     a, b = corpus.files["Proj/A.v"], corpus.files["Proj/B.v"]
-    assert [p.full_name for p in a.premises] == ["Proj.A.helper", "Proj.A.uses_helper", "Proj.A.split_both",
-                                                 "Proj.A.double", "Proj.A.term_proved"]
+    assert [p.full_name for p in a.premises] == [
+        "Proj.A.helper",
+        "Proj.A.uses_helper",
+        "Proj.A.split_both",
+        "Proj.A.double",
+        "Proj.A.term_proved",
+    ]
     helper = a.premises[0]
     assert helper.code == "Lemma helper : forall n : nat, n + 0 = n." and helper.kind == "lemma"
     assert helper.start == (3, 1) and helper.end == (6, 5)
@@ -117,7 +125,9 @@ def test_trace_names_bound_by_the_tactic_are_not_premises(tmp_path):
     src = tmp_path / "binders"
     src.mkdir()
     # `pred` and `S` are stdlib globals; here `pred` is introduced by the tactic itself
-    (src / "D.v").write_text("Lemma d_bind : forall pred : nat, S pred = 1 + pred.\nProof.\n  intros pred.\n  apply eq_refl.\nQed.\n")
+    (src / "D.v").write_text(
+        "Lemma d_bind : forall pred : nat, S pred = 1 + pred.\nProof.\n  intros pred.\n  apply eq_refl.\nQed.\n"
+    )
     trace(src, tmp_path / "out", "Bind")
     rec = json.loads((tmp_path / "out/random/train.json").read_text())[0]
     intro, app = rec["traced_tactics"]

@@ -1,9 +1,9 @@
 """Resuming an interrupted trace, and replay mismatches recorded as failures."""
+
 import json
-import os
 import subprocess
 
-from envs.coq.trace import split_file
+from proofsmith.envs.coq.trace import split_file
 from tests.tracing.conftest import trace, write_project
 
 
@@ -49,15 +49,20 @@ def test_trace_replay_mismatch_is_a_recorded_failure(tmp_path):
     res = subprocess.run(["coqc", "-q", "-R", ".", "Mis", "M.v"], cwd=src, capture_output=True, text=True)
     assert res.returncode == 0, res.stdout + res.stderr
     # the source changes after compiling: this proof no longer replays
-    (src / "M.v").write_text(GOOD.replace("Proof. reflexivity. Qed.\n\nLemma uses", "Proof. exact (eq_refl 3). Qed.\n\nLemma uses"))
+    (src / "M.v").write_text(
+        GOOD.replace("Proof. reflexivity. Qed.\n\nLemma uses", "Proof. exact (eq_refl 3). Qed.\n\nLemma uses")
+    )
     out = tmp_path / "out"
     stats = trace(src, out, "Mis")
     assert stats["failures_by_reason"] == {"tactic_error": 1}
     fails = [json.loads(l) for l in (out / "failures.jsonl").read_text().splitlines()]
     assert [(f["theorem"], f["reason"], f["sentence"], f["pos"]) for f in fails] == [
-        ("Mis.M.will_break", "tactic_error", "exact (eq_refl 3).", [5, 8])]
+        ("Mis.M.will_break", "tactic_error", "exact (eq_refl 3).", [5, 8])
+    ]
     assert "3" in fails[0]["message"]
-    names = {r["full_name"] for n in ("train", "val", "test") for r in json.loads((out / f"random/{n}.json").read_text())}
+    names = {
+        r["full_name"] for n in ("train", "val", "test") for r in json.loads((out / f"random/{n}.json").read_text())
+    }
     # the failed theorem is not in the dataset; the later one that uses it still traces
     assert names == {"Mis.M.ok_first", "Mis.M.uses_broken"}
     assert stats["theorems"] == 3 and stats["traced_theorems"] == 2
@@ -65,16 +70,18 @@ def test_trace_replay_mismatch_is_a_recorded_failure(tmp_path):
 
 def test_trace_ellipsis_terminator_splits():
     text = "Proof with auto.\n  split...\n  - destruct H; subst...\nQed.\n"
-    got = [(s.text, text[s.start:s.end]) for s in split_file(text)]
+    got = [(s.text, text[s.start : s.end]) for s in split_file(text)]
     assert [g[0] for g in got] == ["Proof with auto.", "split...", "-", "destruct H; subst...", "Qed."]
     assert all(a == b for a, b in got)
 
 
 def test_trace_declarations_with_primes_and_module_types():
-    from envs.coq.trace import declared_name, parse_declarations
+    from proofsmith.envs.coq.trace import declared_name, parse_declarations
 
-    text = ("Lemma foo : True.\nProof. exact I. Qed.\nLemma foo' : True.\nProof. exact I. Qed.\n"
-            "Module Type T.\nParameter hidden : nat.\nEnd T.\nModule M.\nDefinition bar' := 0.\nEnd M.\n")
+    text = (
+        "Lemma foo : True.\nProof. exact I. Qed.\nLemma foo' : True.\nProof. exact I. Qed.\n"
+        "Module Type T.\nParameter hidden : nat.\nEnd T.\nModule M.\nDefinition bar' := 0.\nEnd M.\n"
+    )
     assert declared_name("Lemma foo' : True.") == ("Lemma", "foo'")
     d = parse_declarations(text, "L")
     assert [p.full_name for p in d.premises] == ["L.foo", "L.foo'", "L.M.bar'"]

@@ -1,10 +1,11 @@
 """Split invariants (random / novel_premises), on synthetic records and on a real trace."""
+
 import json
 import random
 
 import pytest
 
-from envs.dataset import (
+from proofsmith.envs.dataset import (
     Provenance,
     TheoremRecord,
     TracedTactic,
@@ -55,15 +56,21 @@ def test_trace_split_invariants_synthetic(synthetic):
     assert len(splits["random"]["val"]) == len(splits["random"]["test"]) == 6
     assert len(splits["novel_premises"]["val"]) == 6 and len(splits["novel_premises"]["test"]) >= 6
     # theorems without a rare premise cannot be novel
-    assert all(any(p.startswith("rare") for p in r.premise_names())
-               for n in ("val", "test") for r in splits["novel_premises"][n])
+    assert all(
+        any(p.startswith("rare") for p in r.premise_names())
+        for n in ("val", "test")
+        for r in splits["novel_premises"][n]
+    )
 
 
 def test_trace_splits_are_seeded(synthetic):
     a = make_splits(synthetic, seed=1, num_eval=6)
     b = make_splits(list(reversed(synthetic)), seed=1, num_eval=6)  # input order does not matter
     c = make_splits(synthetic, seed=2, num_eval=6)
-    keys = lambda s: {k: [r.key for r in v] for k, v in s["random"].items()}
+
+    def keys(s):
+        return {k: [r.key for r in v] for k, v in s["random"].items()}
+
     assert keys(a) == keys(b) and keys(a) != keys(c)
 
 
@@ -96,7 +103,9 @@ def test_trace_novel_premises_on_real_trace(traced_project):
 
 def test_trace_duplicate_names_stay_in_one_split():
     recs = [record(i, [f"p{i}"]) for i in range(30)]
-    twins = [TheoremRecord(r.url, r.commit, r.file_path, r.full_name, (99, 1), (99, 5), r.traced_tactics) for r in recs[:10]]
+    twins = [
+        TheoremRecord(r.url, r.commit, r.file_path, r.full_name, (99, 1), (99, 5), r.traced_tactics) for r in recs[:10]
+    ]
     for strategy, splits in make_splits(recs + twins, num_eval=4).items():
         where = {}
         for name, part in splits.items():
