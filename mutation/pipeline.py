@@ -25,7 +25,8 @@ from tqdm import tqdm
 from proofsmith.envs.base import EnvError
 from proofsmith.envs.coq.env import CoqConfig, CoqEnvironment
 from proofsmith.envs.coq.source import list_theorems
-from proofsmith.envs.coq.trace import FileJob, LibraryResolver, trace_file
+from proofsmith.envs.coq.file_tracer import FileJob, trace_file
+from proofsmith.envs.coq.libraries import LibraryResolver
 from proofsmith.envs.dataset import (
     Corpus,
     CorpusFile,

@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from proofsmith.envs.coq.trace import is_default_load_path
+from proofsmith.envs.coq.libraries import is_default_load_path
 from proofsmith.envs.dataset import Corpus, TheoremRecord, load_splits
 
 

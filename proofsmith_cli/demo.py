@@ -32,7 +32,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def trace_slice(libs: list[str], out: Path) -> Path:
-    from proofsmith.envs.coq.trace import TraceOptions, coqlib, discover, trace_sources
+    from proofsmith.envs.coq.build import discover
+    from proofsmith.envs.coq.libraries import coqlib
+    from proofsmith.envs.coq.trace import TraceOptions, trace_sources
 
     if (out / "random" / "train.json").is_file() and (out / "trace_stats.json").is_file():
         print(f"[1/4] traced slice cached at {out}")

@@ -7,7 +7,8 @@ import json
 from pathlib import Path
 
 from proofsmith.envs.base import ProverNotInstalledError
-from proofsmith.envs.coq.trace import TraceOptions, discover, trace_sources
+from proofsmith.envs.coq.build import discover
+from proofsmith.envs.coq.trace import TraceOptions, trace_sources
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

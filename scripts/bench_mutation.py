@@ -19,7 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from proofsmith.envs.coq.trace import TraceOptions, coqlib, discover, trace_sources
+from proofsmith.envs.coq.build import discover
+from proofsmith.envs.coq.libraries import coqlib
+from proofsmith.envs.coq.trace import TraceOptions, trace_sources
 from proofsmith.mutation.pipeline import ALCHEMY, PipelineOptions, run_mutate
 
 SLICE = r"^Coq\.(Arith|Lists)\."

@@ -20,7 +20,9 @@ from pathlib import Path
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from proofsmith.envs.coq.trace import SourceTree, TraceOptions, coqlib, discover, trace_sources
+from proofsmith.envs.coq.build import SourceTree, discover
+from proofsmith.envs.coq.libraries import coqlib
+from proofsmith.envs.coq.trace import TraceOptions, trace_sources
 from proofsmith.envs.dataset import load_dataset_dict
 
 

@@ -2,7 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from proofsmith.envs.coq.trace import TraceOptions, discover, trace_sources
+from proofsmith.envs.coq.build import discover
+from proofsmith.envs.coq.trace import TraceOptions, trace_sources
 
 A_V = """\
 Require Import Arith.

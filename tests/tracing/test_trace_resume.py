@@ -3,7 +3,7 @@
 import json
 import subprocess
 
-from proofsmith.envs.coq.trace import split_file
+from proofsmith.envs.coq.declarations import split_file
 from tests.tracing.conftest import trace, write_project
 
 
@@ -76,7 +76,7 @@ def test_trace_ellipsis_terminator_splits():
 
 
 def test_trace_declarations_with_primes_and_module_types():
-    from proofsmith.envs.coq.trace import declared_name, parse_declarations
+    from proofsmith.envs.coq.declarations import declared_name, parse_declarations
 
     text = (
         "Lemma foo : True.\nProof. exact I. Qed.\nLemma foo' : True.\nProof. exact I. Qed.\n"
