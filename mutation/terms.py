@@ -167,8 +167,7 @@ class _Parser:
         """Skip a `match … end` (nested) or a `fix …` up to the closing parenthesis."""
         depth_m, depth_p = (1 if first == "match" else 0), 0
         parts = [first]
-        while self.peek() is not None:
-            t = self.peek()
+        while (t := self.peek()) is not None:
             if first != "match" and depth_p == 0 and t == ")":
                 break
             self.next()
@@ -186,9 +185,9 @@ class _Parser:
         return Opaque(" ".join(parts))
 
     def opaque_until(self, stops: frozenset[str]) -> Opaque:
-        parts, depth = [], 0
-        while self.peek() is not None:
-            t = self.peek()
+        parts: list[str] = []
+        depth = 0
+        while (t := self.peek()) is not None:
             if depth == 0 and (t in stops or t == ")"):
                 break
             self.next()

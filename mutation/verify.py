@@ -141,7 +141,7 @@ def verify_mutants(
             message = (
                 " ".join(res.output.split())[-600:] if not res.timed_out else f"coqc did not finish in {timeout:.0f}s"
             )
-            line = int(m.group(1)) if (m := _ERR_LINE.search(res.output)) else None
+            line = int(err.group(1)) if (err := _ERR_LINE.search(res.output)) else None
             culprit = next((n for n, (a, b) in mf.spans.items() if line is not None and a <= line <= b), None)
             if culprit is None or compiles >= max_compiles:
                 for n in mf.spans:

@@ -130,7 +130,7 @@ class Encoder:
         self.model.eval()
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        starts = range(0, len(order), batch_size)
+        starts: Iterable[int] = range(0, len(order), batch_size)
         if progress:
             from tqdm import tqdm
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import faiss
 import numpy as np
@@ -50,6 +51,7 @@ class PremiseIndex:
         if kind == "auto":
             kind = "flat" if n <= flat_threshold else "hnsw"
         params: dict = {}
+        index: Any  # faiss' index classes share no typed base that has hnsw/nprobe
         if kind == "flat":
             index = faiss.IndexFlatIP(d)
         elif kind == "hnsw":
@@ -87,7 +89,7 @@ class PremiseIndex:
         meta = IndexMeta(**json.loads((src / "index_meta.json").read_text()))
         if expect_model_id is not None and expect_model_id != meta.model_id:
             raise ValueError(f"index {src} was built with {meta.model_id!r}, not {expect_model_id!r}")
-        index = faiss.read_index(str(src / "premises.faiss"))
+        index: Any = faiss.read_index(str(src / "premises.faiss"))
         if meta.kind == "hnsw":
             index.hnsw.efSearch = meta.params.get("efSearch", index.hnsw.efSearch)
         elif meta.kind == "ivf":

@@ -22,25 +22,24 @@ def scratch_model(size: str, arch: str, tokenizer: Any, max_positions: int = 102
     """A randomly initialised model whose special-token ids match `tokenizer`."""
     from transformers import LlamaConfig, LlamaForCausalLM, T5Config, T5ForConditionalGeneration
 
-    ids = dict(pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id)
+    # Built as plain dicts: transformers' config signatures are wider than their type stubs.
+    common: dict[str, Any] = dict(
+        vocab_size=len(tokenizer), pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id
+    )
     if arch == "causal":
-        cfg = LlamaConfig(
-            vocab_size=len(tokenizer),
+        causal: dict[str, Any] = dict(
             max_position_embeddings=max_positions,
             bos_token_id=tokenizer.bos_token_id,
             tie_word_embeddings=True,
-            **ids,
             **CAUSAL_SIZES[size],
         )
-        return LlamaForCausalLM(cfg)
+        return LlamaForCausalLM(LlamaConfig(**common, **causal))
     if arch == "seq2seq":
-        cfg = T5Config(
-            vocab_size=len(tokenizer),
+        seq2seq: dict[str, Any] = dict(
             decoder_start_token_id=tokenizer.pad_token_id,
             feed_forward_proj="gated-gelu",
             tie_word_embeddings=False,
-            **ids,
             **SEQ2SEQ_SIZES[size],
         )
-        return T5ForConditionalGeneration(cfg)
+        return T5ForConditionalGeneration(T5Config(**common, **seq2seq))
     raise ValueError(f"unknown architecture {arch!r} (causal | seq2seq)")

@@ -90,8 +90,9 @@ class XmlStreamReader:
             self._pending = b""
         try:
             self._parser.feed(data)
-            out = []
+            out: list[etree._Element] = []
             for event, elem in self._parser.read_events():
+                assert isinstance(elem, etree._Element)  # start/end events carry elements
                 if event == "start":
                     self._depth += 1
                     if self._depth == 1:
@@ -108,11 +109,26 @@ class XmlStreamReader:
 
 
 # --------------------------------------------------------------------------- decoding
+def _attr(elem: etree._Element, name: str) -> str:
+    """An attribute the protocol always sends; its absence means a reply we cannot read."""
+    value = elem.get(name)
+    if value is None:
+        raise EnvCrashError(f"coqidetop sent <{elem.tag}> without its '{name}' attribute")
+    return value
+
+
+def _child(elem: etree._Element, path: str) -> etree._Element:
+    found = elem.find(path)
+    if found is None:
+        raise EnvCrashError(f"coqidetop sent <{elem.tag}> without <{path}>")
+    return found
+
+
 def richpp_text(elem: etree._Element | None) -> str:
     """Plain text of a `<richpp>` (or any) element: all character data in document order."""
     if elem is None:
         return ""
-    return "".join(elem.itertext())
+    return "".join(str(t) for t in elem.itertext())
 
 
 @dataclass(frozen=True)
@@ -177,8 +193,16 @@ def _goal_list(lst: etree._Element) -> tuple[CoqGoal, ...]:
     return tuple(_goal(g) for g in lst if g.tag == "goal")
 
 
-def decode_goals(value: etree._Element) -> CoqGoals | None:
+def _value(value: etree._Element | None) -> etree._Element:
+    """The `<value>` of a good reply (a good reply always carries one)."""
+    if value is None:
+        raise EnvCrashError("coqidetop sent a good reply without a value")
+    return value
+
+
+def decode_goals(value: etree._Element | None) -> CoqGoals | None:
     """`<value val="good"><option …>` of a Goal call → CoqGoals, or None when no proof is open."""
+    value = _value(value)
     opt = value[0]
     if opt.get("val") == "none":
         return None
@@ -192,20 +216,23 @@ def decode_goals(value: etree._Element) -> CoqGoals | None:
     return CoqGoals(_goal_list(fg), tuple(background), _goal_list(shelved), _goal_list(given_up))
 
 
-def decode_add(value: etree._Element) -> int:
-    """New state id from an Add reply."""
-    return int(value[0][0].get("val"))
+def decode_add(value: etree._Element | None) -> int:
+    """New state id from a good Add reply."""
+    return int(_attr(_value(value)[0][0], "val"))
 
 
-def decode_state_id(value: etree._Element) -> int:
-    return int(value[0].get("val"))
+def decode_state_id(value: etree._Element | None) -> int:
+    value = _value(value)
+    return int(_attr(value[0], "val"))
 
 
-def decode_about(value: etree._Element) -> tuple[str, ...]:
+def decode_about(value: etree._Element | None) -> tuple[str, ...]:
+    value = _value(value)
     return tuple(s.text or "" for s in value[0])
 
 
-def decode_status(value: etree._Element) -> dict:
+def decode_status(value: etree._Element | None) -> dict:
+    value = _value(value)
     st = value[0]
     path, proof_name, all_proofs, proof_num = list(st)
     return {
@@ -218,7 +245,7 @@ def decode_status(value: etree._Element) -> dict:
 def decode_feedback(fb: etree._Element) -> tuple[Message | None, bool]:
     """(message if this feedback carries one, whether it reports an added axiom)."""
     sid_el = fb.find("state_id")
-    sid = int(sid_el.get("val")) if sid_el is not None else 0
+    sid = int(_attr(sid_el, "val")) if sid_el is not None else 0
     content = fb.find("feedback_content")
     if content is None:
         return None, False
@@ -227,20 +254,20 @@ def decode_feedback(fb: etree._Element) -> tuple[Message | None, bool]:
         return None, True
     if kind != "message":
         return None, False
-    msg = content.find("message")
-    level = msg.find("message_level").get("val")
+    msg = _child(content, "message")
+    level = _attr(_child(msg, "message_level"), "val")
     loc = None
     loc_el = msg.find("option/loc")
     if loc_el is not None:
-        loc = (int(loc_el.get("start")), int(loc_el.get("stop")))
+        loc = (int(_attr(loc_el, "start")), int(_attr(loc_el, "stop")))
     text = richpp_text(msg.find("richpp"))
     return Message(level, text, sid, loc, int(fb.get("route", "0"))), False
 
 
 def decode_fail(value: etree._Element) -> tuple[int, str, tuple[int, int] | None]:
-    sid = int(value.find("state_id").get("val"))
+    sid = int(_attr(_child(value, "state_id"), "val"))
     text = richpp_text(value.find("richpp")).strip()
     loc = None
     if value.get("loc_s") is not None:
-        loc = (int(value.get("loc_s")), int(value.get("loc_e")))
+        loc = (int(_attr(value, "loc_s")), int(_attr(value, "loc_e")))
     return sid, text, loc

@@ -21,6 +21,7 @@ from proofsmith.envs.isabelle.messages import (
     PurgeTheoriesResult,
     Reply,
     ServerAddress,
+    ServerHello,
     SessionBuildResult,
     SessionStartResult,
     SessionStopResult,
@@ -76,7 +77,7 @@ class IsabelleClient:
         self.address = address
         self.connect_timeout = connect_timeout
         self.cancel_grace = cancel_grace
-        self.hello = None
+        self.hello: ServerHello | None = None
 
     # ------------------------------------------------------------------ plumbing
     def _connect(self) -> IsabelleConnection:

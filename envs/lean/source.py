@@ -100,7 +100,10 @@ def verify_command(src: TheoremSource, proof: Sequence[str]) -> tuple[str, str]:
     if name is None:
         digest = hashlib.sha1("\n".join([src.head, *proof]).encode()).hexdigest()[:12]
         name = f"proofsmith_verify_{digest}"
-        at = _DECL.search(blank_comments_and_strings(head)[0]).start(1)  # skips a doc comment's words
+        decl = _DECL.search(blank_comments_and_strings(head)[0])
+        if decl is None:
+            raise ValueError(f"no declaration keyword in {head[:80]!r}")
+        at = decl.start(1)  # skips a doc comment's words
         head = f"{head[:at]}theorem {name}{head[at + len('example') :]}"
     if len(proof) == 1 and "\n" not in proof[0]:
         return f"{head} := by {proof[0]}", name
