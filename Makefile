@@ -6,7 +6,7 @@ VPY := $(VENV)/bin/python
 DEB_PKGS := coq libcoq-stdlib libcoq-mathcomp-ssreflect libcoq-coquelicot libcoq-hammer libcoq-interval eprover z3 cvc4
 STAMP := $(VENV)/.installed
 
-.PHONY: setup deps venv test demo bench bench-env bench-reliability clean
+.PHONY: setup deps venv test lint demo bench bench-env bench-reliability clean
 
 setup: deps $(STAMP)
 
@@ -29,8 +29,14 @@ $(STAMP): pyproject.toml
 	$(VPY) -m pip install -q -e '.[dev]'
 	@touch $(STAMP)
 
-test: setup
+test: setup lint
 	$(VPY) -m pytest -q -p no:cacheprovider tests
+
+# Quality gates (also run by `make test`, so by CI): lint, format and types.
+lint: setup
+	$(VPY) -m ruff check .
+	$(VPY) -m ruff format --check .
+	$(VPY) -m mypy
 
 demo: setup
 	$(VENV)/bin/proofsmith demo
