@@ -6,7 +6,7 @@ VPY := $(VENV)/bin/python
 DEB_PKGS := coq libcoq-stdlib libcoq-mathcomp-ssreflect libcoq-coquelicot libcoq-hammer libcoq-interval eprover z3 cvc4
 STAMP := $(VENV)/.installed
 
-.PHONY: setup deps venv test lint demo bench bench-env bench-reliability clean
+.PHONY: setup deps venv test lint demo docs bench bench-env bench-reliability clean
 
 setup: deps $(STAMP)
 
@@ -40,6 +40,9 @@ lint: setup
 
 demo: setup
 	$(VENV)/bin/proofsmith demo
+
+docs: setup
+	$(VENV)/bin/mkdocs build --strict --site-dir build/site
 
 bench: bench-env
 
