@@ -22,21 +22,15 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from proofsmith.dataset.corpus import Corpus
+from proofsmith.dataset.files import write_json
+from proofsmith.dataset.loading import write_dataset
+from proofsmith.dataset.schema import CorpusFile, Premise, Provenance, TheoremRecord, TracedTactic
 from proofsmith.envs.base import EnvError
 from proofsmith.envs.coq.env import CoqConfig, CoqEnvironment
-from proofsmith.envs.coq.source import list_theorems
 from proofsmith.envs.coq.file_tracer import FileJob, trace_file
 from proofsmith.envs.coq.libraries import LibraryResolver
-from proofsmith.envs.dataset import (
-    Corpus,
-    CorpusFile,
-    Premise,
-    Provenance,
-    TheoremRecord,
-    TracedTactic,
-    write_dataset,
-    write_json,
-)
+from proofsmith.envs.coq.source import list_theorems
 from proofsmith.mutation.index import RuleIndex, TypeReader, rules_of
 from proofsmith.mutation.mutator import KINDS, Counters, Mutant, MutateOptions, Target, TargetMutator
 from proofsmith.mutation.sources import TracedDataset, accessible_names, all_libraries, library_of_path, premise_pool

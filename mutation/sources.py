@@ -13,8 +13,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from proofsmith.dataset.corpus import Corpus
+from proofsmith.dataset.loading import load_splits
+from proofsmith.dataset.schema import TheoremRecord
 from proofsmith.envs.coq.libraries import is_default_load_path
-from proofsmith.envs.dataset import Corpus, TheoremRecord, load_splits
 
 
 @dataclass(frozen=True)

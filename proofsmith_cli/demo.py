@@ -50,7 +50,7 @@ def trace_slice(libs: list[str], out: Path) -> Path:
 
 
 def knn_index(data: Path, out: Path) -> Path:
-    from proofsmith.envs.dataset import read_split, tactic_pairs
+    from proofsmith.dataset.loading import read_split, tactic_pairs
     from proofsmith.prover.generators.knn import KNNTacticGenerator
 
     if (out / "knn.json").is_file():

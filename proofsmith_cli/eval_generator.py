@@ -79,7 +79,7 @@ def models_by_split(specs: list[str], splits: list[str]) -> dict[str, str]:
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from proofsmith.envs.dataset import read_split, tactic_pairs
+    from proofsmith.dataset.loading import read_split, tactic_pairs
     from proofsmith.prover.generators.ensemble import EnsembleGenerator
     from proofsmith.prover.generators.hf import GENERATOR_META, HFTacticGenerator
     from proofsmith.prover.generators.knn import KNNTacticGenerator

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from proofsmith.envs.dataset import SPLIT_STRATEGIES
+from proofsmith.dataset.splits import SPLIT_STRATEGIES
 from proofsmith.retrieval.dense import STRATEGIES
 
 

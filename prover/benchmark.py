@@ -76,7 +76,7 @@ def load_split(
     data_dir: str | Path, split: str, root: Path | None = None, load_paths: tuple[tuple[str, str], ...] = ()
 ) -> list[BenchTheorem]:
     """Theorems of a traced dataset split (`random/test`, `novel_premises/val`...) as benchmark items."""
-    from proofsmith.envs.dataset import read_split
+    from proofsmith.dataset.loading import read_split
 
     path = Path(data_dir) / f"{split}.json"
     if not path.is_file():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
-from proofsmith.envs.dataset import Pos, Premise
+from proofsmith.dataset.schema import Pos, Premise
 
 
 @runtime_checkable

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from rank_bm25 import BM25Okapi
 
-from proofsmith.envs.dataset import Pos, Premise
+from proofsmith.dataset.schema import Pos, Premise
 from proofsmith.retrieval.corpus import PremiseCorpus
 
 _TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_']*|\d+|[^\sA-Za-z0-9_]+")

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from proofsmith.envs.dataset import Corpus, Pos, Premise, Provenance
+from proofsmith.dataset.corpus import Corpus
+from proofsmith.dataset.schema import Pos, Premise, Provenance
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from proofsmith.envs.dataset import Pos, Premise
+from proofsmith.dataset.schema import Pos, Premise
 from proofsmith.retrieval.corpus import PremiseCorpus
 from proofsmith.retrieval.encoder import Encoder
 from proofsmith.retrieval.faiss_index import DEFAULT_FLAT_THRESHOLD, PremiseIndex

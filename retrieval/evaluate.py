@@ -13,7 +13,7 @@ from typing import Protocol
 
 import numpy as np
 
-from proofsmith.envs.dataset import Pos, TheoremRecord
+from proofsmith.dataset.schema import Pos, TheoremRecord
 from proofsmith.retrieval.corpus import PremiseCorpus
 from proofsmith.retrieval.train import tactic_queries
 

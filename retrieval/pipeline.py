@@ -8,7 +8,9 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 
-from proofsmith.envs.dataset import SPLIT_STRATEGIES, TheoremRecord, load_splits
+from proofsmith.dataset.loading import load_splits
+from proofsmith.dataset.schema import TheoremRecord
+from proofsmith.dataset.splits import SPLIT_STRATEGIES
 from proofsmith.retrieval.bm25 import BM25Retriever
 from proofsmith.retrieval.corpus import PremiseCorpus
 from proofsmith.retrieval.dense import DenseRetriever

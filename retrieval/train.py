@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from proofsmith.envs.dataset import Pos, TheoremRecord
+from proofsmith.dataset.schema import Pos, TheoremRecord
 from proofsmith.retrieval.corpus import PremiseCorpus
 from proofsmith.retrieval.encoder import Encoder
 

@@ -19,7 +19,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from proofsmith.envs.dataset import TheoremRecord
+from proofsmith.dataset.schema import TheoremRecord
 from proofsmith.prover.generators.hf import GENERATOR_META, HFTacticGenerator
 from proofsmith.training.data import read_records, retrieved_premises
 from proofsmith.training.premises import make_retriever

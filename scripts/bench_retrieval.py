@@ -21,7 +21,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from proofsmith.envs.dataset import load_splits
+from proofsmith.dataset.loading import load_splits
 from proofsmith.retrieval.bm25 import BM25Retriever
 from proofsmith.retrieval.corpus import PremiseCorpus
 from proofsmith.retrieval.dense import DenseRetriever

@@ -20,10 +20,10 @@ from pathlib import Path
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from proofsmith.dataset.loading import load_dataset_dict
 from proofsmith.envs.coq.build import SourceTree, discover
 from proofsmith.envs.coq.libraries import coqlib
 from proofsmith.envs.coq.trace import TraceOptions, trace_sources
-from proofsmith.envs.dataset import load_dataset_dict
 
 
 class TreeRss:

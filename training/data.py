@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from proofsmith.envs.dataset import Corpus, TheoremRecord, read_split
+from proofsmith.dataset.corpus import Corpus
+from proofsmith.dataset.loading import read_split
+from proofsmith.dataset.schema import TheoremRecord
 from proofsmith.prover.generators.prompt import TACTIC_SEP, focus_first_goal, model_input
 
 IGNORE = -100

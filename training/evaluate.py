@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from proofsmith.envs.dataset import TheoremRecord
+from proofsmith.dataset.schema import TheoremRecord
 from proofsmith.prover.generators.base import Candidate
 from proofsmith.prover.generators.prompt import normalize_tactic
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import torch
 
-from proofsmith.envs.dataset import Corpus
+from proofsmith.dataset.corpus import Corpus
 from proofsmith.prover.generators.hf import GENERATOR_META, is_seq2seq, pick_device
 from proofsmith.training import data as D
 from proofsmith.training.callbacks import LossLog, TimeBudget, plot_losses, read_log

@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from proofsmith.envs.dataset import Corpus, Pos, Premise
+from proofsmith.dataset.corpus import Corpus
+from proofsmith.dataset.schema import Pos, Premise
 
 _WORD = re.compile(r"[A-Za-z_][\w'.]*|\d+|[^\s\w]")
 

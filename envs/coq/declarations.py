@@ -11,9 +11,9 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
 
+from proofsmith.dataset.schema import CorpusFile, Pos, Premise
 from proofsmith.envs.coq.sentences import Sentence, _skip_comment, _skip_string, split_sentences, strip_comments
 from proofsmith.envs.coq.source import PROOF_ENDS, THEOREM_KEYWORDS, sentence_body
-from proofsmith.envs.dataset import CorpusFile, Pos, Premise
 
 IDENT = r"[A-Za-z_][\w']*"
 _MODS = (

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from proofsmith.dataset.schema import Pos, Provenance, TheoremRecord, TracedTactic
 from proofsmith.envs.base import EnvCrashError, EnvTimeoutError, Goal
 from proofsmith.envs.coq import xml_protocol as xp
 from proofsmith.envs.coq.declarations import (
@@ -33,7 +34,6 @@ from proofsmith.envs.coq.libraries import LibraryResolver, library_path
 from proofsmith.envs.coq.sentences import Sentence, strip_comments
 from proofsmith.envs.coq.session import CoqIdeSession, CoqSessionConfig
 from proofsmith.envs.coq.source import THEOREM_KEYWORDS, sentence_body
-from proofsmith.envs.dataset import Pos, Provenance, TheoremRecord, TracedTactic
 
 TRACE_FORMAT = 1  # version of the per-file outputs under traced/ (a rerun re-traces other versions)
 
@@ -134,7 +134,7 @@ class FileTracer:
     def _add(self, text: str) -> int | None:
         assert self.session is not None
         reply = self.session.add(text, self.tip)
-        if not reply.good or reply.value is None:  # a good reply always carries its value
+        if not reply.good:
             self._last_error = reply.fail_text
             return None
         sid = xp.decode_add(reply.value)
@@ -145,7 +145,7 @@ class FileTracer:
         """Execute up to the tip; (ok, goals) with goals None when no proof is open."""
         assert self.session is not None
         reply = self.session.goal()
-        if not reply.good or reply.value is None:  # a good reply always carries its value
+        if not reply.good:
             errors = reply.error_messages()
             self._last_error = (errors[0].text if errors else reply.fail_text).strip()
             return False, None

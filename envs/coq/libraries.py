@@ -12,8 +12,8 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
+from proofsmith.dataset.schema import Provenance
 from proofsmith.envs.coq.declarations import Declarations, parse_declarations
-from proofsmith.envs.dataset import Provenance
 
 
 def library_path(library: str) -> str:

@@ -4,7 +4,7 @@
 (`file_tracer`), resumes from the per-file outputs under `traced/`, adds premise-only corpus lines
 for the libraries the files load, and writes the splits and `trace_stats.json`. What a file
 declares is in `declarations`, library resolution in `libraries`, project discovery and the build
-in `build`; dataset types and splits are backend-neutral and live in `envs.dataset`.
+in `build`; dataset types and splits are backend-neutral and live in `proofsmith.dataset`.
 """
 
 from __future__ import annotations
@@ -23,11 +23,15 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from proofsmith.dataset.corpus import Corpus
+from proofsmith.dataset.files import write_json
+from proofsmith.dataset.loading import write_dataset
+from proofsmith.dataset.schema import CorpusFile, TheoremRecord
+from proofsmith.dataset.splits import DEFAULT_SEED
 from proofsmith.envs.coq.build import SourceTree, build, git_origin, needs_build
 from proofsmith.envs.coq.declarations import corpus_file
 from proofsmith.envs.coq.file_tracer import FileJob, trace_file
 from proofsmith.envs.coq.libraries import LibraryResolver, is_default_load_path, library_path
-from proofsmith.envs.dataset import DEFAULT_SEED, Corpus, CorpusFile, TheoremRecord, write_dataset, write_json
 
 
 def _jobs(tree: SourceTree, call_timeout: float) -> list[FileJob]:

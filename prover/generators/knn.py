@@ -157,7 +157,7 @@ def from_spec(arg: str) -> KNNTacticGenerator:
     if (path / "knn.json").is_file():
         return KNNTacticGenerator.load(path)
     if (path / "random" / "train.json").is_file():
-        from proofsmith.envs.dataset import read_split, tactic_pairs
+        from proofsmith.dataset.loading import read_split, tactic_pairs
 
         return KNNTacticGenerator.from_pairs(tactic_pairs(read_split(path / "random" / "train.json")))
     raise FileNotFoundError(f"knn:{arg}: neither a k-NN index (knn.json) nor a traced dataset")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from gen_fixtures import synthetic_corpus, synthetic_theorems
 
-from proofsmith.envs.dataset import write_dataset
+from proofsmith.dataset.loading import write_dataset
 
 
 @pytest.fixture(scope="session")

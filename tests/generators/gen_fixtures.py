@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from proofsmith.envs.dataset import Corpus, CorpusFile, Premise, Provenance, TheoremRecord, TracedTactic
+from proofsmith.dataset.corpus import Corpus
+from proofsmith.dataset.schema import CorpusFile, Premise, Provenance, TheoremRecord, TracedTactic
 
 NAMES = ["n", "m", "k", "x", "y", "a", "b", "p"]
 

@@ -1,6 +1,6 @@
 from gen_fixtures import synthetic_theorems
 
-from proofsmith.envs.dataset import tactic_pairs
+from proofsmith.dataset.loading import tactic_pairs
 from proofsmith.prover.generators.base import TacticGenerator
 from proofsmith.prover.generators.knn import KNNTacticGenerator
 from proofsmith.prover.generators.state_text import canonical_tokens, hypothesis_names

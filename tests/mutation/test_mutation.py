@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from proofsmith.dataset.loading import load_dataset_dict
 from proofsmith.envs.coq.build import discover
 from proofsmith.envs.coq.env import CoqConfig, CoqEnvironment
 from proofsmith.envs.coq.trace import TraceOptions, trace_sources
-from proofsmith.envs.dataset import load_dataset_dict
 from proofsmith.mutation.index import RuleIndex, TypeReader, rules_of
 from proofsmith.mutation.mutator import Counters, MutateOptions, Target, TargetMutator
 from proofsmith.mutation.pipeline import PipelineOptions, run_mutate

@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from proofsmith.envs.dataset import Corpus, CorpusFile, Premise, Provenance, TheoremRecord, TracedTactic, write_dataset
+from proofsmith.dataset.corpus import Corpus
+from proofsmith.dataset.loading import write_dataset
+from proofsmith.dataset.schema import CorpusFile, Premise, Provenance, TheoremRecord, TracedTactic
 from proofsmith.retrieval.corpus import PremiseCorpus
 from proofsmith.retrieval.encoder import SmallEncoderConfig, build_small_encoder
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from rank_bm25 import BM25Okapi
 
-from proofsmith.envs.dataset import Provenance
+from proofsmith.dataset.schema import Provenance
 from proofsmith.retrieval.base import PremiseRetriever
 from proofsmith.retrieval.bm25 import BM25Retriever, tokenize
 from proofsmith.retrieval.corpus import serialize_premise

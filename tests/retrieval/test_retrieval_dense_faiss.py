@@ -108,7 +108,7 @@ def test_dense_retriever_filter_strategies_agree(dense, toy_corpus):
 
 
 def test_dense_retriever_rejects_index_of_other_corpus(dense, toy_corpus):
-    from proofsmith.envs.dataset import Corpus
+    from proofsmith.dataset.corpus import Corpus
     from proofsmith.retrieval.corpus import PremiseCorpus
 
     smaller = PremiseCorpus(Corpus([f for p, f in toy_corpus.corpus.files.items() if p != "Other.v"]))

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from proofsmith.envs.dataset import Corpus
-from proofsmith.envs.leandojo_loader import corpus_file_from_leandojo, load_benchmark, theorem_from_leandojo
+from proofsmith.dataset.corpus import Corpus
+from proofsmith.dataset.leandojo import corpus_file_from_leandojo, load_benchmark, theorem_from_leandojo
 
 
 @pytest.fixture(scope="module")

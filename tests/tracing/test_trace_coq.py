@@ -3,7 +3,8 @@
 import json
 from pathlib import Path
 
-from proofsmith.envs.dataset import Corpus, load_dataset_dict, load_splits
+from proofsmith.dataset.corpus import Corpus
+from proofsmith.dataset.loading import load_dataset_dict, load_splits
 
 
 def records(out: Path) -> dict:

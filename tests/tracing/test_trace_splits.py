@@ -5,15 +5,9 @@ import random
 
 import pytest
 
-from proofsmith.envs.dataset import (
-    Provenance,
-    TheoremRecord,
-    TracedTactic,
-    eval_size,
-    make_splits,
-    read_split,
-    split_random,
-)
+from proofsmith.dataset.loading import read_split
+from proofsmith.dataset.schema import Provenance, TheoremRecord, TracedTactic
+from proofsmith.dataset.splits import eval_size, make_splits, split_random
 
 
 def record(i: int, premises: list[str]) -> TheoremRecord:

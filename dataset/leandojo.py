@@ -13,15 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from proofsmith.envs.dataset import (
-    SPLIT_NAMES,
-    SPLIT_STRATEGIES,
-    Corpus,
-    CorpusFile,
-    Premise,
-    TheoremRecord,
-    to_dataset_dict,
-)
+from proofsmith.dataset.corpus import Corpus
+from proofsmith.dataset.loading import to_dataset_dict
+from proofsmith.dataset.schema import CorpusFile, Premise, TheoremRecord
+from proofsmith.dataset.splits import SPLIT_NAMES, SPLIT_STRATEGIES
 
 BACKEND = "lean"
 

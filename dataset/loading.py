@@ -1,0 +1,148 @@
+"""A dataset directory on disk: writing it, reading its splits back, and the `datasets` view.
+
+`write_dataset` lays out `{random,novel_premises}/{train,val,test}.json`, `corpus.jsonl` and
+`metadata.json`; `load_splits` / `load_dataset_dict` read a trace (or a LeanDojo benchmark) back,
+the latter as the `datasets.DatasetDict` that training code reads.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+from proofsmith.dataset.corpus import Corpus
+from proofsmith.dataset.files import write_json
+from proofsmith.dataset.schema import TheoremRecord, pos_to_json
+from proofsmith.dataset.splits import DEFAULT_SEED, SPLIT_NAMES, make_splits
+
+
+def write_dataset(
+    out: Path,
+    theorems: Sequence[TheoremRecord],
+    corpus: Corpus,
+    metadata: dict,
+    seed: int = DEFAULT_SEED,
+    num_eval: int | None = None,
+) -> dict[str, dict[str, int]]:
+    """`out/{random,novel_premises}/{train,val,test}.json`, `out/corpus.jsonl`, `out/metadata.json`.
+    Returns the theorem count of every split file."""
+    out = Path(out)
+    counts: dict[str, dict[str, int]] = {}
+    for strategy, splits in make_splits(theorems, seed, num_eval).items():
+        counts[strategy] = {}
+        for name, recs in splits.items():
+            write_json(out / strategy / f"{name}.json", [r.to_json() for r in recs])
+            counts[strategy][name] = len(recs)
+    corpus.write_jsonl(out / "corpus.jsonl")
+    write_json(out / "metadata.json", {**metadata, "seed": seed, "splits": counts})
+    return counts
+
+
+def read_split(path: Path, backend: str | None = None) -> list[TheoremRecord]:
+    with open(path, encoding="utf-8") as f:
+        return [TheoremRecord.from_json(d, backend) for d in json.load(f)]
+
+
+def load_splits(out: Path, strategy: str = "random", backend: str | None = None) -> dict[str, list[TheoremRecord]]:
+    return {
+        name: read_split(Path(out) / strategy / f"{name}.json", backend)
+        for name in SPLIT_NAMES
+        if (Path(out) / strategy / f"{name}.json").is_file()
+    }
+
+
+# --------------------------------------------------------------------------- datasets view
+def _features():
+    from datasets import Features, Value
+    from datasets import Sequence as HFSeq
+
+    prov = {
+        "full_name": Value("string"),
+        "def_path": Value("string"),
+        "def_pos": HFSeq(Value("int32")),
+        "def_end_pos": HFSeq(Value("int32")),
+    }
+    tactic = {
+        "tactic": Value("string"),
+        "annotated_tactic": Value("string"),
+        "premises": [prov],
+        "state_before": Value("string"),
+        "state_after": Value("string"),
+    }
+    return Features(
+        {
+            "url": Value("string"),
+            "commit": Value("string"),
+            "file_path": Value("string"),
+            "full_name": Value("string"),
+            "start": HFSeq(Value("int32")),
+            "end": HFSeq(Value("int32")),
+            "theorem_statement": Value("string"),
+            "backend": Value("string"),
+            "traced_tactics": [tactic],
+        }
+    )
+
+
+def _row(r: TheoremRecord) -> dict:
+    # Arrow cannot hold LeanDojo's mixed `[text, [provenance…]]` pair: it becomes two columns.
+    return {
+        "url": r.url,
+        "commit": r.commit,
+        "file_path": r.file_path,
+        "full_name": r.full_name,
+        "start": pos_to_json(r.start) or [],
+        "end": pos_to_json(r.end) or [],
+        "theorem_statement": r.theorem_statement,
+        "backend": r.backend,
+        "traced_tactics": [
+            {
+                "tactic": t.tactic,
+                "annotated_tactic": t.annotated_tactic[0],
+                "premises": [
+                    {
+                        **p.to_json(),
+                        "def_pos": pos_to_json(p.def_pos) or [],
+                        "def_end_pos": pos_to_json(p.def_end_pos) or [],
+                    }
+                    for p in t.premises
+                ],
+                "state_before": t.state_before,
+                "state_after": t.state_after,
+            }
+            for t in r.traced_tactics
+        ],
+    }
+
+
+def to_dataset_dict(splits: Mapping[str, Sequence[TheoremRecord]]):
+    """`datasets.DatasetDict` with one row per theorem (empty splits included)."""
+    from datasets import Dataset, DatasetDict
+
+    feats = _features()
+
+    def build(recs: Sequence[TheoremRecord]):
+        if not recs:  # from_list cannot type an empty list
+            return Dataset.from_dict({k: [] for k in feats}, features=feats)
+        return Dataset.from_list([_row(r) for r in recs], features=feats)
+
+    return DatasetDict({name: build(recs) for name, recs in splits.items()})
+
+
+def load_dataset_dict(out: Path, strategy: str = "random"):
+    """The splits a trace (or a LeanDojo benchmark) wrote under `out/strategy/`, as a DatasetDict."""
+    return to_dataset_dict(load_splits(out, strategy))
+
+
+def tactic_pairs(records: Iterable[TheoremRecord]) -> Iterable[dict]:
+    """(state_before, tactic) training pairs, as ReProver's generator datamodule uses them."""
+    for r in records:
+        for t in r.traced_tactics:
+            yield {"state": t.state_before, "tactic": t.tactic, "full_name": r.full_name, "file_path": r.file_path}
+
+
+def summarize(theorems: Sequence[TheoremRecord]) -> dict[str, int]:
+    c = Counter(len(t.traced_tactics) > 0 for t in theorems)
+    return {"theorems": len(theorems), "with_tactics": c[True], "tactics": sum(len(t.traced_tactics) for t in theorems)}
