@@ -17,6 +17,7 @@ import re
 import resource
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -286,6 +287,7 @@ def run_mutate(dataset: Path, out: Path, opts: PipelineOptions | None = None) ->
     )
     verified_so_far = 0
     try:
+        results: Iterator[dict]
         if opts.workers <= 1:
             results = map(_run_chunk, todo)
             pool_ = None
@@ -315,9 +317,9 @@ def aggregate(ds: TracedDataset, out: Path, chunks: list[Chunk], index_info: dic
     target_keys: set[str] = set()
     results = []
     for c in chunks:
-        p = _chunk_path(out, c)
-        if p.is_file():
-            results.append(json.loads(p.read_text(encoding="utf-8")))
+        chunk_file = _chunk_path(out, c)
+        if chunk_file.is_file():
+            results.append(json.loads(chunk_file.read_text(encoding="utf-8")))
     for res in results:
         target_keys |= set(res["target_keys"].values())
     seen: set[str] = set()
@@ -374,9 +376,9 @@ def aggregate(ds: TracedDataset, out: Path, chunks: list[Chunk], index_info: dic
     }
     write_dataset(out, records, corpus, metadata)
     _add_provenance(out, {p["full_name"]: p for p in provenance})
-    with open(out / "mutants.jsonl", "w", encoding="utf-8") as f:
-        for p in provenance:
-            f.write(json.dumps(p, ensure_ascii=False) + "\n")
+    with open(out / "mutants.jsonl", "w", encoding="utf-8") as fh:
+        for row in provenance:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
     targets = counters.targets
     proposed = counters.candidates_proposed
     return {

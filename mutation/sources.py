@@ -104,9 +104,9 @@ def premise_pool(ds: TracedDataset) -> dict[str, tuple[str, tuple[int, int] | No
                 pool[p.full_name] = (f.path, p.end)
     for r in ds.records:
         for t in r.traced_tactics:
-            for p in t.premises:
-                if p.full_name not in pool and p.def_path:
-                    pool[p.full_name] = (p.def_path, p.def_end_pos)
+            for used in t.premises:
+                if used.full_name not in pool and used.def_path:
+                    pool[used.full_name] = (used.def_path, used.def_end_pos)
     return pool
 
 

@@ -122,12 +122,12 @@ class PremiseCorpus:
     def accessible_ids(self, path: str | None, pos: Pos | None) -> np.ndarray:
         """`path=None`, or a file the corpus does not know (so none of its premises can leak), means no
         restriction: every premise."""
-        if not self._known(path):
+        if path is None or not self._known(path):
             return np.arange(len(self.premises))
         return np.concatenate([self.imported_ids(path), self.same_file_ids(path, pos)])
 
     def accessible_mask(self, path: str | None, pos: Pos | None) -> np.ndarray:
-        if not self._known(path):
+        if path is None or not self._known(path):
             return np.ones(len(self.premises), dtype=bool)
         mask = np.zeros(len(self.premises), dtype=bool)
         mask[self.imported_ids(path)] = True

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Protocol
@@ -77,7 +77,7 @@ def evaluate(
     batched = getattr(retriever, "encoder", None) is not None
     if batched:  # dense: encode all states in batches, then search one by one
         embs = retriever.encoder.embed([q[0] for q in queries], queries=True)  # type: ignore[attr-defined]
-    it = range(len(queries))
+    it: Iterable[int] = range(len(queries))
     if progress:
         from tqdm import tqdm
 

@@ -25,8 +25,8 @@ def training_records(data_dir: Path | str, split: str = "both") -> list[TheoremR
     """Training theorems. `both`: those in the train part of *both* strategies, so one model can be
     evaluated on either test set without having seen any of its theorems."""
     if split != "both":
-        return load_splits(data_dir, split)["train"]
-    per = [load_splits(data_dir, s)["train"] for s in SPLIT_STRATEGIES]
+        return load_splits(Path(data_dir), split)["train"]
+    per = [load_splits(Path(data_dir), s)["train"] for s in SPLIT_STRATEGIES]
     keep = set.intersection(*({r.key for r in recs} for recs in per))
     return [r for r in per[0] if r.key in keep]
 
@@ -115,7 +115,7 @@ def evaluate_all(
         retrievers["dense"] = dense
     results: dict[str, dict[str, RetrievalMetrics]] = {name: {} for name in retrievers}
     for split in splits:
-        records = load_splits(data_dir, split).get(part, [])
+        records = load_splits(Path(data_dir), split).get(part, [])
         for name, r in retrievers.items():
             results[name][split] = evaluate(r, corpus, records, k=k)
     return results

@@ -60,6 +60,12 @@ def annotated_steps(r: TheoremRecord, focus: bool = True) -> list[str]:
     ]
 
 
+def _split_pair(step: str) -> tuple[str, str]:
+    """An annotated step `state<SEP>tactic` as (source, target)."""
+    state, _, tactic = step.partition(TACTIC_SEP)
+    return state, tactic
+
+
 def pretraining_texts(
     records: Sequence[TheoremRecord],
     corpus: Corpus | None = None,
@@ -117,8 +123,8 @@ def load_mutants(path: Path, into: Mutants | None = None) -> Mutants:
         data = json.loads(path.read_text(encoding="utf-8"))
         m.add_rows(data if isinstance(data, list) else [])
     elif path.suffix == ".jsonl":
-        with open(path, encoding="utf-8") as f:
-            m.add_rows(json.loads(line) for line in f if line.strip())
+        with open(path, encoding="utf-8") as fh:
+            m.add_rows(json.loads(line) for line in fh if line.strip())
     elif path.suffix == ".v":
         m.texts.append(path.read_text(errors="replace"))
     else:
@@ -189,7 +195,7 @@ class Encoder:
             head, _, proof = proof_text(r).partition("\nProof.\n")
             pairs = [(head, proof)]
             if with_states:
-                pairs += [tuple(step.split(TACTIC_SEP, 1)) for step in annotated_steps(r, self.focus)]
+                pairs += [_split_pair(step) for step in annotated_steps(r, self.focus)]
             for src, tgt in pairs:
                 out.append(
                     {

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -84,7 +84,7 @@ def generate_all(
     progress: bool = False,
 ) -> list[list[Candidate]]:
     out: list[list[Candidate]] = []
-    it = range(0, len(steps), batch)
+    it: Iterable[int] = range(0, len(steps), batch)
     if progress:
         from tqdm import tqdm
 
@@ -161,9 +161,9 @@ def execution_success(
                 continue
             tried += 1
             results = []
-            for t, _ in cands[j][:k]:
+            for tactic, _ in cands[j][:k]:
                 try:
-                    r = env.run_tactic(states[i], t, timeout)
+                    r = env.run_tactic(states[i], tactic, timeout)
                 except Exception:
                     r = None
                 results.append(isinstance(r, (TacticState, ProofFinished)))
