@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from proofsmith.cli.errors import UsageError, existing_file, positive
 from proofsmith.envs.base import ProverNotInstalledError, TheoremRef
 from proofsmith.envs.coq import CoqConfig, CoqEnvironment
 from proofsmith.envs.coq.source import list_theorems, locate
+from proofsmith.envs.limits import VERIFY_TIMEOUT
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -19,19 +21,23 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         metavar="FULL.NAME",
         help="also accept this axiom (full name); repeatable",
     )
-    p.add_argument("--timeout", type=float, default=300.0, help="coqc time limit per theorem (s)")
+    p.add_argument(
+        "--verify-timeout",
+        "--timeout",
+        dest="verify_timeout",
+        type=float,
+        default=VERIFY_TIMEOUT,
+        help="coqc re-check (+ axiom audit) time limit per theorem, s (default %(default)s)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    path: Path = args.file
-    if not path.is_file():
-        print(f"error: no such file: {path}")
-        return 2
-    theorems = list_theorems(path.read_text(encoding="utf-8"))
+    path: Path = existing_file(args.file, "FILE", (".v",))
+    positive(args.verify_timeout, "--verify-timeout")
+    theorems = list_theorems(path.read_text(encoding="utf-8", errors="replace"))
     if not theorems:
-        print(f"error: no Theorem/Lemma/... found in {path}")
-        return 2
-    env = CoqEnvironment(CoqConfig(verify_timeout=args.timeout, allowed_axioms=tuple(args.allow_axiom)))
+        raise UsageError(f"FILE {path}: no Theorem/Lemma/... in it")
+    env = CoqEnvironment(CoqConfig(verify_timeout=args.verify_timeout, allowed_axioms=tuple(args.allow_axiom)))
     all_ok = True
     try:
         for _, name in theorems:

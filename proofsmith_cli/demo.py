@@ -14,10 +14,14 @@ import argparse
 import time
 from pathlib import Path
 
+from proofsmith.cli.errors import UsageError, generator_spec, output_dir, positive
+from proofsmith.cli.options import add_search_limits, search_config
 from proofsmith.cli.progress import JobProgress
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_SLICE = ("Arith", "Lists", "Bool")
+# The demo's budget per theorem: a short look at the job, not the full `THEOREM_TIMEOUT` of a benchmark run.
+DEMO_THEOREM_TIMEOUT = 30.0
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -28,7 +32,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--model", type=Path, default=None, help="a trained tactic model (default: <cache>/model if present)"
     )
     p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--timeout", type=float, default=30.0, help="search budget per theorem (s)")
+    add_search_limits(p, theorem_timeout=DEMO_THEOREM_TIMEOUT)
 
 
 def trace_slice(libs: list[str], out: Path) -> Path:
@@ -63,34 +67,41 @@ def knn_index(data: Path, out: Path) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
-    from proofsmith.prover.benchmark import load_benchmark
+    from proofsmith.cli.prove import benchmark
     from proofsmith.prover.distributed import JobConfig, run_job
     from proofsmith.prover.report import summarize, write_report
-    from proofsmith.prover.search import SearchConfig
+    from proofsmith.prover.results import write_job_config
+
+    # Everything is checked before the (long) tracing starts.
+    positive(args.workers, "--workers")
+    search = search_config(args, num_sampled_tactics=64)
+    theorems = benchmark(args.bench, "--bench")
+    cache: Path = output_dir(args.cache, "--cache")
+    if not args.slice:
+        raise UsageError("--slice: give at least one library of the standard library, e.g. Arith")
+    model: str | None = None
+    if args.model is not None:
+        model = generator_spec(f"hf:{args.model}", "--model").removeprefix("hf:")
+    elif (cache / "model").is_dir():
+        model = str(cache / "model")
 
     t0 = time.monotonic()
-    cache: Path = args.cache
     data = trace_slice(args.slice, cache / "data")
     index = knn_index(data, cache / "knn")
     generator = f"ensemble:auto+knn:{index}"
-    model = args.model or (cache / "model" if (cache / "model").is_dir() else None)
     if model is not None:
         generator += f"+hf:{model}"
         print(f"[3/4] using the trained model at {model}")
     else:
         print("[3/4] no trained model (train one with `proofsmith train`); generators: automation + k-NN")
-    theorems = load_benchmark(args.bench)
     out = cache / f"results-{time.strftime('%Y%m%d-%H%M%S')}.jsonl"
     print(
         f"[4/4] proving {len(theorems)} held-out theorems from {args.bench} with {args.workers} Ray workers, "
-        f"{args.timeout:.0f}s each, generator {generator}"
+        f"{args.theorem_timeout:.0f}s each, generator {generator}"
     )
     progress = JobProgress(len(theorems))
-    cfg = JobConfig(
-        generator=generator,
-        workers=args.workers,
-        search=SearchConfig(num_sampled_tactics=64, timeout=args.timeout, tactic_timeout=5.0),
-    )
+    cfg = JobConfig(generator=generator, workers=args.workers, search=search)
+    write_job_config(out, cfg.results_config())
     rows = run_job(theorems, out, cfg, on_result=progress)
     progress.close()
     report = write_report(rows, out.with_suffix(""), title="proofsmith demo")

@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from proofsmith.cli.errors import UsageError, existing_dir, generator_spec, positive, results_config, traced_dataset
+from proofsmith.cli.options import add_search_limits, search_config
 from proofsmith.prover.benchmark import load_split
 from proofsmith.prover.distributed import JobConfig, run_job
 from proofsmith.prover.report import summarize, write_report
-from proofsmith.prover.results import read_results
-from proofsmith.prover.search import SearchConfig
+from proofsmith.prover.results import read_results, write_job_config
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -19,24 +20,38 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--load-path", action="append", default=[], metavar="DIR=NAME", help="Coq -R mapping; repeatable")
     p.add_argument("--generator", default="auto")
     p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--timeout", type=float, default=600.0)
+    add_search_limits(p)
     p.add_argument("--num-tactics", type=int, default=64)
     p.add_argument("--limit", type=int, default=None, help="only the first N theorems of the split")
     p.add_argument("--out", type=Path, required=True, help="results JSONL (resumable)")
 
 
 def run(args: argparse.Namespace) -> int:
-    load_paths = tuple(tuple(x.split("=", 1)) for x in args.load_path)
-    try:
-        theorems = load_split(args.data, args.split, args.root, load_paths)[: args.limit]
-    except ValueError as e:
-        print(f"error: {e}")
-        return 2
+    # Everything is checked before Ray starts and before anything is written.
+    positive(args.workers, "--workers")
+    positive(args.limit, "--limit")
+    traced_dataset(args.data, "--data", need=(f"{args.split}.json",))
+    if args.root is not None:
+        existing_dir(args.root, "--root")
+    load_paths = []
+    for x in args.load_path:
+        d, sep, name = x.partition("=")
+        if not sep or not name:
+            raise UsageError(f"--load-path {x!r}: expected DIR=NAME")
+        load_paths.append((d, name))
     cfg = JobConfig(
-        generator=args.generator,
+        generator=generator_spec(args.generator),
         workers=args.workers,
-        search=SearchConfig(num_sampled_tactics=args.num_tactics, timeout=args.timeout),
+        search=search_config(args, num_sampled_tactics=args.num_tactics),
     )
+    results_config(args.out, cfg.results_config())
+    try:
+        theorems = load_split(args.data, args.split, args.root, tuple(load_paths))[: args.limit]
+    except ValueError as e:
+        raise UsageError(f"--data {args.data}: {e}") from None
+    if not theorems:
+        raise UsageError(f"--data {args.data}: the {args.split} split holds no theorems")
+    write_job_config(args.out, cfg.results_config())
     run_job(theorems, args.out, cfg)
     keys = {t.key for t in theorems}
     rows = [r for r in read_results(args.out) if r.get("key") in keys]

@@ -5,9 +5,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import time
 from dataclasses import asdict
 from pathlib import Path
+
+from proofsmith.cli.errors import UsageError, existing_dir, generator_spec, output_file, positive, traced_dataset
+
+log = logging.getLogger(__name__)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -68,15 +73,48 @@ def models_by_split(specs: list[str], splits: list[str]) -> dict[str, str]:
     """STRATEGY=PATH or PATH (its training split; a model of unknown provenance applies to every split)."""
     out: dict[str, str] = {}
     for spec in specs:
-        strategy, sep, path = spec.partition("=")
-        if not sep or strategy not in ("random", "novel_premises"):
+        named, sep, path = spec.partition("=")
+        strategy: str | None = named
+        if not sep or named not in ("random", "novel_premises"):
             path, strategy = spec, trained_strategy(spec)
         for split in [strategy] if strategy else splits:
             out[split] = path
     return out
 
 
+def check_args(args: argparse.Namespace) -> None:
+    """Everything checked before a model loads or anything is written."""
+    existing_dir(args.data, "--data")
+    present = [s for s in args.splits if (args.data / s / f"{args.split}.json").is_file()]
+    if not present:
+        traced_dataset(args.data, "--data", [f"{s}/{args.split}.json" for s in args.splits])
+    if args.knn:
+        spec = generator_spec(f"knn:{args.knn}", "--knn")
+        if not (Path(spec.removeprefix("knn:")) / "knn.json").is_file():
+            raise UsageError(f"--knn {args.knn}: not a k-NN index (no knn.json)")
+    elif not args.no_knn:
+        traced_dataset(args.data, "--data", [f"{s}/train.json" for s in present])
+    for spec in args.model:
+        strategy, sep, path = spec.partition("=")
+        generator_spec(f"hf:{path if sep and strategy in ('random', 'novel_premises') else spec}", "--model")
+    if args.no_knn and not args.model:
+        raise UsageError("nothing to evaluate: give --model and/or keep the k-NN")
+    if args.retriever is not None:
+        from proofsmith.cli.train import check_retriever
+
+        check_retriever(args.retriever)
+    for root in args.roots or []:
+        existing_dir(root, "--roots")
+    output_file(args.out, "--out")
+    positive(args.k, "--k")
+    positive(args.max_steps, "--max-steps")
+    positive(args.exec_sample, "--exec-sample", allow_zero=True)
+    positive(args.threads, "--threads")
+
+
 def run(args: argparse.Namespace) -> int:
+    check_args(args)
+
     import torch
 
     from proofsmith.dataset.loading import read_split, tactic_pairs
@@ -100,7 +138,7 @@ def run(args: argparse.Namespace) -> int:
     for strategy in args.splits:
         split_file = args.data / strategy / f"{args.split}.json"
         if not split_file.is_file():
-            print(f"skipping {strategy}: no {split_file}")
+            log.warning("skipping %s: no %s", strategy, split_file)
             continue
         gens: dict = {}
         if not args.no_knn:
@@ -130,8 +168,7 @@ def run(args: argparse.Namespace) -> int:
                 f"split would leak its test theorems); give --model {strategy}=PATH"
             )
         if not gens:
-            print("error: nothing to evaluate (give --model and/or keep the k-NN)")
-            return 2
+            raise UsageError(f"nothing to evaluate on {strategy}: give --model {strategy}=PATH and/or keep the k-NN")
 
         def premises(step, retriever=retriever, n_prem=n_prem) -> list[str]:
             if retriever is None:

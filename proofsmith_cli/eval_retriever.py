@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from proofsmith.cli.errors import UsageError, dense_index, model_path, output_file, positive, traced_dataset
 from proofsmith.dataset.splits import SPLIT_STRATEGIES
 from proofsmith.retrieval.dense import STRATEGIES
 
@@ -31,20 +32,28 @@ def run(args: argparse.Namespace) -> int:
     from proofsmith.retrieval.encoder import Encoder
     from proofsmith.retrieval.pipeline import evaluate_all, load_dense, report
 
+    # Everything is checked before a model loads.
+    traced_dataset(args.data, "--data", ["corpus.jsonl", *(f"{s}/{args.part}.json" for s in args.splits)])
     corpus_path = args.data / "corpus.jsonl"
-    if not corpus_path.is_file():
-        print(f"error: {args.data} has no corpus.jsonl")
-        return 2
+    positive(args.k, "-k")
+    if args.index is not None:
+        dense_index(args.index, "--index", corpus_given=True)
+    model = model_path(args.model, "--model") if args.model is not None else None
+    if args.index is None and model is None and args.no_bm25:
+        raise UsageError("nothing to evaluate: give --index or --model, or keep BM25")
+    for out, what in ((args.json, "--json"), (args.markdown, "--markdown")):
+        if out is not None:
+            output_file(out, what)
     corpus = PremiseCorpus.from_jsonl(corpus_path)
     dense = None
     if args.index is not None:
-        dense = load_dense(args.index, corpus_path, device=args.device, strategy=args.strategy)
+        try:
+            dense = load_dense(args.index, corpus_path, device=args.device, strategy=args.strategy)
+        except ValueError as e:  # built from another corpus
+            raise UsageError(f"--index {args.index}: {e}") from None
         corpus = dense.corpus
-    elif args.model is not None:
-        dense = DenseRetriever.build(Encoder(args.model, device=args.device), corpus, strategy=args.strategy)
-    if dense is None and args.no_bm25:
-        print("error: nothing to evaluate (give --index or --model, or keep BM25)")
-        return 2
+    elif model is not None:
+        dense = DenseRetriever.build(Encoder(model, device=args.device), corpus, strategy=args.strategy)
     results = evaluate_all(
         args.data, dense=dense, bm25=not args.no_bm25, splits=args.splits, part=args.part, k=args.k, corpus=corpus
     )

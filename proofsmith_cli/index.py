@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from proofsmith.cli.errors import corpus_file, model_path, output_dir, positive
 from proofsmith.retrieval.faiss_index import DEFAULT_FLAT_THRESHOLD, INDEX_KINDS
 
 
@@ -29,13 +30,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from proofsmith.retrieval.pipeline import build_index
 
-    corpus = args.corpus or args.data / "corpus.jsonl"
-    if not corpus.is_file():
-        print(f"error: no corpus at {corpus}")
-        return 2
+    corpus = corpus_file(args.corpus, "--corpus") if args.corpus else corpus_file(args.data, "--data")
+    model = model_path(args.model, "--model")
+    output_dir(args.out, "--out")
+    positive(args.batch_size, "--batch-size")
+    positive(args.flat_threshold, "--flat-threshold")
     dense, seconds = build_index(
         corpus,
-        args.model,
+        model,
         args.out,
         kind=args.kind,
         flat_threshold=args.flat_threshold,

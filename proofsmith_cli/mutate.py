@@ -6,7 +6,9 @@ import argparse
 import json
 from pathlib import Path
 
+from proofsmith.cli.errors import UsageError, output_dir, positive, traced_dataset
 from proofsmith.envs.base import ProverNotInstalledError
+from proofsmith.envs.limits import MUTATION_TACTIC_TIMEOUT
 from proofsmith.mutation.mutator import KINDS
 from proofsmith.mutation.pipeline import PipelineOptions, run_mutate
 
@@ -21,7 +23,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-candidates", type=int, default=400, help="tactic attempts per theorem")
     p.add_argument("--max-mutants", type=int, default=200, help="mutants built per theorem")
     p.add_argument("--chunk-size", type=int, default=25, help="theorems per unit of work (and of resume)")
-    p.add_argument("--tactic-timeout", type=float, default=3.0, help="seconds for one rewrite/apply attempt")
+    p.add_argument(
+        "--tactic-timeout",
+        type=float,
+        default=MUTATION_TACTIC_TIMEOUT,
+        help="time limit of one rewrite/apply attempt, s (default %(default)s)",
+    )
     p.add_argument("--no-resume", action="store_true", help="redo chunks that already have a result")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -30,11 +37,25 @@ def run(args: argparse.Namespace) -> int:
     kinds = tuple(k.strip() for k in args.kinds.split(",") if k.strip())
     bad = [k for k in kinds if k not in KINDS]
     if bad or not kinds:
-        print(f"error: unknown kinds {bad}; choose from {','.join(KINDS)}")
-        return 2
-    if not (args.dataset / "corpus.jsonl").is_file():
-        print(f"error: {args.dataset} is not a traced dataset (no corpus.jsonl)")
-        return 2
+        raise UsageError(f"--kinds {args.kinds!r}: unknown kinds {bad}; choose from {','.join(KINDS)}")
+    traced_dataset(args.dataset, "--dataset")
+    output_dir(args.out, "--out")
+    if args.filter is not None:
+        import re
+
+        try:
+            re.compile(args.filter)
+        except re.error as e:
+            raise UsageError(f"--filter {args.filter!r}: not a regular expression ({e})") from None
+    for value, what in (
+        (args.workers, "--workers"),
+        (args.max_targets, "--max-targets"),
+        (args.max_candidates, "--max-candidates"),
+        (args.max_mutants, "--max-mutants"),
+        (args.chunk_size, "--chunk-size"),
+        (args.tactic_timeout, "--tactic-timeout"),
+    ):
+        positive(value, what)
     opts = PipelineOptions(
         kinds=kinds,
         workers=max(1, args.workers),

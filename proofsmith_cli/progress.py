@@ -6,6 +6,8 @@ from typing import Any
 
 from tqdm import tqdm
 
+from proofsmith.prover.status import SearchStatus
+
 
 class JobProgress:
     def __init__(self, total: int, show_each: bool = False):
@@ -14,7 +16,7 @@ class JobProgress:
         self.proved = 0
 
     def __call__(self, row: dict[str, Any]) -> None:
-        self.proved += row.get("status") == "proved"
+        self.proved += row.get("status") == SearchStatus.PROVED
         self.bar.set_postfix(proved=self.proved)
         self.bar.update(1)
         if self.show_each:

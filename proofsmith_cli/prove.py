@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 import argparse
+import logging
 from pathlib import Path
 
+from proofsmith.cli.errors import (
+    UsageError,
+    existing_file,
+    generator_spec,
+    output_dir,
+    positive,
+    results_config,
+    source_dir,
+)
+from proofsmith.cli.options import add_search_limits, search_config
 from proofsmith.cli.progress import JobProgress
-from proofsmith.prover.benchmark import load_benchmark
+from proofsmith.prover.benchmark import BenchTheorem, load_benchmark
 from proofsmith.prover.distributed import TERMINATED, JobConfig, Terminated, run_job
 from proofsmith.prover.report import summarize, write_report
-from proofsmith.prover.results import ResultsLockedError, read_results
-from proofsmith.prover.search import SearchConfig
+from proofsmith.prover.results import ResultsLockedError, read_results, write_job_config
+
+log = logging.getLogger(__name__)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -18,8 +30,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--backend", default="coq", choices=["coq"], help="proof assistant (only Coq runs here)")
     p.add_argument("--generator", default="auto", help="auto | knn:INDEX | hf:PATH | ensemble:A+B")
     p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--timeout", type=float, default=600.0, help="wall-clock budget per theorem (s)")
-    p.add_argument("--tactic-timeout", type=float, default=5.0)
+    add_search_limits(p)
     p.add_argument("--num-tactics", type=int, default=64, help="candidates per expansion")
     p.add_argument("--max-expansions", type=int, default=None)
     p.add_argument("--out", type=Path, required=True, help="results JSONL (appended; a rerun resumes)")
@@ -35,32 +46,50 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--address", default=None, help="Ray cluster address (default: $RAY_ADDRESS or a local Ray)")
 
 
-def run(args: argparse.Namespace) -> int:
-    theorems = load_benchmark(args.bench)
+def benchmark(path: Path, what: str = "BENCH") -> list[BenchTheorem]:
+    """The theorems of a benchmark directory or .v file; bad input raises `UsageError`."""
+    if not path.exists():
+        raise UsageError(f"{what} {path}: no such file or directory")
+    if path.is_dir():
+        source_dir(path, what, "*.v", recursive=False)
+    else:
+        existing_file(path, what, (".v",))
+    try:
+        theorems = load_benchmark(path)
+    except ValueError as e:
+        raise UsageError(f"{what}: {e}") from None
     if not theorems:
-        print(f"error: no theorems found in {args.bench}")
-        return 2
-    for t in theorems:
-        print(f"found {t.ref.name} in {t.ref.file_path.name} ({t.note})")
+        raise UsageError(f"{what} {path}: no Theorem/Lemma/... in it")
+    return theorems
+
+
+def run(args: argparse.Namespace) -> int:
+    # Everything is checked before Ray starts and before anything is written.
+    positive(args.workers, "--workers")
+    positive(args.model_gpus, "--model-gpus", allow_zero=True)
+    search = search_config(args, num_sampled_tactics=args.num_tactics, max_expansions=args.max_expansions)
     cfg = JobConfig(
-        generator=args.generator,
+        generator=generator_spec(args.generator),
         workers=args.workers,
         backend=args.backend,
         address=args.address,
         shared_generator=args.shared_model,
         generator_gpus=args.model_gpus,
-        search=SearchConfig(
-            num_sampled_tactics=args.num_tactics,
-            timeout=args.timeout,
-            max_expansions=args.max_expansions,
-            tactic_timeout=args.tactic_timeout,
-        ),
+        search=search,
     )
+    if args.report_dir is not None:
+        output_dir(args.report_dir, "--report-dir")
+    results_config(args.out, cfg.results_config())
+    theorems = benchmark(args.bench)
+    for t in theorems:
+        log.info("found %s in %s (%s)", t.ref.name, t.ref.file_path and t.ref.file_path.name, t.note)
+
     before = {r.get("key") for r in read_results(args.out)}
     todo = sum(t.key not in before for t in theorems)
     progress = JobProgress(todo, show_each=True)
 
     try:
+        write_job_config(args.out, cfg.results_config())  # the job starts: its configuration goes beside --out
         run_job(theorems, args.out, cfg, on_result=progress)
     except ResultsLockedError as e:
         print(f"error: {e}")

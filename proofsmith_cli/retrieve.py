@@ -6,7 +6,9 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
+from proofsmith.cli.errors import UsageError, corpus_file, dense_index, existing_file, positive
 from proofsmith.retrieval.dense import STRATEGIES
 
 
@@ -44,15 +46,26 @@ def run(args: argparse.Namespace) -> int:
     from proofsmith.retrieval.corpus import PremiseCorpus
     from proofsmith.retrieval.pipeline import load_dense
 
-    state = sys.stdin.read() if args.state == "-" else args.state
+    positive(args.k, "-k")
     if args.index is not None:
-        r = load_dense(args.index, args.corpus, device=args.device, strategy=args.strategy)
+        dense_index(args.index, "--index", corpus_given=args.corpus is not None)
+    if args.corpus is not None:
+        existing_file(args.corpus, "--corpus", (".jsonl",))
+    bm25 = corpus_file(args.bm25, "--bm25") if args.bm25 is not None else None
+    state = sys.stdin.read() if args.state == "-" else args.state
+    if not state.strip():
+        raise UsageError("STATE: empty proof state")
+    r: Any
+    if args.index is not None:
+        try:
+            r = load_dense(args.index, args.corpus, device=args.device, strategy=args.strategy)
+        except ValueError as e:  # another corpus, another encoder
+            raise UsageError(f"--index {args.index}: {e}") from None
     else:
-        src = args.bm25 / "corpus.jsonl" if args.bm25.is_dir() else args.bm25
-        r = BM25Retriever(PremiseCorpus.from_jsonl(src))
+        assert bm25 is not None  # argparse: --index or --bm25
+        r = BM25Retriever(PremiseCorpus.from_jsonl(bm25))
     if args.file is not None and not r.corpus.has_file(args.file):
-        print(f"error: {args.file!r} is not a file of the corpus")
-        return 2
+        raise UsageError(f"--file {args.file!r}: not a file of the corpus")
     ids, scores = r.retrieve_ids(state, args.file, args.pos, args.k)
     for rank, (i, s) in enumerate(zip(ids, scores), 1):
         p = r.corpus.premises[int(i)]

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+from proofsmith.cli.errors import UsageError, existing_file, positive
 from proofsmith.envs.base import (
     EnvCrashError,
     EnvStartError,
@@ -20,6 +21,7 @@ from proofsmith.envs.base import (
 )
 from proofsmith.envs.coq import CoqEnvironment
 from proofsmith.envs.coq.source import list_theorems
+from proofsmith.envs.limits import TACTIC_TIMEOUT
 
 HELP = """commands:
   <tactic>   run a tactic on the current state (one sentence; bullets allowed)
@@ -32,7 +34,14 @@ HELP = """commands:
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("file", type=Path, help="a Coq .v file")
     p.add_argument("theorem", nargs="?", help="theorem name (default: the first one in the file)")
-    p.add_argument("--timeout", type=float, default=10.0, help="per-tactic time limit (s)")
+    p.add_argument(
+        "--tactic-timeout",
+        "--timeout",
+        dest="tactic_timeout",
+        type=float,
+        default=TACTIC_TIMEOUT,
+        help="time limit of one tactic, s (default %(default)s)",
+    )
 
 
 class Shell:
@@ -124,16 +133,16 @@ class Shell:
 
 def run(args: argparse.Namespace) -> int:
     interactive = sys.stdin.isatty()
-    path: Path = args.file
+    path: Path = existing_file(args.file, "FILE", (".v",))
+    positive(args.tactic_timeout, "--tactic-timeout")
     try:
         name = args.theorem
         if name is None:
             found = list_theorems(path.read_text(encoding="utf-8"))
             if not found:
-                print(f"error: no theorem in {path}")
-                return 2
+                raise UsageError(f"FILE {path}: no Theorem/Lemma/... in it")
             name = found[0][1]
-        env = CoqEnvironment(tactic_timeout=args.timeout)
+        env = CoqEnvironment(tactic_timeout=args.tactic_timeout)
         shell = Shell(env, TheoremRef.from_file(path, name), sys.stdout)
         shell.start()
     except ProverNotInstalledError as e:

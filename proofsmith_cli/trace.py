@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from pathlib import Path
 
+from proofsmith.cli.errors import UsageError, output_dir, positive, source_dir
 from proofsmith.envs.base import ProverNotInstalledError
 from proofsmith.envs.coq.build import discover
 from proofsmith.envs.coq.trace import TraceOptions, trace_sources
+from proofsmith.envs.limits import SENTENCE_TIMEOUT
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -29,7 +32,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--workers", type=int, default=None, help="parallel coqidetop processes (default: CPU count)")
     p.add_argument("--no-resume", action="store_true", help="re-trace files that already have an output")
-    p.add_argument("--timeout", type=float, default=300.0, help="seconds allowed for one sentence")
+    p.add_argument(
+        "--sentence-timeout",
+        "--timeout",
+        dest="sentence_timeout",
+        type=float,
+        default=SENTENCE_TIMEOUT,
+        help="time limit of one sentence, s (default %(default)s)",
+    )
     p.add_argument("--seed", type=int, default=3407, help="split seed (LeanDojo's by default)")
     p.add_argument(
         "--num-eval", type=int, default=None, help="theorems in each of val and test (default: min(2000, 10%%))"
@@ -40,18 +50,26 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    trees = []
+    # Everything is checked before a prover starts and before anything is written.
+    positive(args.sentence_timeout, "--sentence-timeout")
+    positive(args.workers, "--workers")
+    positive(args.num_eval, "--num-eval")
+    positive(args.max_files, "--max-files")
+    if args.filter is not None:
+        try:
+            re.compile(args.filter)
+        except re.error as e:
+            raise UsageError(f"--filter {args.filter!r}: not a regular expression ({e})") from None
+    output_dir(args.out, "--out")
+    sources = []
     for k, spec in enumerate(args.src):
         path, _, logical = spec.partition("=")
-        logical = logical or (args.logical[k] if k < len(args.logical) else None)
-        if not Path(path).is_dir():
-            print(f"error: not a directory: {path}")
-            return 2
-        trees.append(discover(Path(path), logical))
+        sources.append((source_dir(path, "SRC"), logical or (args.logical[k] if k < len(args.logical) else None)))
+    trees = [discover(path, logical) for path, logical in sources]
     opts = TraceOptions(
         resume=not args.no_resume,
         progress=not args.quiet,
-        call_timeout=args.timeout,
+        call_timeout=args.sentence_timeout,
         seed=args.seed,
         num_eval=args.num_eval,
         file_filter=args.filter,

@@ -6,6 +6,39 @@ import argparse
 import json
 from pathlib import Path
 
+from proofsmith.cli.errors import (
+    UsageError,
+    dense_index,
+    existing_file,
+    model_path,
+    output_dir,
+    positive,
+    traced_dataset,
+)
+
+
+def check_retriever(spec: str, what: str = "--retriever") -> None:
+    """none | bm25 | dense:INDEX_DIR | package.module:factory."""
+    if spec in ("", "none", "bm25"):
+        return
+    if spec.startswith("dense:"):
+        dense_index(spec[len("dense:") :], what, corpus_given=True)
+        return
+    module, sep, factory = spec.partition(":")
+    if not sep or not module or not factory:
+        raise UsageError(f"{what} {spec!r}: expected none, bm25, dense:INDEX_DIR or package.module:factory")
+
+
+def check_mutants(path: Path) -> None:
+    """A `proofsmith mutate` output, .json/.jsonl records, a .v file, or a directory of those."""
+    if not path.exists():
+        raise UsageError(f"--mutants {path}: no such file or directory")
+    if path.is_dir():
+        if not any(next(iter(path.rglob(pattern)), None) for pattern in ("*.json", "*.jsonl", "*.v")):
+            raise UsageError(f"--mutants {path}: no mutants in it (no .json, .jsonl or .v files)")
+        return
+    existing_file(path, "--mutants", (".json", ".jsonl", ".v"))
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", type=Path, required=True, help="a traced dataset (proofsmith trace --out DIR)")
@@ -61,6 +94,30 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Everything is checked before a model loads or anything is written.
+    traced_dataset(args.data, "--data", [f"{args.strategy}/train.json"])
+    output_dir(args.out, "--out")
+    init = args.init if args.init == "scratch" else model_path(args.init, "--init", extra=("adapter_config.json",))
+    for m in args.mutants:
+        check_mutants(m)
+    check_retriever(args.retriever)
+    for value, what in (
+        (args.num_premises, "--num-premises"),
+        (args.max_input_tokens, "--max-input-tokens"),
+        (args.max_target_tokens, "--max-target-tokens"),
+        (args.pretrain_steps, "--pretrain-steps"),
+        (args.sft_steps, "--sft-steps"),
+        (args.pretrain_minutes, "--pretrain-minutes"),
+        (args.sft_minutes, "--sft-minutes"),
+        (args.batch_size, "--batch-size"),
+        (args.grad_accum, "--grad-accum"),
+        (args.lr_pretrain, "--lr-pretrain"),
+        (args.lr, "--lr"),
+        (args.lora_r, "--lora-r"),
+        (args.eval_every, "--eval-every"),
+    ):
+        positive(value, what, allow_zero=what in ("--num-premises", "--pretrain-steps", "--pretrain-minutes"))
+
     import torch
 
     from proofsmith.training.pipeline import TrainConfig, run_training
@@ -70,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
     cfg = TrainConfig(
         data=args.data,
         out=args.out,
-        init=args.init,
+        init=init,
         config=args.config,
         arch=args.arch,
         strategy=args.strategy,
@@ -102,9 +159,8 @@ def run(args: argparse.Namespace) -> int:
     )
     try:
         res = run_training(cfg)
-    except FileNotFoundError as e:
-        print(f"error: {e}")
-        return 2
+    except FileNotFoundError as e:  # e.g. an empty train split
+        raise UsageError(str(e)) from None
     print(json.dumps({"stage1": res.stage1, "stage2": res.stage2}, indent=1))
     print(f"generator: hf:{res.out}   loss curve: {res.loss_png}")
     return 0

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from proofsmith.cli.errors import model_path, output_dir, positive, traced_dataset
+from proofsmith.dataset.splits import SPLIT_STRATEGIES
 from proofsmith.retrieval.encoder import SmallEncoderConfig
 from proofsmith.retrieval.train import TrainConfig
 
@@ -46,9 +48,20 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from proofsmith.retrieval.pipeline import train_retriever
 
-    if not (args.data / "corpus.jsonl").is_file():
-        print(f"error: {args.data} has no corpus.jsonl (run `proofsmith trace` first)")
-        return 2
+    # Everything is checked before a model loads or anything is written.
+    strategies = SPLIT_STRATEGIES if args.split == "both" else (args.split,)
+    traced_dataset(args.data, "--data", ["corpus.jsonl", *(f"{s}/train.json" for s in strategies)])
+    model = model_path(args.model, "--model") if args.model is not None else None
+    output_dir(args.out, "--out")
+    for value, what in (
+        (args.epochs, "--epochs"),
+        (args.max_steps, "--max-steps"),
+        (args.max_minutes, "--max-minutes"),
+        (args.batch_size, "--batch-size"),
+        (args.lr, "--lr"),
+        (args.temperature, "--temperature"),
+    ):
+        positive(value, what)
     cfg = TrainConfig(
         batch_size=args.batch_size,
         lr=args.lr,
@@ -71,6 +84,6 @@ def run(args: argparse.Namespace) -> int:
             intermediate_size=4 * args.hidden_size,
             max_len=args.max_len,
         )
-    train_retriever(args.data, args.out, model=args.model, split=args.split, cfg=cfg, small=small, device=args.device)
+    train_retriever(args.data, args.out, model=model, split=args.split, cfg=cfg, small=small, device=args.device)
     print(f"loss curve: {args.out / 'loss_curve.png'}")
     return 0

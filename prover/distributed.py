@@ -21,7 +21,9 @@ from ray.exceptions import GetTimeoutError, RayActorError, RayTaskError, WorkerC
 
 from proofsmith.prover.benchmark import BenchTheorem
 from proofsmith.prover.results import ResultsFile
+from proofsmith.prover.generators.base import TacticGenerator
 from proofsmith.prover.search import SearchConfig
+from proofsmith.prover.status import SearchStatus
 
 RETRIES = 1  # a theorem whose actor dies is dealt again once, then recorded as an error
 
@@ -38,19 +40,36 @@ def _raise_terminated(signum, frame) -> None:
     raise Terminated()
 
 
-@dataclass
+# Beyond the theorem's own budget, how long an actor may stay silent before it is killed.
+ACTOR_GRACE = 120.0
+
+
+@dataclass(frozen=True)
 class JobConfig:
+    """A prove job's settings; frozen: derive variants with `dataclasses.replace`."""
+
     generator: str = "auto"
     workers: int = 2
     search: SearchConfig = field(default_factory=SearchConfig)
     backend: str = "coq"
     address: str | None = None
-    # Beyond the search's own timeout, how long an actor may stay silent before it is killed.
-    actor_grace: float = 120.0
+    actor_grace: float = ACTOR_GRACE
     # One shared generator actor batching requests from every prover (a GPU model), instead of one
     # generator inside each prover (CPU).
     shared_generator: bool = False
     generator_gpus: float = 0.0
+
+    def results_config(self) -> dict[str, Any]:
+        """What decides the results, recorded beside the results file (`results.write_job_config`):
+        not how many workers run them, or where."""
+        return {
+            "backend": self.backend,
+            "generator": self.generator,
+            "theorem_timeout": self.search.theorem_timeout,
+            "tactic_timeout": self.search.tactic_timeout,
+            "num_sampled_tactics": self.search.num_sampled_tactics,
+            "max_expansions": self.search.max_expansions,
+        }
 
 
 class ProverWorker:
@@ -64,6 +83,7 @@ class ProverWorker:
         if backend != "coq":
             raise ValueError(f"backend {backend!r} cannot run here; only 'coq' is installed")
         self.config = SearchConfig(**search)
+        generator: TacticGenerator
         if server is not None:
             from proofsmith.prover.model_server import RemoteGenerator
 
@@ -86,7 +106,7 @@ class ProverWorker:
             import traceback
 
             return {
-                "status": "error",
+                "status": SearchStatus.ERROR,
                 "message": f"{type(e).__name__}: {e}"[:500],
                 "traceback": traceback.format_exc()[-2000:],
             }
@@ -127,7 +147,7 @@ def run_job(
         old_term = signal.signal(signal.SIGTERM, _raise_terminated) if main_thread else None
         Actor = ray.remote(num_cpus=1, max_restarts=0)(ProverWorker)
         search = asdict(cfg.search)
-        server = None
+        server: Any = None
         if cfg.shared_generator:
             from proofsmith.prover.model_server import GeneratorServer
 
@@ -142,7 +162,7 @@ def run_job(
         actors = [spawn() for _ in range(n)]
         queue = list(reversed(todo))  # pop() deals in order
         inflight: dict[Any, tuple[int, BenchTheorem, int, float]] = {}
-        deadline_per = cfg.search.timeout + cfg.actor_grace
+        deadline_per = cfg.search.theorem_timeout + cfg.actor_grace
 
         def deal(slot: int, item: tuple[BenchTheorem, int] | None = None) -> None:
             if item is None:
@@ -184,7 +204,9 @@ def run_job(
                 try:
                     row = ray.get(ref)
                 except RayTaskError as e:  # raised inside the actor's method: record, do not retry
-                    record(thm, {"status": "error", "message": f"{type(e).__name__}: {e}"[:500]}, attempt, slot)
+                    record(
+                        thm, {"status": SearchStatus.ERROR, "message": f"{type(e).__name__}: {e}"[:500]}, attempt, slot
+                    )
                     deal(slot)
                     continue
                 except (RayActorError, WorkerCrashedError, GetTimeoutError) as e:
@@ -194,7 +216,10 @@ def run_job(
                     else:
                         record(
                             thm,
-                            {"status": "error", "message": f"worker died twice: {type(e).__name__}: {e}"[:500]},
+                            {
+                                "status": SearchStatus.ERROR,
+                                "message": f"worker died twice: {type(e).__name__}: {e}"[:500],
+                            },
                             attempt,
                             slot,
                         )

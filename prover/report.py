@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from proofsmith.prover.status import SearchStatus
+
 
 @dataclass(frozen=True)
 class Summary:
@@ -25,16 +27,16 @@ class Summary:
 
 
 def summarize(rows: Sequence[dict[str, Any]]) -> Summary:
-    invalid = [r["theorem"] for r in rows if r.get("status") == "invalid_statement"]
-    valid = [r for r in rows if r.get("status") != "invalid_statement"]
-    proved = [r for r in valid if r.get("status") == "proved"]
+    invalid = [r["theorem"] for r in rows if r.get("status") == SearchStatus.INVALID_STATEMENT]
+    valid = [r for r in rows if r.get("status") != SearchStatus.INVALID_STATEMENT]
+    proved = [r for r in valid if r.get("status") == SearchStatus.PROVED]
     secs = [float(r.get("seconds", 0.0)) for r in valid] or [0.0]
     return Summary(
         len(rows),
         len(valid),
         len(proved),
         invalid,
-        sum(r.get("status") == "error" for r in valid),
+        sum(r.get("status") == SearchStatus.ERROR for r in valid),
         statistics.median(secs),
     )
 
@@ -45,7 +47,7 @@ def plot_budget_curve(rows: Sequence[dict[str, Any]], png: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    times = sorted(float(r["seconds"]) for r in rows if r.get("status") == "proved")
+    times = sorted(float(r["seconds"]) for r in rows if r.get("status") == SearchStatus.PROVED)
     fig, ax = plt.subplots(figsize=(6, 3.5))
     ax.step([0.0, *times], list(range(len(times) + 1)), where="post")
     ax.set_xlabel("time budget per theorem (s)")

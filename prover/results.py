@@ -3,6 +3,10 @@
 Guarantees: a line is written with a single `write` and `fsync`, so an interrupted job leaves only
 whole lines (a torn last line, possible only on power loss, is cut off on reopening); a rerun
 skips theorems already recorded; two jobs on one file are refused through an exclusive lock.
+
+Beside it, `<out>.config.json` records the job configuration that decides the results (generator,
+time limits, tactics per expansion...), written when a job starts; a rerun with another
+configuration on the same file is refused (`check_job_config`) rather than mixing the two.
 """
 
 from __future__ import annotations
@@ -19,8 +23,53 @@ class ResultsLockedError(RuntimeError):
     pass
 
 
+class ConfigMismatchError(ValueError):
+    """The results file was written by a job of another configuration. One-line message."""
+
+
+def config_path(out: Path) -> Path:
+    """The sidecar recording the configuration of the job that writes `out`."""
+    return out.with_name(out.name + ".config.json")
+
+
+def check_job_config(out: Path, config: dict[str, Any]) -> None:
+    """Raise `ConfigMismatchError` when `out` belongs to a job of another configuration. A results file
+    without a sidecar (written before sidecars existed) is taken as it is."""
+    side = config_path(out)
+    if not side.is_file():
+        return
+    try:
+        before = json.loads(side.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise ConfigMismatchError(f"{side}: unreadable job configuration ({e}); use a new --out") from None
+    if not isinstance(before, dict):
+        raise ConfigMismatchError(f"{side}: not a job configuration; use a new --out")
+    diff = [
+        f"{k} {before.get(k)!r} -> {config.get(k)!r}"
+        for k in sorted(set(before) | set(config))
+        if before.get(k) != config.get(k)
+    ]
+    if diff:
+        raise ConfigMismatchError(
+            f"{out} holds results of another configuration ({'; '.join(diff)}): "
+            "use a new --out, or the same options as the job that wrote it"
+        )
+
+
+def write_job_config(out: Path, config: dict[str, Any]) -> None:
+    """Record `config` beside `out` (atomically; unchanged when already there)."""
+    side = config_path(out)
+    text = json.dumps(config, indent=1, sort_keys=True) + "\n"
+    if side.is_file() and side.read_text(encoding="utf-8") == text:
+        return
+    side.parent.mkdir(parents=True, exist_ok=True)
+    tmp = side.with_name(side.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, side)
+
+
 def read_results(path: Path) -> list[dict[str, Any]]:
-    rows = []
+    rows: list[dict[str, Any]] = []
     if not path.exists():
         return rows
     with open(path, encoding="utf-8") as f:

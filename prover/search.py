@@ -26,17 +26,21 @@ from proofsmith.envs.base import (
     TacticState,
     TheoremRef,
 )
+from proofsmith.envs.limits import TACTIC_TIMEOUT, THEOREM_TIMEOUT
 from proofsmith.prover.generators.base import TacticGenerator, WholeProofGenerator
+from proofsmith.prover.status import AttemptOutcome, SearchStatus
 
 PremiseLookup = Callable[[TheoremRef, str], Sequence[str]]  # (theorem, state pp) → premise texts
 
 
-@dataclass
+@dataclass(frozen=True)
 class SearchConfig:
+    """Search settings; frozen: derive variants with `dataclasses.replace` (which rejects unknown fields)."""
+
     num_sampled_tactics: int = 64  # ReProver samples 64 per expansion
-    timeout: float = 600.0  # wall-clock per theorem
+    theorem_timeout: float = THEOREM_TIMEOUT  # wall-clock per theorem
     max_expansions: int | None = None
-    tactic_timeout: float = 5.0
+    tactic_timeout: float = TACTIC_TIMEOUT
     keep_tree: bool = False
 
 
@@ -45,7 +49,7 @@ class Attempt:
     parent: int
     tactic: str
     score: float
-    outcome: str  # state | duplicate | error | refused | given_up | proof | rejected_proof | crash
+    outcome: AttemptOutcome
     child: int | None = None
     message: str = ""
     seconds: float = 0.0
@@ -54,7 +58,7 @@ class Attempt:
 @dataclass
 class SearchResult:
     theorem: str
-    status: str  # proved | failed | timeout | error | invalid_statement
+    status: SearchStatus
     proof: list[str] | None = None
     seconds: float = 0.0
     expansions: int = 0
@@ -95,9 +99,11 @@ class BestFirstSearch:
             except EnvCrashError:  # the prover died while loading (killed, OOM): one fresh try
                 root = env.start(theorem)
         except EnvStartError as e:
-            return SearchResult(theorem.name, "invalid_statement", message=str(e), seconds=time.monotonic() - t0)
+            return SearchResult(
+                theorem.name, SearchStatus.INVALID_STATEMENT, message=str(e), seconds=time.monotonic() - t0
+            )
         except (EnvCrashError, EnvTimeoutError) as e:
-            return SearchResult(theorem.name, "error", message=str(e), seconds=time.monotonic() - t0)
+            return SearchResult(theorem.name, SearchStatus.ERROR, message=str(e), seconds=time.monotonic() - t0)
         states: list[TacticState] = [root]
         scores: list[float] = [0.0]
         paths: list[list[str]] = [[]]
@@ -106,20 +112,23 @@ class BestFirstSearch:
         counter = itertools.count()
         queue = [_Entry(-0.0, next(counter), 0)]
         expansions = env_calls = 0
-        status, proof, reasons, message = "failed", None, [], ""
+        status: SearchStatus = SearchStatus.FAILED
+        proof: list[str] | None = None
+        reasons: list[str] = []
+        message = ""
         t_gen = t_env = t_verify = 0.0
 
         lost = 0.0  # time eaten by prover crashes; a killed prover must not spend the theorem's budget
 
         def remaining() -> float:
-            return cfg.timeout + lost - (time.monotonic() - t0)
+            return cfg.theorem_timeout + lost - (time.monotonic() - t0)
 
         while queue:
             if remaining() <= 0:
-                status = "timeout"
+                status = SearchStatus.TIMEOUT
                 break
             if cfg.max_expansions is not None and expansions >= cfg.max_expansions:
-                status = "failed"
+                status = SearchStatus.FAILED
                 message = "expansion budget exhausted"
                 break
             node = heapq.heappop(queue).node
@@ -143,13 +152,22 @@ class BestFirstSearch:
                     except (EnvCrashError, EnvTimeoutError) as e:
                         crashed = time.monotonic() - t1
                         lost += crashed
-                        attempts.append(Attempt(node, tactic, score, "crash", message=str(e)[:300], seconds=crashed))
+                        attempts.append(
+                            Attempt(node, tactic, score, AttemptOutcome.CRASH, message=str(e)[:300], seconds=crashed)
+                        )
                         if isinstance(e, EnvTimeoutError):
                             break  # the tactic itself hung: do not try it again
                         t1 = time.monotonic()
                     except EnvError as e:  # a state that could not be rebuilt: this attempt only
                         attempts.append(
-                            Attempt(node, tactic, score, "crash", message=str(e)[:300], seconds=time.monotonic() - t1)
+                            Attempt(
+                                node,
+                                tactic,
+                                score,
+                                AttemptOutcome.CRASH,
+                                message=str(e)[:300],
+                                seconds=time.monotonic() - t1,
+                            )
                         )
                         break
                 if result is None:
@@ -166,17 +184,23 @@ class BestFirstSearch:
                             node,
                             tactic,
                             score,
-                            "proof" if verdict.verified else "rejected_proof",
+                            AttemptOutcome.PROOF if verdict.verified else AttemptOutcome.REJECTED_PROOF,
                             message="; ".join(verdict.reasons)[:300],
                             seconds=dt,
                         )
                     )
                     if verdict.verified:
-                        status, proof, reasons = "proved", list(result.proof) or candidate, list(verdict.reasons)
+                        status, proof, reasons = (
+                            SearchStatus.PROVED,
+                            list(result.proof) or candidate,
+                            list(verdict.reasons),
+                        )
                         break
                 elif isinstance(result, TacticState):
                     if result.pp in seen:
-                        attempts.append(Attempt(node, tactic, score, "duplicate", child=seen[result.pp], seconds=dt))
+                        attempts.append(
+                            Attempt(node, tactic, score, AttemptOutcome.DUPLICATE, child=seen[result.pp], seconds=dt)
+                        )
                         continue
                     child = len(states)
                     states.append(result)
@@ -184,13 +208,13 @@ class BestFirstSearch:
                     paths.append(paths[node] + [tactic])
                     seen[result.pp] = child
                     heapq.heappush(queue, _Entry(-scores[child], next(counter), child))
-                    attempts.append(Attempt(node, tactic, score, "state", child=child, seconds=dt))
+                    attempts.append(Attempt(node, tactic, score, AttemptOutcome.STATE, child=child, seconds=dt))
                 elif isinstance(result, ProofGivenUp):
-                    attempts.append(Attempt(node, tactic, score, "given_up", seconds=dt))
+                    attempts.append(Attempt(node, tactic, score, AttemptOutcome.GIVEN_UP, seconds=dt))
                 else:
-                    kind = "refused" if type(result).__name__ == "TacticRefused" else "error"
+                    kind = AttemptOutcome.REFUSED if type(result).__name__ == "TacticRefused" else AttemptOutcome.ERROR
                     attempts.append(Attempt(node, tactic, score, kind, message=result.message[:300], seconds=dt))
-            if status == "proved":
+            if status == SearchStatus.PROVED:
                 break
         else:
             message = message or "search space exhausted"
@@ -217,27 +241,37 @@ class BestFirstSearch:
 
 
 def best_of_n(
-    env: Environment, theorem: TheoremRef, generator: WholeProofGenerator, n: int, timeout: float = 600.0
+    env: Environment,
+    theorem: TheoremRef,
+    generator: WholeProofGenerator,
+    n: int,
+    theorem_timeout: float = THEOREM_TIMEOUT,
 ) -> SearchResult:
     """Sample `n` whole proof scripts and verify each (no stepwise search)."""
     t0 = time.monotonic()
     try:
         env.start(theorem)  # the statement must elaborate
     except EnvStartError as e:
-        return SearchResult(theorem.name, "invalid_statement", message=str(e), seconds=time.monotonic() - t0)
+        return SearchResult(theorem.name, SearchStatus.INVALID_STATEMENT, message=str(e), seconds=time.monotonic() - t0)
     calls = 0
     for script, _ in generator.generate_proofs(theorem.statement or theorem.name, n):
-        if time.monotonic() - t0 > timeout:
-            return SearchResult(theorem.name, "timeout", seconds=time.monotonic() - t0, env_calls=calls)
+        if time.monotonic() - t0 > theorem_timeout:
+            return SearchResult(theorem.name, SearchStatus.TIMEOUT, seconds=time.monotonic() - t0, env_calls=calls)
         calls += 1
         verdict = env.verify(theorem, [script])
         if verdict.verified:
             return SearchResult(
-                theorem.name, "proved", [script], time.monotonic() - t0, 0, calls, verify_reasons=list(verdict.reasons)
+                theorem.name,
+                SearchStatus.PROVED,
+                [script],
+                time.monotonic() - t0,
+                0,
+                calls,
+                verify_reasons=list(verdict.reasons),
             )
     return SearchResult(
         theorem.name,
-        "failed",
+        SearchStatus.FAILED,
         seconds=time.monotonic() - t0,
         env_calls=calls,
         message=f"none of {calls} sampled proofs verified",

@@ -2,7 +2,7 @@
 goes, and scaling with 1 vs 2 workers.
 
     python scripts/bench_search.py --bench examples/minif2f-rocq-valid \
-        --generators auto knn:runs/knn ensemble:auto+knn:runs/knn --timeout 20 --workers 2
+        --generators auto knn:runs/knn ensemble:auto+knn:runs/knn --theorem-timeout 20 --workers 2
 
 Each generator's run is a normal resumable prove job (runs/bench_search/<name>.jsonl), so an
 interrupted benchmark continues where it stopped. Writes bench_results/bench_search.{json,md}.
@@ -16,6 +16,7 @@ import re
 import time
 from pathlib import Path
 
+from proofsmith.envs.limits import TACTIC_TIMEOUT
 from proofsmith.prover.benchmark import load_benchmark
 from proofsmith.prover.distributed import JobConfig, run_job
 from proofsmith.prover.report import summarize
@@ -31,7 +32,9 @@ def run_one(theorems, spec: str, out: Path, workers: int, timeout: float, num: i
     cfg = JobConfig(
         generator=spec,
         workers=workers,
-        search=SearchConfig(num_sampled_tactics=num, timeout=timeout, tactic_timeout=min(5.0, timeout)),
+        search=SearchConfig(
+            num_sampled_tactics=num, theorem_timeout=timeout, tactic_timeout=min(TACTIC_TIMEOUT, timeout)
+        ),
     )
     t0 = time.monotonic()
     run_job(theorems, out, cfg)
@@ -63,7 +66,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--bench", type=Path, required=True)
     ap.add_argument("--generators", nargs="+", default=["auto"])
-    ap.add_argument("--timeout", type=float, default=20.0, help="per-theorem budget (s)")
+    ap.add_argument(
+        "--theorem-timeout",
+        "--timeout",
+        dest="theorem_timeout",
+        type=float,
+        default=20.0,
+        help="per-theorem budget (s)",
+    )
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--num-tactics", type=int, default=64)
     ap.add_argument("--limit", type=int, default=None, help="only the first N theorems")
@@ -78,9 +88,9 @@ def main() -> None:
         row = run_one(
             theorems,
             spec,
-            args.runs / f"{slug(spec)}_t{int(args.timeout)}.jsonl",
+            args.runs / f"{slug(spec)}_t{int(args.theorem_timeout)}.jsonl",
             args.workers,
-            args.timeout,
+            args.theorem_timeout,
             args.num_tactics,
         )
         rows.append(row)
@@ -97,7 +107,7 @@ def main() -> None:
                 JobConfig(
                     generator=args.generators[0],
                     workers=w,
-                    search=SearchConfig(num_sampled_tactics=args.num_tactics, timeout=args.timeout),
+                    search=SearchConfig(num_sampled_tactics=args.num_tactics, theorem_timeout=args.theorem_timeout),
                 ),
             )
             wall = time.monotonic() - t0
@@ -113,7 +123,7 @@ def main() -> None:
     result = {
         "bench": str(args.bench),
         "theorems": len(theorems),
-        "timeout_per_theorem": args.timeout,
+        "timeout_per_theorem": args.theorem_timeout,
         "workers": args.workers,
         "rows": rows,
         "scaling": scaling,

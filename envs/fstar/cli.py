@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import shlex
 
+from proofsmith.cli.errors import existing_dir, existing_file, positive
 from proofsmith.envs.base import TheoremRef
 from proofsmith.envs.fstar.environment import FStarConfig, FStarEnvironment
+from proofsmith.envs.limits import VERIFY_TIMEOUT
 from proofsmith.envs.verify_report import verify_and_report
 
 
@@ -21,17 +23,29 @@ def add_subcommands(subparsers) -> None:
     v.add_argument("--include", action="append", default=[], help="F* --include directory")
     v.add_argument("--solver-options", help='e.g. "--z3rlimit 20 --fuel 2 --ifuel 1"')
     v.add_argument("--fstar", default="fstar.exe", help="the F* command (default: fstar.exe on PATH)")
-    v.add_argument("--timeout", type=float, default=120.0)
+    v.add_argument(
+        "--verify-timeout",
+        "--timeout",
+        dest="verify_timeout",
+        type=float,
+        default=VERIFY_TIMEOUT,
+        help="time limit of one check, s (default %(default)s)",
+    )
     v.set_defaults(func=_verify)
 
 
 def _verify(args: argparse.Namespace) -> int:
+    # Everything is checked before F* starts.
+    existing_file(args.file, "--file", (".fst", ".fsti"))
+    for d in args.include:
+        existing_dir(d, "--include")
+    positive(args.verify_timeout, "--verify-timeout")
     cfg = FStarConfig(
         command=tuple(shlex.split(args.fstar)),
         include_dirs=tuple(args.include),
         use_checked_file=args.checked,
         solver_options=args.solver_options,
-        timeout=args.timeout,
+        timeout=args.verify_timeout,
     )
     theorem = TheoremRef.from_file(args.file, args.name, backend="fstar")
     return verify_and_report(lambda: FStarEnvironment(cfg), theorem, args.candidate)

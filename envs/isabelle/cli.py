@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import shlex
 
+from proofsmith.cli.errors import UsageError, existing_dir, existing_file, positive
 from proofsmith.envs.base import TheoremRef
 from proofsmith.envs.isabelle.environment import IsabelleConfig, IsabelleEnvironment
 from proofsmith.envs.isabelle.messages import ServerAddress
 from proofsmith.envs.isabelle.server import ServerConfig
+from proofsmith.envs.limits import VERIFY_TIMEOUT
 from proofsmith.envs.verify_report import verify_and_report
 
 
@@ -24,17 +26,33 @@ def add_subcommands(subparsers) -> None:
     v.add_argument("--isabelle", default="isabelle", help="the isabelle command (default: isabelle on PATH)")
     v.add_argument("--server-name", default="proofsmith")
     v.add_argument("--attach", help='attach to a running server: its line server "N" = HOST:PORT (password "P")')
-    v.add_argument("--timeout", type=float, default=300.0)
+    v.add_argument(
+        "--verify-timeout",
+        "--timeout",
+        dest="verify_timeout",
+        type=float,
+        default=VERIFY_TIMEOUT,
+        help="time limit of the check, s (default %(default)s)",
+    )
     v.set_defaults(func=_verify)
 
 
 def _verify(args: argparse.Namespace) -> int:
+    # Everything is checked before the server starts.
+    existing_file(args.file, "--file", (".thy",))
+    for d in args.dir:
+        existing_dir(d, "--dir")
+    positive(args.verify_timeout, "--verify-timeout")
+    try:
+        attach = ServerAddress.parse(args.attach) if args.attach else None
+    except ValueError as e:
+        raise UsageError(f"--attach {args.attach!r}: {e}") from None
     cfg = IsabelleConfig(
         server=ServerConfig(command=tuple(shlex.split(args.isabelle)), name=args.server_name),
-        attach=ServerAddress.parse(args.attach) if args.attach else None,
+        attach=attach,
         session=args.session,
         session_dirs=tuple(args.dir),
-        timeout=args.timeout,
+        timeout=args.verify_timeout,
     )
     theorem = TheoremRef.from_file(args.file, args.lemma, backend="isabelle")
     return verify_and_report(lambda: IsabelleEnvironment(cfg), theorem, args.step)

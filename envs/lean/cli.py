@@ -10,9 +10,11 @@ import shlex
 import sys
 from pathlib import Path
 
+from proofsmith.cli.errors import UsageError, existing_dir, existing_file, positive
 from proofsmith.envs.base import EnvError, TheoremRef
 from proofsmith.envs.lean.environment import LeanEnvironment
 from proofsmith.envs.lean.session import LeanReplConfig
+from proofsmith.envs.limits import VERIFY_TIMEOUT
 
 
 def add_subcommands(subparsers) -> None:
@@ -29,17 +31,30 @@ def add_subcommands(subparsers) -> None:
     p.add_argument(
         "--repl-command", help="full command to run the REPL instead, e.g. 'lake env ../repl/.lake/build/bin/repl'"
     )
-    p.add_argument("--timeout", type=float, default=600.0, help="seconds per REPL command")
+    p.add_argument(
+        "--command-timeout",
+        "--timeout",
+        dest="command_timeout",
+        type=float,
+        default=VERIFY_TIMEOUT,
+        help="time limit of one REPL command (the header's imports, the proof's check), s (default %(default)s)",
+    )
     p.set_defaults(_run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.file and not args.name:
-        print("lean-verify: --file needs --name", file=sys.stderr)
-        return 2
+    # Everything is checked before the REPL starts.
+    if args.file:
+        existing_file(args.file, "--file", (".lean",))
+        if not args.name:
+            raise UsageError("lean-verify: --file needs --name")
     if not args.tactic:
-        print("lean-verify: give the proof with --tactic (repeat per tactic)", file=sys.stderr)
-        return 2
+        raise UsageError("lean-verify: give the proof with --tactic (repeat per tactic)")
+    if args.project is not None:
+        existing_dir(args.project, "--project")
+    if args.repl is not None:
+        existing_file(args.repl, "--repl")
+    positive(args.command_timeout, "--command-timeout")
     ref = (
         TheoremRef.from_file(args.file, args.name, backend="lean")
         if args.file
@@ -48,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     cfg = LeanReplConfig(
         project_dir=args.project,
         repl=args.repl,
-        start_timeout=args.timeout,
+        start_timeout=args.command_timeout,
         argv=tuple(shlex.split(args.repl_command)) if args.repl_command else None,
     )
     try:

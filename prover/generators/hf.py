@@ -64,7 +64,7 @@ def load_model(
         name_or_path = json.loads((Path(adapter) / "adapter_config.json").read_text())["base_model_name_or_path"]
     config = AutoConfig.from_pretrained(name_or_path)
     auto = AutoModelForSeq2SeqLM if config.is_encoder_decoder else AutoModelForCausalLM
-    model = auto.from_pretrained(name_or_path, dtype=dtype)
+    model: Any = auto.from_pretrained(name_or_path, dtype=dtype)
     tok_src = adapter if adapter and (Path(adapter) / "tokenizer_config.json").is_file() else name_or_path
     tokenizer = AutoTokenizer.from_pretrained(tok_src)
     if adapter:

@@ -14,6 +14,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
 import faiss
 import numpy as np
@@ -35,10 +36,10 @@ class KNNConfig:
 def encoder_of(retriever: object) -> StateEncoder | None:
     """A retriever's state encoder, when it exposes one (dense retrievers do; BM25 does not)."""
     for attr in ("state_encoder", "encoder"):
-        enc = getattr(retriever, attr, None)
+        enc: Any = getattr(retriever, attr, None)
         if enc is not None and callable(getattr(enc, "encode", None)):
             return enc
-    return retriever if callable(getattr(retriever, "encode", None)) else None
+    return cast(StateEncoder, retriever) if callable(getattr(retriever, "encode", None)) else None
 
 
 class KNNTacticGenerator:
@@ -57,7 +58,7 @@ class KNNTacticGenerator:
         self.encoder = encoder if encoder is not None else TfidfEncoder.fit(self.states, config.max_features)
         self._names = [context_names(s) for s in self.states]
         vectors = self.encoder.encode(self.states) if self.states else np.zeros((0, 1), np.float32)
-        self.index = faiss.IndexFlatIP(vectors.shape[1])
+        self.index: Any = faiss.IndexFlatIP(vectors.shape[1])
         if len(vectors):
             self.index.add(np.ascontiguousarray(vectors, dtype=np.float32))
 

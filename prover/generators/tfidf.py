@@ -55,7 +55,7 @@ class TfidfEncoder:
         return out / np.maximum(norms, 1e-12)
 
     def save(self, path: Path) -> None:
-        terms = sorted(self.vocab, key=self.vocab.get)
+        terms = sorted(self.vocab, key=lambda t: self.vocab[t])
         Path(path).write_text(json.dumps({"terms": terms, "idf": self.idf.tolist()}, ensure_ascii=False))
 
     @classmethod

@@ -44,7 +44,7 @@ def test_prove_job_two_workers_four_theorems_and_report(tmp_path):
     thms = bench(tmp_path, EASY)
     assert [t.ref.name for t in thms] == ["e1", "e2", "e3", "e4"]
     out = tmp_path / "results.jsonl"
-    rows = run_job(thms, out, JobConfig(workers=2, search=SearchConfig(timeout=60)))
+    rows = run_job(thms, out, JobConfig(workers=2, search=SearchConfig(theorem_timeout=60)))
     assert sorted(r["theorem"] for r in rows) == ["e1", "e2", "e3", "e4"]
     assert all(r["status"] == "proved" and r["proof"] for r in rows), rows
     assert {r["worker"] for r in rows} == {0, 1}
@@ -86,7 +86,7 @@ def test_prove_job_killed_actor_is_replaced_and_theorem_recorded_once(tmp_path):
 
     t = threading.Thread(target=killer)
     t.start()
-    rows = run_job(thms, out, JobConfig(workers=2, search=SearchConfig(timeout=6, tactic_timeout=2)))
+    rows = run_job(thms, out, JobConfig(workers=2, search=SearchConfig(theorem_timeout=6, tactic_timeout=2)))
     t.join()
     assert killed, "the test could not find a busy actor to kill"
     lines = read_results(out)
@@ -163,6 +163,6 @@ def test_eval_split_records_resolve_to_their_sources(tmp_path):
 def test_prove_job_with_one_shared_generator_actor(tmp_path):
     thms = bench(tmp_path, {k: EASY[k] for k in ("e1", "e2", "e3")})
     out = tmp_path / "shared.jsonl"
-    rows = run_job(thms, out, JobConfig(workers=2, shared_generator=True, search=SearchConfig(timeout=60)))
+    rows = run_job(thms, out, JobConfig(workers=2, shared_generator=True, search=SearchConfig(theorem_timeout=60)))
     assert sorted(r["theorem"] for r in rows) == ["e1", "e2", "e3"]
     assert all(r["status"] == "proved" for r in rows), [(r["theorem"], r["status"], r.get("message")) for r in rows]

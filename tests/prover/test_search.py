@@ -45,7 +45,7 @@ def test_search_finds_three_step_proof_best_first(env):
             "⊢ a = b": [("exact H.", -0.1)],
         }
     )
-    result = BestFirstSearch(gen, SearchConfig(timeout=60, keep_tree=True)).search(env, THM)
+    result = BestFirstSearch(gen, SearchConfig(theorem_timeout=60, keep_tree=True)).search(env, THM)
     assert result.status == "proved"
     assert result.proof == ["intros a b H.", "rewrite Nat.add_0_r.", "symmetry.", "exact H."]
     outcomes = [a["outcome"] for a in result.tree["attempts"]]
@@ -55,14 +55,16 @@ def test_search_finds_three_step_proof_best_first(env):
 
 def test_search_respects_expansion_budget_and_dedupes_cycles(env):
     gen = Scripted({}, default=[("idtac.", -0.1), ("intros.", -0.2), ("revert a b.", -0.3)])
-    result = BestFirstSearch(gen, SearchConfig(max_expansions=3, timeout=60, keep_tree=True)).search(env, THM)
+    result = BestFirstSearch(gen, SearchConfig(max_expansions=3, theorem_timeout=60, keep_tree=True)).search(env, THM)
     assert result.status == "failed" and result.expansions <= 3
     pps = [n["pp"] for n in result.tree["nodes"]]
     assert len(pps) == len(set(pps))  # states deduped by pp: intros/revert cycle back to seen states
 
 
 def test_search_empty_queue_fails_cleanly(env):
-    result = BestFirstSearch(Scripted({}, default=[("apply nope.", -1.0)]), SearchConfig(timeout=30)).search(env, THM)
+    result = BestFirstSearch(Scripted({}, default=[("apply nope.", -1.0)]), SearchConfig(theorem_timeout=30)).search(
+        env, THM
+    )
     assert result.status == "failed" and result.message == "search space exhausted" and result.proof is None
 
 
@@ -89,20 +91,20 @@ class LyingEnv:
 
 def test_search_never_reports_a_proof_verify_rejects(env):
     gen = Scripted({}, default=[("cheat.", -0.1)])
-    result = BestFirstSearch(gen, SearchConfig(timeout=60, keep_tree=True)).search(LyingEnv(env), THM)
+    result = BestFirstSearch(gen, SearchConfig(theorem_timeout=60, keep_tree=True)).search(LyingEnv(env), THM)
     assert result.status == "failed" and result.proof is None
     assert result.tree["attempts"][0]["outcome"] == "rejected_proof"
 
 
 def test_search_invalid_statement_is_not_a_failure(env):
     bad = TheoremRef.from_statement("Theorem bad : forall x : undefined_type, x = x.", "bad")
-    result = BestFirstSearch(AutomationGenerator(), SearchConfig(timeout=30)).search(env, bad)
+    result = BestFirstSearch(AutomationGenerator(), SearchConfig(theorem_timeout=30)).search(env, bad)
     assert result.status == "invalid_statement" and "undefined_type" in result.message
 
 
 def test_search_timeout_status(env):
     gen = Scripted({}, default=[(f"do {i} idtac.", -0.1) for i in range(1, 40)])
-    result = BestFirstSearch(gen, SearchConfig(timeout=0.5)).search(env, THM)
+    result = BestFirstSearch(gen, SearchConfig(theorem_timeout=0.5)).search(env, THM)
     assert result.status in ("timeout", "failed") and result.seconds < 10
 
 
@@ -116,7 +118,7 @@ def test_automation_and_ensemble_generators_prove():
         EnsembleGenerator([AutomationGenerator()]),
     ):
         with CoqEnvironment(additional_imports=gen.required_imports) as env:  # lia etc. in scope
-            r = BestFirstSearch(gen, SearchConfig(timeout=60)).search(env, THM)
+            r = BestFirstSearch(gen, SearchConfig(theorem_timeout=60)).search(env, THM)
             assert r.status == "proved", r
             assert env.verify(THM, r.proof).verified
 
@@ -145,6 +147,6 @@ class CrashOnceEnv(LyingEnv):
 def test_search_reruns_a_tactic_whose_prover_crashed_and_does_not_charge_the_budget():
     gen = Scripted({"⊢ forall": [("intros a b H.", -0.1)], "H : a = b": [("lia.", -0.1)]})
     with CoqEnvironment(additional_imports=("From Coq Require Import Lia.",)) as inner:
-        result = BestFirstSearch(gen, SearchConfig(timeout=60, keep_tree=True)).search(CrashOnceEnv(inner), THM)
+        result = BestFirstSearch(gen, SearchConfig(theorem_timeout=60, keep_tree=True)).search(CrashOnceEnv(inner), THM)
     outcomes = [(a["tactic"], a["outcome"]) for a in result.tree["attempts"]]
     assert result.status == "proved" and ("lia.", "crash") in outcomes and ("lia.", "proof") in outcomes

@@ -1,0 +1,37 @@
+"""Options shared by the proving subcommands (prove, eval, demo): one name per time limit, defaults
+from `envs/limits.py`, and the checks that run before any worker starts."""
+
+from __future__ import annotations
+
+import argparse
+
+from proofsmith.cli.errors import positive
+from proofsmith.envs.limits import TACTIC_TIMEOUT, THEOREM_TIMEOUT
+from proofsmith.prover.search import SearchConfig
+
+
+def add_search_limits(p: argparse.ArgumentParser, theorem_timeout: float = THEOREM_TIMEOUT) -> None:
+    p.add_argument(
+        "--theorem-timeout",
+        "--timeout",
+        dest="theorem_timeout",
+        type=float,
+        default=theorem_timeout,
+        help="wall-clock budget for proving one theorem, s (default %(default)s)",
+    )
+    p.add_argument(
+        "--tactic-timeout",
+        type=float,
+        default=TACTIC_TIMEOUT,
+        help="time limit of one tactic, s (default %(default)s)",
+    )
+
+
+def search_config(args: argparse.Namespace, **fields) -> SearchConfig:
+    """The search settings of the command line, checked (every number in range)."""
+    positive(args.theorem_timeout, "--theorem-timeout")
+    positive(args.tactic_timeout, "--tactic-timeout")
+    cfg = SearchConfig(theorem_timeout=args.theorem_timeout, tactic_timeout=args.tactic_timeout, **fields)
+    positive(cfg.num_sampled_tactics, "--num-tactics")
+    positive(cfg.max_expansions, "--max-expansions")
+    return cfg
