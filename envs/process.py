@@ -8,6 +8,7 @@ JSON, F* JSON lines, Isabelle) do their own framing on top of `read_chunk`.
 from __future__ import annotations
 
 import collections
+import logging
 import os
 import resource
 import select
@@ -20,7 +21,44 @@ from dataclasses import dataclass, field
 
 from proofsmith.envs.base import EnvCrashError, EnvStartError, EnvTimeoutError
 
+log = logging.getLogger(__name__)
+
 DEFAULT_MEMORY_LIMIT = 4 * 1024**3  # bytes of address space per prover process
+
+
+def group_members(pgid: int) -> list[int]:
+    """Pids of the live (non-zombie) processes in process group `pgid`, read from /proc."""
+    members = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        # pid (comm) state ppid pgrp ...; comm may contain spaces or parentheses: split after the last ')'
+        fields = stat[stat.rfind(b")") + 2 :].split()
+        if len(fields) >= 3 and fields[0] != b"Z" and int(fields[2]) == pgid:
+            members.append(int(entry))
+    return members
+
+
+def kill_group(pgid: int, *, spare_leader: bool = False) -> None:
+    """SIGKILL process group `pgid` (the leader's pid); `spare_leader` kills only its other members
+    (external provers and forks a prover left behind when it was interrupted)."""
+    if not spare_leader:
+        try:
+            os.killpg(pgid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        return
+    for pid in group_members(pgid):
+        if pid != pgid:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
 
 
 @dataclass
@@ -88,13 +126,11 @@ class ProverProcess:
         self.start()
 
     def kill(self) -> None:
+        """SIGKILL the whole process group (the prover and every child it started)."""
         proc, self.proc = self.proc, None
         if proc is None:
             return
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        kill_group(proc.pid)
         for stream in (proc.stdin, proc.stdout):
             try:
                 if stream:
@@ -121,6 +157,12 @@ class ProverProcess:
         if self.alive:
             assert self.proc is not None
             os.kill(self.proc.pid, signal.SIGINT)
+
+    def kill_children(self) -> None:
+        """SIGKILL every process of the group but the prover itself (e.g. the ATPs of an interrupted
+        CoqHammer call, which the prover does not stop when it is interrupted)."""
+        if self.proc is not None:
+            kill_group(self.proc.pid, spare_leader=True)
 
     def rss_bytes(self) -> int:
         """Resident memory of the prover process (0 if it is not running)."""
@@ -203,7 +245,12 @@ def run_batch(
     memory_limit: int | None = DEFAULT_MEMORY_LIMIT,
     env: dict[str, str] | None = None,
 ) -> BatchResult:
-    """Run a batch checker to completion under the same caps as interactive provers."""
+    """Run a batch checker to completion under the same caps as interactive provers.
+
+    Returns within `timeout` + about one second: at the deadline the whole process group is killed
+    (the checker and whatever it started), and output still held open by an escaped grandchild is
+    not waited for.
+    """
     merged = dict(os.environ if env is None else env)
     t0 = time.monotonic()
     try:
@@ -221,15 +268,20 @@ def run_batch(
         raise EnvStartError(f"cannot start {argv[0]!r}: {e}") from e
     timed_out = False
     try:
-        out, _ = proc.communicate(timeout=timeout)
+        out, _ = proc.communicate(timeout=max(0.0, timeout))
     except subprocess.TimeoutExpired:
         timed_out = True
+        log.warning("%s exceeded its %.1fs limit; killing process group %d", argv[0], timeout, proc.pid)
+        kill_group(proc.pid)
         try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        out, _ = proc.communicate()
-    text = out.decode("utf-8", "replace")
+            out, _ = proc.communicate(timeout=1.0)
+        except subprocess.TimeoutExpired:  # a grandchild outside the group holds the pipe: stop reading
+            if proc.stdout:
+                proc.stdout.close()
+            proc.wait()
+            out = b""
+    kill_group(proc.pid)  # children the checker left running (the group outlives its leader)
+    text = (out or b"").decode("utf-8", "replace")
     code = proc.returncode
     oom = (not timed_out) and (code in (-signal.SIGABRT, -signal.SIGKILL) or "out of memory" in text.lower())
     return BatchResult(code, text, timed_out, time.monotonic() - t0, oom)

@@ -19,10 +19,11 @@ from typing import Any
 import ray
 from ray.exceptions import GetTimeoutError, RayActorError, RayTaskError, WorkerCrashedError
 
+from proofsmith.envs.limits import LIMIT_SLACK, START_TIMEOUT
 from proofsmith.prover.benchmark import BenchTheorem
-from proofsmith.prover.results import ResultsFile
 from proofsmith.prover.generators.base import TacticGenerator
-from proofsmith.prover.search import SearchConfig
+from proofsmith.prover.results import ResultsFile
+from proofsmith.prover.search import CRASH_CREDIT, SearchConfig
 from proofsmith.prover.status import SearchStatus
 
 RETRIES = 1  # a theorem whose actor dies is dealt again once, then recorded as an error
@@ -40,8 +41,21 @@ def _raise_terminated(signum, frame) -> None:
     raise Terminated()
 
 
-# Beyond the theorem's own budget, how long an actor may stay silent before it is killed.
+# Beyond what a theorem may legitimately take (`actor_deadline`), how long an actor may stay silent
+# before it is killed (generating candidates, starting a fresh actor's processes).
 ACTOR_GRACE = 120.0
+
+
+def actor_deadline(search: SearchConfig, grace: float = ACTOR_GRACE) -> float:
+    """Seconds one theorem may hold an actor before the hung-actor watchdog kills it.
+
+    A search whose calls all honour their limits ends within its budget + LIMIT_SLACK, plus what it
+    may spend outside the budget: loading the theorem (its Requires) or, in its last call,
+    rebuilding a state on a replaced prover (either up to START_TIMEOUT), and prover crashes (up to
+    CRASH_CREDIT). The watchdog fires only past all of that plus `grace`, so it never kills a
+    theorem whose calls honour their limits; a truly hung actor is still killed.
+    """
+    return search.theorem_timeout + LIMIT_SLACK + START_TIMEOUT + CRASH_CREDIT + grace
 
 
 @dataclass(frozen=True)
@@ -162,7 +176,7 @@ def run_job(
         actors = [spawn() for _ in range(n)]
         queue = list(reversed(todo))  # pop() deals in order
         inflight: dict[Any, tuple[int, BenchTheorem, int, float]] = {}
-        deadline_per = cfg.search.theorem_timeout + cfg.actor_grace
+        deadline_per = actor_deadline(cfg.search, cfg.actor_grace)
 
         def deal(slot: int, item: tuple[BenchTheorem, int] | None = None) -> None:
             if item is None:

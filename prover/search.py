@@ -4,11 +4,20 @@ Priority of a node = summed score (log-probability) of the tactics on its path. 
 node: generate `num_sampled_tactics` candidates, run each, dedupe resulting states by `pp` (which
 also cuts cycles), stop on a *verified* proof, at the time/expansion budget, or when the queue is
 empty. Every attempt is recorded; the tree can be kept as JSON for analysis or training.
+
+Time: the theorem's budget (`theorem_timeout`) bounds the search. Each tactic call gets
+`min(tactic_timeout, time left)` and the final re-verification the time left (backends whose
+`verify` takes a `timeout`, as Coq's does), and every call honours its limit within `LIMIT_SLACK`,
+so a search ends within its budget + LIMIT_SLACK, as `timeout` once the budget is spent. Not
+counted against the budget: the time a crashed prover ate (up to `CRASH_CREDIT` seconds per
+theorem). Outside it: loading the theorem (`start`, bounded by the backend's start limit) and
+rebuilding a state after the prover was replaced.
 """
 
 from __future__ import annotations
 
 import heapq
+import inspect
 import itertools
 import time
 from collections.abc import Callable, Sequence
@@ -25,12 +34,28 @@ from proofsmith.envs.base import (
     ProofGivenUp,
     TacticState,
     TheoremRef,
+    Verdict,
 )
 from proofsmith.envs.limits import TACTIC_TIMEOUT, THEOREM_TIMEOUT
 from proofsmith.prover.generators.base import TacticGenerator, WholeProofGenerator
 from proofsmith.prover.status import AttemptOutcome, SearchStatus
 
 PremiseLookup = Callable[[TheoremRef, str], Sequence[str]]  # (theorem, state pp) → premise texts
+
+# Seconds of prover crashes (killed, out of memory) per theorem not charged to its budget; a tactic
+# that times out is charged.
+CRASH_CREDIT = 30.0
+
+
+def _verify(env: Environment, theorem: TheoremRef, proof: Sequence[str], timeout: float) -> Verdict:
+    """`env.verify` within `timeout` seconds when the backend takes a limit, else under its own."""
+    try:
+        takes_limit = "timeout" in inspect.signature(env.verify).parameters
+    except (TypeError, ValueError):
+        takes_limit = False
+    if takes_limit:
+        return env.verify(theorem, proof, timeout=timeout)  # type: ignore[call-arg]
+    return env.verify(theorem, proof)
 
 
 @dataclass(frozen=True)
@@ -118,7 +143,7 @@ class BestFirstSearch:
         message = ""
         t_gen = t_env = t_verify = 0.0
 
-        lost = 0.0  # time eaten by prover crashes; a killed prover must not spend the theorem's budget
+        lost = 0.0  # time eaten by prover crashes (up to CRASH_CREDIT): a killed prover must not spend the budget
 
         def remaining() -> float:
             return cfg.theorem_timeout + lost - (time.monotonic() - t0)
@@ -147,11 +172,12 @@ class BestFirstSearch:
                 result = None
                 for _ in range(2):  # a crashed/killed prover has been restarted: run the tactic once more
                     try:
-                        result = env.run_tactic(state, tactic, timeout=min(cfg.tactic_timeout, max(1.0, left)))
+                        result = env.run_tactic(state, tactic, timeout=min(cfg.tactic_timeout, left))
                         break
                     except (EnvCrashError, EnvTimeoutError) as e:
                         crashed = time.monotonic() - t1
-                        lost += crashed
+                        if not isinstance(e, EnvTimeoutError):  # a timeout is the tactic's: charged
+                            lost = min(CRASH_CREDIT, lost + crashed)
                         attempts.append(
                             Attempt(node, tactic, score, AttemptOutcome.CRASH, message=str(e)[:300], seconds=crashed)
                         )
@@ -176,8 +202,12 @@ class BestFirstSearch:
                 t_env += dt
                 if isinstance(result, ProofFinished):
                     candidate = paths[node] + [tactic]
+                    if remaining() <= 0:  # found as the budget ran out: no time left to re-check it
+                        message = "the budget ran out before a finished proof could be verified"
+                        attempts.append(Attempt(node, tactic, score, AttemptOutcome.REJECTED_PROOF, message=message))
+                        break
                     t2 = time.monotonic()
-                    verdict = env.verify(theorem, list(result.proof))
+                    verdict = _verify(env, theorem, list(result.proof), remaining())
                     t_verify += time.monotonic() - t2
                     attempts.append(
                         Attempt(
@@ -218,6 +248,8 @@ class BestFirstSearch:
                 break
         else:
             message = message or "search space exhausted"
+        if status == SearchStatus.FAILED and remaining() <= 0:
+            status = SearchStatus.TIMEOUT  # the last calls were cut short by the budget: not exhausted
         tree = None
         if cfg.keep_tree:
             tree = {
@@ -258,7 +290,7 @@ def best_of_n(
         if time.monotonic() - t0 > theorem_timeout:
             return SearchResult(theorem.name, SearchStatus.TIMEOUT, seconds=time.monotonic() - t0, env_calls=calls)
         calls += 1
-        verdict = env.verify(theorem, [script])
+        verdict = _verify(env, theorem, [script], theorem_timeout - (time.monotonic() - t0))
         if verdict.verified:
             return SearchResult(
                 theorem.name,

@@ -4,11 +4,24 @@ Coq keeps one linear document. Every proof state we hand out is a node in a tree
 sentences that lead to it. To run a tactic on any node we cut the live document back to the
 longest common prefix (`Edit_at`, sub-millisecond) and re-add the missing sentences, so any earlier
 state can be used again (true backtracking), and a restarted process simply replays lazily.
+
+Limits (see `envs/limits.py`): a tactic call is bounded by one deadline, `tactic_timeout` seconds
+from when the tactic is sent, that covers everything Coq does for it: the tactic itself, the goal
+query, the `Qed` kernel check of a finished proof and the cleanup of the document. At the deadline
+coqidetop is interrupted (SIGINT); if it does not answer within `INTERRUPT_GRACE` its whole process
+group is killed and replaced. So `run_tactic` returns (a `TacticError` saying "Timeout!") or raises
+(`EnvTimeoutError`, the process having been replaced) within `tactic_timeout + LIMIT_SLACK`, plus
+the time to rebuild the state first when the live document is elsewhere (bounded by
+`start_timeout`, like loading the theorem).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
+import logging
 import math
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -30,19 +43,28 @@ from proofsmith.envs.base import (
 )
 from proofsmith.envs.coq import xml_protocol as xp
 from proofsmith.envs.coq.sentences import Sentence
-from proofsmith.envs.coq.session import CoqIdeSession, CoqSessionConfig
+from proofsmith.envs.coq.session import INTERRUPT_GRACE, CoqIdeSession, CoqSessionConfig
 from proofsmith.envs.coq.source import TheoremSource, locate
 from proofsmith.envs.coq.tactic_filter import MAX_TACTIC_CHARS, CheckedTactic, check_tactic
 from proofsmith.envs.coq.verify import verify_theorem
+from proofsmith.envs.limits import START_TIMEOUT, TACTIC_TIMEOUT, VERIFY_TIMEOUT
 from proofsmith.envs.process import DEFAULT_MEMORY_LIMIT
 
+log = logging.getLogger(__name__)
 
-@dataclass
+# Seconds allowed, past a call's deadline, for cutting the document back after a failure or an
+# interrupt (`Edit_at` takes milliseconds; past this the process is killed and replaced).
+CLEANUP_GRACE = 0.5
+
+
+@dataclass(frozen=True)
 class CoqConfig:
-    tactic_timeout: float = 10.0  # seconds, enforced by Coq's `Timeout N` and a client deadline
-    start_timeout: float = 180.0  # loading a theorem's context (Requires) or replaying a path
+    """Options of `CoqEnvironment`; `CoqEnvironment(**overrides)` replaces fields by name."""
+
+    tactic_timeout: float = TACTIC_TIMEOUT  # one tactic call, its Qed check included (see module doc)
+    start_timeout: float = START_TIMEOUT  # loading a theorem's context (Requires) or replaying a path
     replay_timeout: float = 60.0  # `Timeout` for a tactic re-added to rebuild a state
-    verify_timeout: float = 300.0
+    verify_timeout: float = VERIFY_TIMEOUT  # one `verify`: coqc re-check plus axiom audit
     memory_limit: int | None = DEFAULT_MEMORY_LIMIT  # RLIMIT_AS of coqidetop
     recycle_rss: int = 2 * 1024**3  # restart (and lazily replay) once coqidetop's RSS exceeds this
     recycle_check_every: int = 64  # calls between RSS checks
@@ -74,11 +96,9 @@ class _Node:
 class CoqEnvironment(EnvironmentBase):
     """Live Coq 8.16 proof environment (coqidetop XML protocol)."""
 
-    def __init__(self, config: CoqConfig | None = None, **overrides):
-        self.config = config or CoqConfig()
-        for k, v in overrides.items():
-            setattr(self.config, k, v)
+    def __init__(self, config: CoqConfig | None = None, **overrides: object):
         self._session: CoqIdeSession | None = None
+        self.config = _configure(config, overrides)
         self._load_paths: tuple[tuple[str, str], ...] = ()
         self._nodes: dict[int, _Node] = {}
         self._next_id = 0
@@ -124,12 +144,22 @@ class CoqEnvironment(EnvironmentBase):
     def _tip(self) -> int:
         return self._live[-1][1] if self._live else self.session.root_state
 
-    def _cut(self, keep: int) -> None:
-        """Cut the live document to its first `keep` sentences."""
+    def _cut(self, keep: int, deadline: float | None = None) -> None:
+        """Cut the live document to its first `keep` sentences.
+
+        With `deadline` (the deadline of the work being cleaned up, possibly past) the cut itself may
+        take until `deadline + INTERRUPT_GRACE + CLEANUP_GRACE`; without, the session's default limit.
+        """
         if keep >= len(self._live):
             return
         sid = self._live[keep - 1][1] if keep > 0 else self.session.root_state
-        reply = self.session.edit_at(sid)
+        if deadline is None:
+            reply = self.session.edit_at(sid)
+        else:
+            soft = max(deadline, time.monotonic()) + CLEANUP_GRACE / 2
+            reply = self.session.edit_at(
+                sid, deadline=soft, kill_at=max(soft, deadline + INTERRUPT_GRACE + CLEANUP_GRACE)
+            )
         if not reply.good:
             raise EnvCrashError(f"Edit_at {sid} failed: {reply.fail_text}")
         del self._live[keep:]
@@ -153,8 +183,11 @@ class CoqEnvironment(EnvironmentBase):
             nid = node.parent
         return [pair for chunk in reversed(chunks) for pair in chunk]
 
-    def _goto(self, node_id: int) -> int:
-        """Make the live document end exactly at `node_id`'s state; return Coq's tip state id."""
+    def _goto(self, node_id: int, deadline: float) -> int:
+        """Make the live document end exactly at `node_id`'s state; return Coq's tip state id.
+
+        Everything (cut, re-adding the path, executing it) is bounded by `deadline`.
+        """
         if self._live_node == node_id:
             return self._tip()
         target = self._path(node_id)
@@ -163,32 +196,36 @@ class CoqEnvironment(EnvironmentBase):
             if have is not want and have != want:
                 break
             k += 1
-        self._cut(k)
+        self._cut(k, deadline)
         if k < len(target):
             tip = self._tip()
             for sentence, text in target[k:]:
-                reply = self.session.add(text, tip)
+                reply = self.session.add(text, tip, deadline=deadline)
                 if not reply.good:
-                    self._cut(k)
+                    self._cut(k, deadline)
                     raise _ReplayError(f"{sentence[:80]!r} failed: {reply.fail_text}")
                 tip = xp.decode_add(reply.value)
                 self._live.append((sentence, tip))
-            reply = self.session.goal(timeout=self.config.start_timeout)
+            reply = self.session.goal(deadline=deadline)
             if not reply.good:
+                if self.session.interrupted:
+                    log.info("rebuilding state %d exceeded its limit; cut back", node_id)
+                    self._cut(k, deadline)
+                    raise _ReplayError(reply.fail_text)
                 bad = reply.error_messages()[0].state_id if reply.error_messages() else None
                 where = next((s for s, sid in self._live if sid == bad), None)
-                self._cut_to_state(reply.fail_state)
+                self._cut_to_state(reply.fail_state, deadline)
                 raise _ReplayError(f"{reply.fail_text}" + (f" (in: {where[:120]!r})" if where else ""))
         self._live_node = node_id
         return self._tip()
 
-    def _cut_to_state(self, sid: int | None) -> None:
+    def _cut_to_state(self, sid: int | None, deadline: float | None = None) -> None:
         keep = 0
         for i, (_, s) in enumerate(self._live):
             if s == sid:
                 keep = i + 1
                 break
-        self._cut(keep)
+        self._cut(keep, deadline)
 
     def _new_node(
         self, parent: int | None, sentences: tuple[str, ...], steps: tuple[str, ...], source: TheoremSource
@@ -219,9 +256,10 @@ class CoqEnvironment(EnvironmentBase):
             "Proof.",
         )
         nid = self._new_node(None, root, (), source)
+        deadline = time.monotonic() + self.config.start_timeout
         try:
-            self._goto(nid)
-            reply = self.session.goal(timeout=self.config.start_timeout)
+            self._goto(nid, deadline)
+            reply = self.session.goal(deadline=deadline)
         except EnvCrashError as e:  # the process died (killed, OOM): not the theorem's fault
             self._respawn()
             del self._nodes[nid]
@@ -252,40 +290,56 @@ class CoqEnvironment(EnvironmentBase):
         if not isinstance(checked, CheckedTactic):
             return TacticRefused(f"refused: {checked.reason}")
         self.calls += 1
-        limit = self.config.tactic_timeout if timeout is None else timeout
+        tactic_timeout = self.config.tactic_timeout if timeout is None else timeout
         try:
-            return self._run(state.id, checked, limit)
+            return self._run(state.id, checked, tactic_timeout)
         except _ReplayError as e:  # the state could not be rebuilt (e.g. a tactic on its path timed out now)
             return TacticError(f"cannot rebuild state {state.id}: {e}")
-        except (EnvCrashError, EnvTimeoutError):
+        except EnvTimeoutError:
+            log.warning(
+                "tactic %r exceeded its %.1fs limit; coqidetop was killed, respawning", tactic[:80], tactic_timeout
+            )
+            self._respawn()
+            raise
+        except EnvCrashError:
             self._respawn()
             raise
         finally:
             self._maybe_recycle()
 
-    def _run(self, node_id: int, checked: CheckedTactic, limit: float) -> TacticResult:
-        secs = max(1, math.ceil(limit))
-        wrapped = [s.text if s.is_focus else f"Timeout {secs} {s.text}" for s in checked.sentences]
+    def _run(self, node_id: int, checked: CheckedTactic, tactic_timeout: float) -> TacticResult:
         session = self.session
-        tip = self._goto(node_id)
+        tip = self._goto(node_id, time.monotonic() + self.config.start_timeout)  # rebuilding: start_timeout
+        # One deadline for everything Coq does for this tactic: Add, Goal, Qed, and the cleanup.
+        deadline = time.monotonic() + tactic_timeout
+        bounds = {"deadline": deadline, "kill_at": deadline + INTERRUPT_GRACE}
+        secs = max(1, math.ceil(tactic_timeout))
+        wrapped = [s.text if s.is_focus else f"Timeout {secs} {s.text}" for s in checked.sentences]
         base = len(self._live)
         self._live_node = None
         for sentence, text in zip(checked.sentences, wrapped):
-            reply = session.add(text, tip)
+            reply = session.add(text, tip, **bounds)
             if not reply.good:  # a syntax error: no state was created
-                self._cut(base)
+                self._cut(base, deadline)
                 self._live_node = node_id
                 return TacticError(reply.fail_text, _char_range(sentence, text, reply.fail_loc))
             tip = xp.decode_add(reply.value)
             self._live.append((sentence.text, tip))
-        reply = session.goal(timeout=limit + 5.0)
+        reply = session.goal(**bounds)
         if not reply.good:
+            if session.interrupted:
+                log.info(
+                    "tactic exceeded its %.1fs limit; coqidetop pid %s interrupted", tactic_timeout, session.process.pid
+                )
+                self._cut(base, deadline)
+                self._live_node = node_id
+                return TacticError(f"Timeout! the tactic did not finish within {tactic_timeout:.1f}s")
             errors = reply.error_messages()
             failing = errors[0].state_id if errors else None
             loc = errors[0].loc if errors and errors[0].loc else reply.fail_loc
             message = errors[0].text.strip() if errors else reply.fail_text
             added = self._live[base:]
-            self._cut(base)
+            self._cut(base, deadline)
             self._live_node = node_id
             for sentence, text, (_, sid) in zip(checked.sentences, wrapped, added):
                 if sid == failing:
@@ -295,14 +349,14 @@ class CoqEnvironment(EnvironmentBase):
         node = self._nodes[node_id]
         steps = (" ".join(s.text for s in checked.sentences),)
         if goals is None:
-            self._cut(base)
+            self._cut(base, deadline)
             self._live_node = node_id
             return TacticError("the tactic closed the proof mode unexpectedly")
         canonical = tuple(x.text for x in checked.sentences)
         if goals.complete:
-            return self._finish(node_id, node, canonical, steps, base)
+            return self._finish(node_id, node, canonical, steps, base, deadline, tactic_timeout)
         if goals.given_up and not (goals.foreground or goals.background or goals.shelved):
-            self._cut(base)
+            self._cut(base, deadline)
             self._live_node = node_id
             return ProofGivenUp("all goals closed, but some were given up (admit/give_up)")
         nid = self._new_node(node_id, canonical, steps, node.source)
@@ -310,32 +364,53 @@ class CoqEnvironment(EnvironmentBase):
         return self._state(nid, goals)
 
     def _finish(
-        self, node_id: int, node: _Node, sentences: tuple[str, ...], steps: tuple[str, ...], base: int
+        self,
+        node_id: int,
+        node: _Node,
+        sentences: tuple[str, ...],
+        steps: tuple[str, ...],
+        base: int,
+        deadline: float,
+        tactic_timeout: float,
     ) -> TacticResult:
-        reply = self.session.add("Qed.", self._tip())
+        """`Qed` the finished proof (the kernel re-checks the whole term) within the tactic's deadline."""
+        session = self.session
+        bounds = {"deadline": deadline, "kill_at": deadline + INTERRUPT_GRACE}
+        reply = session.add("Qed.", self._tip(), **bounds)
         if reply.good:
             self._live.append(("Qed.", xp.decode_add(reply.value)))
-            reply = self.session.status(timeout=self.config.start_timeout)
+            reply = session.status(**bounds)
         if not reply.good:
+            if session.interrupted:
+                log.info(
+                    "Qed check exceeded the tactic's %.1fs limit; coqidetop pid %s interrupted",
+                    tactic_timeout,
+                    session.process.pid,
+                )
+                self._cut(base, deadline)
+                self._live_node = node_id
+                return TacticError(
+                    f"Timeout! no goals left, but the Qed check did not finish within {tactic_timeout:.1f}s"
+                )
             message = reply.error_messages()[0].text.strip() if reply.error_messages() else reply.fail_text
             if "unfocused" in message:
                 # a brace is still open around a finished subproof: not done, but not an error either
-                self._cut(len(self._live) - 1 if self._live[-1][0] == "Qed." else len(self._live))
+                self._cut(len(self._live) - 1 if self._live[-1][0] == "Qed." else len(self._live), deadline)
                 nid = self._new_node(node_id, sentences, steps, node.source)
                 self._live_node = nid
                 header = "(this subproof is complete; close the focused block with '}')"
                 return TacticState(pp=header, id=nid, goals=())
-            self._cut(base)
+            self._cut(base, deadline)
             self._live_node = node_id
             return TacticError(f"no goals left, but Qed rejected the proof: {message}")
         nid = self._new_node(node_id, sentences, steps, node.source)
-        self._cut(len(self._live) - 1)  # drop the Qed: the tip is the finished state again
+        self._cut(len(self._live) - 1, deadline)  # drop the Qed: the tip is the finished state again
         self._live_node = nid
         return ProofFinished(nid, tuple(self.proof_of(nid)))
 
     def proof_of(self, node_id: int) -> list[str]:
         """The proof steps from the theorem's start to `node_id`."""
-        steps = []
+        steps: list[str] = []
         nid: int | None = node_id
         while nid is not None:
             node = self._nodes[nid]
@@ -343,14 +418,16 @@ class CoqEnvironment(EnvironmentBase):
             nid = node.parent
         return list(reversed(steps))
 
-    def verify(self, theorem: TheoremRef, proof: Sequence[str]) -> Verdict:
+    def verify(self, theorem: TheoremRef, proof: Sequence[str], timeout: float | None = None) -> Verdict:
+        """Re-check `proof` with coqc and audit its axioms, within `timeout` (default: verify_timeout)
+        + LIMIT_SLACK seconds; past it the verdict is a failure whose reason starts with "timeout"."""
         source = locate(theorem)
         return verify_theorem(
             source,
             list(proof),
             allowed_axioms=self.config.allowed_axioms,
             additional_imports=self.config.additional_imports,
-            timeout=self.config.verify_timeout,
+            timeout=self.config.verify_timeout if timeout is None else timeout,
             memory_limit=self.config.memory_limit,
         )
 
@@ -364,6 +441,21 @@ class CoqEnvironment(EnvironmentBase):
     def _state(self, nid: int, goals: xp.CoqGoals) -> TacticState:
         pp, parsed = render_goals(goals)
         return TacticState(pp=pp, id=nid, goals=parsed)
+
+
+def _configure(config: CoqConfig | None, overrides: dict[str, object]) -> CoqConfig:
+    """`config` (default `CoqConfig()`) with `overrides` replaced; a misspelled option is a TypeError."""
+    if config is not None and not isinstance(config, CoqConfig):
+        raise TypeError(f"CoqEnvironment(config=...) takes a CoqConfig, not {type(config).__name__}")
+    known = [f.name for f in dataclasses.fields(CoqConfig)]
+    unknown = [k for k in overrides if k not in known]
+    if unknown:
+        hints = []
+        for k in unknown:
+            close = difflib.get_close_matches(k, known, n=1)
+            hints.append(f"{k!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+        raise TypeError(f"CoqEnvironment got unknown option(s) {', '.join(hints)}; options are: {', '.join(known)}")
+    return dataclasses.replace(config if config is not None else CoqConfig(), **overrides)  # type: ignore[arg-type]
 
 
 def render_goals(goals: xp.CoqGoals) -> tuple[str, tuple[Goal, ...]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 import tempfile
 import time
@@ -11,6 +12,12 @@ from dataclasses import dataclass, field
 from proofsmith.envs.base import EnvCrashError, EnvTimeoutError, ProverNotInstalledError
 from proofsmith.envs.coq import xml_protocol as xp
 from proofsmith.envs.process import DEFAULT_MEMORY_LIMIT, ProcessConfig, ProverProcess
+
+log = logging.getLogger(__name__)
+
+# Seconds between the SIGINT sent at a call's deadline and killing coqidetop's process group when the
+# interrupt is not answered (Coq polls for interrupts only at some points of its work).
+INTERRUPT_GRACE = 1.0
 
 COQ_INSTALL_HINT = (
     "Coq is not installed: run `make setup` (or `sudo apt-get install coq libcoq-stdlib "
@@ -31,7 +38,7 @@ class CoqSessionConfig:
     load_paths: Sequence[tuple[str, str]] = ()  # (dir, logical prefix) → -R dir prefix
     extra_args: Sequence[str] = ()
     memory_limit: int | None = DEFAULT_MEMORY_LIMIT
-    call_timeout: float = 60.0  # default deadline for one protocol call
+    call_timeout: float = 60.0  # default limit of one protocol call (seconds), when none is given
     cwd: str | None = None
     coqidetop: str | None = None
     flags: list[str] = field(default_factory=list)
@@ -49,14 +56,18 @@ class CoqIdeSession:
     def __init__(self, config: CoqSessionConfig | None = None):
         self.config = config or CoqSessionConfig()
         # micromega (lia/nia/lra) writes cache files into the working directory: keep them out of the user's
-        self._scratch = None if self.config.cwd else tempfile.TemporaryDirectory(prefix="proofsmith-coq-")
-        cwd = self.config.cwd or self._scratch.name
+        self._scratch: tempfile.TemporaryDirectory[str] | None = None
+        cwd = self.config.cwd
+        if cwd is None:
+            self._scratch = tempfile.TemporaryDirectory(prefix="proofsmith-coq-")
+            cwd = self._scratch.name
         self.process = ProverProcess(
             ProcessConfig(argv=self.config.argv(), cwd=cwd, memory_limit=self.config.memory_limit)
         )
         self._reader = xp.XmlStreamReader()
         self.root_state = 0
         self._latched_interrupt = False
+        self.interrupted = False  # the last call hit its deadline and was interrupted (its reply says Timeout!)
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> int:
@@ -87,35 +98,58 @@ class CoqIdeSession:
         return self.process.alive
 
     # ------------------------------------------------------------------ transport
-    def call(self, payload: bytes, timeout: float | None = None) -> xp.Reply:
+    def call(
+        self,
+        payload: bytes,
+        timeout: float | None = None,
+        *,
+        deadline: float | None = None,
+        kill_at: float | None = None,
+    ) -> xp.Reply:
         """Write one call and collect feedback until its `<value>`.
 
-        On deadline: SIGINT (a call is outstanding, so it cannot be latched), a short wait for the
-        interrupted reply; if none comes, the process is killed and EnvTimeoutError raised.
+        The call is bounded by `deadline` (a `time.monotonic()` instant) and/or `timeout` (seconds
+        from now; the session's `call_timeout` when neither is given). At the deadline coqidetop gets
+        SIGINT (a call is outstanding, so it cannot be latched): an answered interrupt returns a failed
+        reply whose `fail_text` starts with "Timeout!" and sets `self.interrupted`, and the processes
+        the prover started (CoqHammer's ATPs, forks) are killed. With no answer by `kill_at`
+        (deadline + INTERRUPT_GRACE by default) the whole process group is killed and EnvTimeoutError
+        raised. So a call never outlives `kill_at` by more than the time to kill a process.
         """
-        timeout = self.config.call_timeout if timeout is None else timeout
+        now = time.monotonic()
+        if deadline is None:
+            deadline = now + (self.config.call_timeout if timeout is None else timeout)
+        elif timeout is not None:
+            deadline = min(deadline, now + timeout)
+        if kill_at is None:
+            kill_at = deadline + INTERRUPT_GRACE
+        kill_at = max(kill_at, deadline)
         latched, self._latched_interrupt = self._latched_interrupt, False
-        reply = self._call_once(payload, timeout)
+        reply = self._call_once(payload, deadline, kill_at, deadline - now)
         if latched and not reply.good and reply.fail_text.startswith("User interrupt"):
             # our SIGINT raced a reply that was already on its way and got latched: retry once
-            reply = self._call_once(payload, timeout)
+            reply = self._call_once(payload, deadline, kill_at, deadline - now)
         return reply
 
-    def _call_once(self, payload: bytes, timeout: float) -> xp.Reply:
+    def _call_once(self, payload: bytes, deadline: float, kill_at: float, limit: float) -> xp.Reply:
+        self.interrupted = False
         self.process.write(payload)
         reply = xp.Reply(good=False, value=None)
-        deadline = time.monotonic() + timeout
         interrupted = False
         while True:
             try:
-                chunk = self.process.read_chunk(deadline)
+                chunk = self.process.read_chunk(kill_at if interrupted else deadline)
             except EnvTimeoutError as e:
+                pid = self.process.pid
                 if interrupted:
+                    log.warning("coqidetop pid %s did not answer its interrupt; killing its process group", pid)
                     self.process.kill()
-                    raise EnvTimeoutError(f"coqidetop did not answer within {timeout:.1f}s; process killed") from e
+                    raise EnvTimeoutError(
+                        f"coqidetop did not answer within its {max(0.0, limit):.1f}s limit; process killed"
+                    ) from e
+                log.info("a call exceeded its %.1fs limit; interrupting coqidetop pid %s", max(0.0, limit), pid)
                 self.process.interrupt()
                 interrupted = True
-                deadline = time.monotonic() + 3.0
                 continue
             except EnvCrashError:
                 self.process.kill()
@@ -132,8 +166,10 @@ class CoqIdeSession:
                     if not reply.good:
                         reply.fail_state, reply.fail_text, reply.fail_loc = xp.decode_fail(elem)
                     if interrupted:
+                        self.process.kill_children()  # ATPs an interrupted hammer left running
                         if "User interrupt" in reply.fail_text:
-                            reply.fail_text = f"Timeout! (no answer within {timeout:.1f}s; interrupted)"
+                            reply.fail_text = f"Timeout! (no answer within {max(0.0, limit):.1f}s; interrupted)"
+                            self.interrupted = True
                         else:
                             self._latched_interrupt = True
                     return reply
@@ -148,21 +184,24 @@ class CoqIdeSession:
     def about(self) -> tuple[str, ...]:
         return xp.decode_about(self.call(xp.call_about()).value)
 
-    def add(self, sentence: str, parent: int, timeout: float | None = None) -> xp.Reply:
-        return self.call(xp.call_add(sentence, parent), timeout)
+    # Each verb takes the `timeout` / `deadline` / `kill_at` bounds of `call`.
+    def add(self, sentence: str, parent: int, timeout: float | None = None, **bounds: float | None) -> xp.Reply:
+        return self.call(xp.call_add(sentence, parent), timeout, **bounds)
 
-    def goal(self, timeout: float | None = None) -> xp.Reply:
-        return self.call(xp.call_goal(), timeout)
+    def goal(self, timeout: float | None = None, **bounds: float | None) -> xp.Reply:
+        return self.call(xp.call_goal(), timeout, **bounds)
 
-    def status(self, timeout: float | None = None) -> xp.Reply:
-        return self.call(xp.call_status(True), timeout)
+    def status(self, timeout: float | None = None, **bounds: float | None) -> xp.Reply:
+        return self.call(xp.call_status(True), timeout, **bounds)
 
-    def edit_at(self, sid: int) -> xp.Reply:
-        return self.call(xp.call_edit_at(sid))
+    def edit_at(self, sid: int, timeout: float | None = None, **bounds: float | None) -> xp.Reply:
+        return self.call(xp.call_edit_at(sid), timeout, **bounds)
 
-    def query(self, text: str, sid: int, timeout: float | None = None) -> tuple[xp.Reply, list[str]]:
+    def query(
+        self, text: str, sid: int, timeout: float | None = None, **bounds: float | None
+    ) -> tuple[xp.Reply, list[str]]:
         """Run a command at state `sid` without adding it; returns the reply and its notice texts."""
-        reply = self.call(xp.call_query(text, sid), timeout)
+        reply = self.call(xp.call_query(text, sid), timeout, **bounds)
         notices = [m.text for m in reply.messages if m.level == "notice" and m.route == 0]
         return reply, notices
 

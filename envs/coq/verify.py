@@ -4,10 +4,15 @@ The audit `Require`s the compiled file in a fresh coqidetop, runs `Print Assumpt
 every printed name with `Locate Term` in that same context (printed names are only the shortest
 unambiguous suffix, so a user axiom named `classic` must not pass for `Coq...classic`). An axiom
 passes only if its full name is in Coq's standard library (`Coq.`) or in the caller's allow-list.
+
+One deadline, `timeout` seconds from the start, bounds the whole check (coqc, then every call of
+the audit): past it the process group at work is killed and the verdict is a failure whose first
+reason starts with "timeout", within `timeout` + LIMIT_SLACK seconds.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import shutil
 import tempfile
@@ -15,12 +20,15 @@ import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from proofsmith.envs.base import ProverNotInstalledError, Verdict
-from proofsmith.envs.coq.session import COQ_INSTALL_HINT, CoqIdeSession, CoqSessionConfig
+from proofsmith.envs.base import EnvCrashError, EnvTimeoutError, ProverNotInstalledError, Verdict
+from proofsmith.envs.coq import xml_protocol as xp
+from proofsmith.envs.coq.session import COQ_INSTALL_HINT, INTERRUPT_GRACE, CoqIdeSession, CoqSessionConfig
 from proofsmith.envs.coq.source import TheoremSource
 from proofsmith.envs.coq.tactic_filter import CheckedTactic, check_tactic
+from proofsmith.envs.limits import VERIFY_TIMEOUT
 from proofsmith.envs.process import DEFAULT_MEMORY_LIMIT, run_batch
 
+log = logging.getLogger(__name__)
 CHECK_LIBRARY = "ProofsmithVerify"
 CHECK_MODULE = "Check"
 _HEADER = re.compile(r"^[A-Z][^:]*:$")  # "Axioms:", "Section Variables:", "... assumed to be guarded:"
@@ -44,8 +52,8 @@ def parse_print_assumptions(text: str) -> tuple[dict[str, list[str]], bool]:
     return sections, False
 
 
-def _locate_full_name(session: CoqIdeSession, sid: int, name: str) -> str | None:
-    reply, notices = session.query(f"Locate Term {name}.", sid)
+def _locate_full_name(session: CoqIdeSession, sid: int, name: str, deadline: float) -> str | None:
+    reply, notices = session.query(f"Locate Term {name}.", sid, deadline=deadline)
     if not reply.good or not notices:
         return None
     first = notices[0].strip().splitlines()[0]
@@ -59,10 +67,11 @@ def verify_theorem(
     *,
     allowed_axioms: Iterable[str] = (),
     additional_imports: Sequence[str] = (),
-    timeout: float = 300.0,
+    timeout: float = VERIFY_TIMEOUT,
     memory_limit: int | None = DEFAULT_MEMORY_LIMIT,
 ) -> Verdict:
     t0 = time.monotonic()
+    deadline = t0 + timeout
     name = source.name
 
     def verdict(ok: bool, reasons: Sequence[str], axioms: Sequence[str] = ()) -> Verdict:
@@ -88,25 +97,33 @@ def verify_theorem(
         for directory, prefix in source.load_paths:
             argv += ["-R", directory, prefix]
         argv += ["-Q", tmp, CHECK_LIBRARY, str(vfile)]
-        res = run_batch(argv, timeout=timeout, cwd=tmp, memory_limit=memory_limit)
+        res = run_batch(argv, timeout=deadline - time.monotonic(), cwd=tmp, memory_limit=memory_limit)
         if res.timed_out:
-            return verdict(False, [f"coqc did not finish within {timeout:.0f}s"])
+            return verdict(False, [f"timeout: coqc did not finish within the {timeout:.1f}s verify limit"])
         if res.returncode != 0:
             return verdict(False, ["coqc rejected the proof: " + " ".join(res.output.split())[-600:]])
 
         qualified = ".".join([CHECK_LIBRARY, CHECK_MODULE, *source.module_path, name])
         session = CoqIdeSession(
             CoqSessionConfig(
-                load_paths=[*source.load_paths, (tmp, CHECK_LIBRARY)], memory_limit=memory_limit, call_timeout=timeout
+                load_paths=[*source.load_paths, (tmp, CHECK_LIBRARY)],
+                memory_limit=memory_limit,
+                # Init is bounded by what is left; every other call gets the deadline explicitly
+                call_timeout=max(0.0, deadline - time.monotonic()) + INTERRUPT_GRACE,
             )
         )
+        timed_out = [f"timeout: the axiom audit did not finish within the {timeout:.1f}s verify limit"]
         try:
             root = session.start()
-            reply = session.add(f"Require {CHECK_LIBRARY}.{CHECK_MODULE}.", root)
+            reply = session.add(f"Require {CHECK_LIBRARY}.{CHECK_MODULE}.", root, deadline=deadline)
+            if session.interrupted:
+                return verdict(False, timed_out)
             if not reply.good:
                 return verdict(False, [f"cannot load the compiled proof: {reply.fail_text}"])
-            sid = int(reply.value[0][0].get("val"))
-            reply, notices = session.query(f"Print Assumptions {qualified}.", sid)
+            sid = xp.decode_add(reply.value)
+            reply, notices = session.query(f"Print Assumptions {qualified}.", sid, deadline=deadline)
+            if session.interrupted:
+                return verdict(False, timed_out)
             if not reply.good:
                 return verdict(False, [f"Print Assumptions failed: {reply.fail_text}"])
             sections, closed = parse_print_assumptions("\n".join(notices))
@@ -120,7 +137,10 @@ def verify_theorem(
                     reasons.append(f"Print Assumptions reports {header}: {', '.join(names)}")
                     continue
                 for short in names:
-                    full = _locate_full_name(session, sid, short) or short
+                    full = _locate_full_name(session, sid, short, deadline)
+                    if session.interrupted:
+                        return verdict(False, timed_out)
+                    full = full or short
                     axioms.append(full)
                     if full in allowed or full.startswith("Coq."):
                         continue
@@ -129,5 +149,10 @@ def verify_theorem(
             if ok:
                 reasons.append("coqc accepted the proof; axioms all from the standard library or allow-listed")
             return verdict(ok, reasons, axioms)
+        except EnvTimeoutError:  # the audit's coqidetop ignored its interrupt and was killed
+            log.warning("axiom audit of %s exceeded the %.1fs verify limit; coqidetop killed", name, timeout)
+            return verdict(False, timed_out)
+        except EnvCrashError as e:
+            return verdict(False, [f"the axiom audit's coqidetop died: {e}"])
         finally:
             session.close()
