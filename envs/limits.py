@@ -8,6 +8,7 @@ One name per limit across the CLI and the code:
   (the `Qed` check of a finished proof);
 - `verify_timeout` (`--verify-timeout`): one batch re-check of a whole file (`coqc` + axiom audit);
 - `sentence_timeout` (`--sentence-timeout`): one sentence replayed while tracing a library;
+- `command_timeout` (`--command-timeout`): one Lean REPL command (a header's imports, a proof's check);
 - `start_timeout`: loading a theorem's context (its `Require`s) or replaying a path to a state;
 - `mutation_tactic_timeout`: one rewrite/apply attempt while mutating a theorem.
 
@@ -22,6 +23,7 @@ VERIFY_TIMEOUT = 300.0
 SENTENCE_TIMEOUT = 300.0
 START_TIMEOUT = 180.0
 MUTATION_TACTIC_TIMEOUT = 3.0
+COMMAND_TIMEOUT = 600.0  # importing Mathlib alone can take minutes
 
 # How far past its limit a call may return: time to interrupt or kill the prover and clean up.
 LIMIT_SLACK = 2.0

@@ -14,7 +14,7 @@ from proofsmith.cli.errors import UsageError, existing_dir, existing_file, posit
 from proofsmith.envs.base import EnvError, TheoremRef
 from proofsmith.envs.lean.environment import LeanEnvironment
 from proofsmith.envs.lean.session import LeanReplConfig
-from proofsmith.envs.limits import VERIFY_TIMEOUT
+from proofsmith.envs.limits import COMMAND_TIMEOUT
 
 
 def add_subcommands(subparsers) -> None:
@@ -36,7 +36,7 @@ def add_subcommands(subparsers) -> None:
         "--timeout",
         dest="command_timeout",
         type=float,
-        default=VERIFY_TIMEOUT,
+        default=COMMAND_TIMEOUT,
         help="time limit of one REPL command (the header's imports, the proof's check), s (default %(default)s)",
     )
     p.set_defaults(_run=run)
