@@ -138,9 +138,9 @@ class ProverProcess:
             except OSError:
                 pass
         try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:  # pragma: no cover - SIGKILL failing is exotic
-            pass
+            proc.wait(timeout=1)  # within LIMIT_SLACK: a killed prover in uninterruptible sleep is left to exit
+        except subprocess.TimeoutExpired:  # pragma: no cover - SIGKILL not taking effect at once is exotic
+            log.warning("prover pid %d still running 1s after SIGKILL", proc.pid)
 
     close = kill
 

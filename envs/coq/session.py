@@ -147,7 +147,7 @@ class CoqIdeSession:
                     raise EnvTimeoutError(
                         f"coqidetop did not answer within its {max(0.0, limit):.1f}s limit; process killed"
                     ) from e
-                log.info("a call exceeded its %.1fs limit; interrupting coqidetop pid %s", max(0.0, limit), pid)
+                log.info("a call reached its deadline (%.1fs); interrupting coqidetop pid %s", max(0.0, limit), pid)
                 self.process.interrupt()
                 interrupted = True
                 continue

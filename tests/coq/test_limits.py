@@ -78,6 +78,7 @@ def test_slow_qed_check_is_cut_at_the_tactic_limit_and_env_stays_usable():
         elapsed = time.monotonic() - t0
         assert elapsed <= 3 + LIMIT_SLACK + NOISE, elapsed
         assert isinstance(r, TacticError) and "Timeout" in r.message, r
+        assert "Qed" in r.message or "killed" in r.message, r  # the slow part is the kernel's Qed check
         assert_only_live_session(env, old)
         s1 = env.run_tactic(s0, "intros n Hn Hk.")  # the start state still works
         assert isinstance(s1, TacticState) and s1.goals[0].hypotheses[-1].startswith("Hk : exists k")
