@@ -6,10 +6,10 @@ import argparse
 from pathlib import Path
 
 from proofsmith.cli.errors import UsageError, existing_file, positive
+from proofsmith.cli.options import add_verify_timeout
 from proofsmith.envs.base import ProverNotInstalledError, TheoremRef
 from proofsmith.envs.coq import CoqConfig, CoqEnvironment
 from proofsmith.envs.coq.source import list_theorems, locate
-from proofsmith.envs.limits import VERIFY_TIMEOUT
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -21,14 +21,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         metavar="FULL.NAME",
         help="also accept this axiom (full name); repeatable",
     )
-    p.add_argument(
-        "--verify-timeout",
-        "--timeout",
-        dest="verify_timeout",
-        type=float,
-        default=VERIFY_TIMEOUT,
-        help="coqc re-check (+ axiom audit) time limit per theorem, s (default %(default)s)",
-    )
+    add_verify_timeout(p, "coqc re-check (+ axiom audit) time limit per theorem")
 
 
 def run(args: argparse.Namespace) -> int:

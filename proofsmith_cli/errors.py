@@ -107,6 +107,18 @@ def positive(value: float | int | None, what: str, allow_zero: bool = False) -> 
         raise UsageError(f"{what} must be {'>= 0' if allow_zero else '> 0'}, not {value}")
 
 
+def regex(pattern: str | None, what: str) -> None:
+    """`pattern`, when given, compiles as a Python regular expression."""
+    if pattern is None:
+        return
+    import re
+
+    try:
+        re.compile(pattern)
+    except re.error as e:
+        raise UsageError(f"{what} {pattern!r}: not a regular expression ({e})") from None
+
+
 def generator_spec(spec: str, what: str = "--generator") -> str:
     """A generator spec that can load (every ensemble member: knn index / model directory present);
     returned with local paths absolute."""

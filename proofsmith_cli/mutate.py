@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from proofsmith.cli.errors import UsageError, output_dir, positive, traced_dataset
+from proofsmith.cli.errors import UsageError, output_dir, positive, regex, traced_dataset
 from proofsmith.envs.base import ProverNotInstalledError
 from proofsmith.envs.limits import MUTATION_TACTIC_TIMEOUT
 from proofsmith.mutation.mutator import KINDS
@@ -40,13 +40,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--kinds {args.kinds!r}: unknown kinds {bad}; choose from {','.join(KINDS)}")
     traced_dataset(args.dataset, "--dataset")
     output_dir(args.out, "--out")
-    if args.filter is not None:
-        import re
-
-        try:
-            re.compile(args.filter)
-        except re.error as e:
-            raise UsageError(f"--filter {args.filter!r}: not a regular expression ({e})") from None
+    regex(args.filter, "--filter")
     for value, what in (
         (args.workers, "--workers"),
         (args.max_targets, "--max-targets"),

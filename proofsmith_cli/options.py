@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 
 from proofsmith.cli.errors import positive
-from proofsmith.envs.limits import TACTIC_TIMEOUT, THEOREM_TIMEOUT
+from proofsmith.envs.limits import TACTIC_TIMEOUT, THEOREM_TIMEOUT, VERIFY_TIMEOUT
 from proofsmith.prover.search import SearchConfig
 
 
@@ -24,6 +24,18 @@ def add_search_limits(p: argparse.ArgumentParser, theorem_timeout: float = THEOR
         type=float,
         default=TACTIC_TIMEOUT,
         help="time limit of one tactic, s (default %(default)s)",
+    )
+
+
+def add_verify_timeout(p: argparse.ArgumentParser, help_text: str = "time limit of one check") -> None:
+    """`--verify-timeout` (old name `--timeout`) of the commands that re-check a whole file."""
+    p.add_argument(
+        "--verify-timeout",
+        "--timeout",
+        dest="verify_timeout",
+        type=float,
+        default=VERIFY_TIMEOUT,
+        help=f"{help_text}, s (default %(default)s)",
     )
 
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 from pathlib import Path
 
-from proofsmith.cli.errors import UsageError, output_dir, positive, source_dir
+from proofsmith.cli.errors import output_dir, positive, regex, source_dir
 from proofsmith.envs.base import ProverNotInstalledError
 from proofsmith.envs.coq.build import discover
 from proofsmith.envs.coq.trace import TraceOptions, trace_sources
@@ -55,11 +54,7 @@ def run(args: argparse.Namespace) -> int:
     positive(args.workers, "--workers")
     positive(args.num_eval, "--num-eval")
     positive(args.max_files, "--max-files")
-    if args.filter is not None:
-        try:
-            re.compile(args.filter)
-        except re.error as e:
-            raise UsageError(f"--filter {args.filter!r}: not a regular expression ({e})") from None
+    regex(args.filter, "--filter")
     output_dir(args.out, "--out")
     sources = []
     for k, spec in enumerate(args.src):

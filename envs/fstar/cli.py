@@ -6,9 +6,9 @@ import argparse
 import shlex
 
 from proofsmith.cli.errors import existing_dir, existing_file, positive
+from proofsmith.cli.options import add_verify_timeout
 from proofsmith.envs.base import TheoremRef
 from proofsmith.envs.fstar.environment import FStarConfig, FStarEnvironment
-from proofsmith.envs.limits import VERIFY_TIMEOUT
 from proofsmith.envs.verify_report import verify_and_report
 
 
@@ -23,14 +23,7 @@ def add_subcommands(subparsers) -> None:
     v.add_argument("--include", action="append", default=[], help="F* --include directory")
     v.add_argument("--solver-options", help='e.g. "--z3rlimit 20 --fuel 2 --ifuel 1"')
     v.add_argument("--fstar", default="fstar.exe", help="the F* command (default: fstar.exe on PATH)")
-    v.add_argument(
-        "--verify-timeout",
-        "--timeout",
-        dest="verify_timeout",
-        type=float,
-        default=VERIFY_TIMEOUT,
-        help="time limit of one check, s (default %(default)s)",
-    )
+    add_verify_timeout(v, "time limit of one check")
     v.set_defaults(func=_verify)
 
 

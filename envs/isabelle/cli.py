@@ -6,11 +6,11 @@ import argparse
 import shlex
 
 from proofsmith.cli.errors import UsageError, existing_dir, existing_file, positive
+from proofsmith.cli.options import add_verify_timeout
 from proofsmith.envs.base import TheoremRef
 from proofsmith.envs.isabelle.environment import IsabelleConfig, IsabelleEnvironment
 from proofsmith.envs.isabelle.messages import ServerAddress
 from proofsmith.envs.isabelle.server import ServerConfig
-from proofsmith.envs.limits import VERIFY_TIMEOUT
 from proofsmith.envs.verify_report import verify_and_report
 
 
@@ -26,14 +26,7 @@ def add_subcommands(subparsers) -> None:
     v.add_argument("--isabelle", default="isabelle", help="the isabelle command (default: isabelle on PATH)")
     v.add_argument("--server-name", default="proofsmith")
     v.add_argument("--attach", help='attach to a running server: its line server "N" = HOST:PORT (password "P")')
-    v.add_argument(
-        "--verify-timeout",
-        "--timeout",
-        dest="verify_timeout",
-        type=float,
-        default=VERIFY_TIMEOUT,
-        help="time limit of the check, s (default %(default)s)",
-    )
+    add_verify_timeout(v, "time limit of the check")
     v.set_defaults(func=_verify)
 
 
