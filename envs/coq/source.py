@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from proofsmith.envs.base import EnvStartError, TheoremRef
+from proofsmith.envs.coq.compat import for_installed_coq
 from proofsmith.envs.coq.sentences import Sentence, split_sentences, strip_comments
 
 THEOREM_KEYWORDS = ("Theorem", "Lemma", "Fact", "Remark", "Corollary", "Proposition", "Property", "Example")
@@ -114,16 +115,17 @@ def list_theorems(text: str) -> list[tuple[int, str]]:
 
 
 def locate(theorem: TheoremRef) -> TheoremSource:
-    """Find `theorem` in its file or in its self-contained statement."""
+    """Find `theorem` in its file or in its self-contained statement (Rocq 9's `From Stdlib` read as
+    `Coq` on Coq 8.x: see `compat`)."""
+    header = for_installed_coq(theorem.header.rstrip())
     if theorem.file_path is not None:
         path = Path(theorem.file_path)
         try:
-            text = path.read_text(encoding="utf-8")
+            text = for_installed_coq(path.read_text(encoding="utf-8"))
         except OSError as e:
             raise EnvStartError(f"cannot read {path}: {e}") from e
         load_paths = theorem.load_paths or coq_project_load_paths(path)
     else:
-        header = theorem.header.rstrip()
         text = (header + "\n\n" if header else "") + (theorem.statement or "")
         load_paths = theorem.load_paths
         path = None
@@ -140,7 +142,7 @@ def locate(theorem: TheoremRef) -> TheoremSource:
         header_n = len(split_sentences(theorem.header, allow_unterminated=True)) if theorem.header.strip() else 0
         stmt = (theorem.statement or "").strip().rstrip(".")
         if stmt and not theorem_name(Sentence(stmt, 0, 0)):
-            text2 = (theorem.header.rstrip() + "\n\n" if theorem.header.strip() else "") + f"Theorem {wanted} : {stmt}."
+            text2 = (header + "\n\n" if header else "") + f"Theorem {wanted} : {stmt}."
             s2 = tuple(split_sentences(text2))
             return TheoremSource(wanted, text2, s2, header_n, (), tuple(load_paths), None)
     raise EnvStartError(f"theorem {theorem.name!r} not found in {path or 'the statement'}")
