@@ -37,6 +37,7 @@ SUBCOMMANDS = {
     "train": ("proofsmith.cli.train", "continual pretraining + LoRA fine-tuning of a tactic generator"),
     "eval-generator": ("proofsmith.cli.eval_generator", "tactic exact-match and execution success of generators"),
     "mutate": ("proofsmith.cli.mutate", "verified rewrite/apply mutants of traced theorems (Alchemy-style)"),
+    "iterate": ("proofsmith.cli.iterate", "expert iteration: prove a pool, harvest proofs, rebuild k-NN, repeat"),
 }
 # Backends may contribute subcommands through `add_subcommands(subparsers)`.
 PLUGIN_MODULES = ("proofsmith.envs.lean.cli", "proofsmith.envs.isabelle.cli", "proofsmith.envs.fstar.cli")

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +22,12 @@ class BenchTheorem:
     def key(self) -> str:
         """Stable identity of the theorem in a results file."""
         return f"{self.ref.file_path}::{self.ref.name}"
+
+
+def benchmark_half(name: str) -> str:
+    """ "A" or "B": a fixed, stable split of a benchmark by theorem name (first byte of sha256(name) even → A).
+    Expert iteration trains on half A; a benchmark can then report on half B, which it never saw."""
+    return "A" if hashlib.sha256(name.encode("utf-8")).digest()[0] % 2 == 0 else "B"
 
 
 def _unproved(ref: TheoremRef) -> bool:
