@@ -163,6 +163,17 @@ CASES: dict[str, list[tuple[str, str]]] = {
         ("wrong-kind", "mutate --dataset {ws}/x.txt --out {ws}/mut"),
         ("bogus-kind", "mutate --dataset {ws}/data --kinds bogus --out {ws}/mut"),
     ],
+    "iterate": [
+        ("missing", "iterate {ws}/nope --out {ws}/it"),
+        ("empty-folder", "iterate {ws}/empty --out {ws}/it"),
+        ("no-theorems", "iterate {ws}/x.txt --out {ws}/it"),
+        ("bogus-generator", "iterate {ws} --generator bogus --out {ws}/it"),
+        ("zero-rounds", "iterate {ws} --rounds 0 --out {ws}/it"),
+        ("bad-half", "iterate {ws} --half C --out {ws}/it"),
+        ("base-not-dataset", "iterate {ws} --base-data {ws}/empty --out {ws}/it"),
+        ("library-without-base", "iterate {ws} --library-split random/train --out {ws}/it"),
+        ("out-is-file", "iterate {ws} --out {ws}/x.txt"),
+    ],
     "lean-verify": [
         ("missing", "lean-verify --file {ws}/nope.lean --name t --tactic rfl"),
         ("wrong-kind", "lean-verify --file {ws}/x.txt --name t --tactic rfl"),
