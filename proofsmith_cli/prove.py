@@ -8,6 +8,7 @@ from pathlib import Path
 
 from proofsmith.cli.errors import (
     UsageError,
+    corpus_file,
     existing_file,
     generator_spec,
     output_dir,
@@ -32,6 +33,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=int, default=2)
     add_search_limits(p)
     p.add_argument("--num-tactics", type=int, default=64, help="candidates per expansion")
+    p.add_argument(
+        "--premises",
+        type=Path,
+        default=None,
+        metavar="CORPUS",
+        help="premise corpus (corpus.jsonl or a traced dataset dir): BM25 passes each state's top premises "
+        "to the generator (the `actions` generator tries apply/rewrite with them)",
+    )
     p.add_argument("--max-expansions", type=int, default=None)
     p.add_argument("--out", type=Path, required=True, help="results JSONL (appended; a rerun resumes)")
     p.add_argument(
@@ -68,8 +77,10 @@ def run(args: argparse.Namespace) -> int:
     positive(args.workers, "--workers")
     positive(args.model_gpus, "--model-gpus", allow_zero=True)
     search = search_config(args, num_sampled_tactics=args.num_tactics, max_expansions=args.max_expansions)
+    premises = str(corpus_file(args.premises, "--premises").resolve()) if args.premises is not None else None
     cfg = JobConfig(
         generator=generator_spec(args.generator),
+        premises=premises,
         workers=args.workers,
         backend=args.backend,
         address=args.address,

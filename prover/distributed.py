@@ -72,6 +72,9 @@ class JobConfig:
     # generator inside each prover (CPU).
     shared_generator: bool = False
     generator_gpus: float = 0.0
+    # A premise corpus (corpus.jsonl or a traced dataset dir): each actor builds a BM25 lookup on it
+    # and the search passes every state's top premises to the generator (`prove --premises`).
+    premises: str | None = None
 
     def results_config(self) -> dict[str, Any]:
         """What decides the results, recorded beside the results file (`results.write_job_config`):
@@ -83,13 +86,16 @@ class JobConfig:
             "tactic_timeout": self.search.tactic_timeout,
             "num_sampled_tactics": self.search.num_sampled_tactics,
             "max_expansions": self.search.max_expansions,
+            **({"premises": self.premises} if self.premises else {}),
         }
 
 
 class ProverWorker:
     """Runs inside a Ray actor process: one environment, one generator, theorems one at a time."""
 
-    def __init__(self, generator_spec: str, search: dict[str, Any], backend: str, server: Any = None):
+    def __init__(
+        self, generator_spec: str, search: dict[str, Any], backend: str, server: Any = None, premises: str | None = None
+    ):
         from proofsmith.envs.coq import CoqEnvironment
         from proofsmith.prover.generators.factory import make_generator
         from proofsmith.prover.search import BestFirstSearch
@@ -108,7 +114,12 @@ class ProverWorker:
             tactic_timeout=self.config.tactic_timeout,
             additional_imports=tuple(getattr(generator, "required_imports", ())),
         )
-        self.search = BestFirstSearch(generator, self.config)
+        lookup = None
+        if premises:
+            from proofsmith.prover.premise_lookup import build_lookup
+
+            lookup = build_lookup(premises)
+        self.search = BestFirstSearch(generator, self.config, premises=lookup)
 
     def pid(self) -> int:
         return os.getpid()
@@ -170,7 +181,7 @@ def run_job(
             )
 
         def spawn():
-            return Actor.remote(cfg.generator, search, cfg.backend, server)
+            return Actor.remote(cfg.generator, search, cfg.backend, server, cfg.premises)
 
         n = min(cfg.workers, len(todo))
         actors = [spawn() for _ in range(n)]

@@ -134,6 +134,38 @@ def check_hf_path(arg: str) -> str:
     return str(path.resolve())
 
 
+def check_actions_arg(arg: str) -> str:
+    """`actions` or `actions:K`: K (>= 0) retrieved premises become apply/rewrite candidates;
+    normalised to `actions:K` (the default K written out)."""
+    if arg and not arg.isdigit():
+        raise GeneratorSpecError(f"actions:{arg}: the argument is how many retrieved premises to use, e.g. actions:8")
+    return str(int(arg)) if arg else "8"  # = generators.actions.DEFAULT_PREMISES
+
+
 # Model-backed generators import torch/faiss only when asked for.
+register(
+    "actions",
+    lambda arg: importlib.import_module("proofsmith.prover.generators.actions").from_spec(arg),
+    check_actions_arg,
+)
 register("knn", lambda arg: importlib.import_module("proofsmith.prover.generators.knn").from_spec(arg), check_knn_path)
 register("hf", lambda arg: importlib.import_module("proofsmith.prover.generators.hf").from_spec(arg), check_hf_path)
+
+
+def check_rerank_arg(arg: str) -> str:
+    """`rerank:POLICY_DIR:INNER_SPEC`: a fitted portfolio policy (`prover.policy`, policy.json +
+    tfidf.json + arrays.npz) re-ranking INNER_SPEC's candidates (default `auto`); the inner spec is
+    checked too. Normalised to the absolute directory and the checked inner spec."""
+    directory, _, inner = arg.partition(":")  # = policy.split_rerank_arg (not imported: that pulls in numpy)
+    if not directory:
+        raise GeneratorSpecError("rerank: needs a policy: rerank:POLICY_DIR or rerank:POLICY_DIR:INNER_SPEC")
+    path = Path(directory).expanduser()
+    if not path.is_dir():
+        raise GeneratorSpecError(f"rerank:{directory}: no such directory")
+    missing = [f for f in ("policy.json", "tfidf.json", "arrays.npz") if not (path / f).is_file()]
+    if missing:
+        raise GeneratorSpecError(f"rerank:{directory}: not a fitted portfolio policy (missing {', '.join(missing)})")
+    return f"{path.resolve()}:{check_spec(inner or 'auto')}"
+
+
+register("rerank", lambda arg: importlib.import_module("proofsmith.prover.policy").from_spec(arg), check_rerank_arg)

@@ -1,0 +1,370 @@
+"""`actions`: structural steps for competition mathematics, read off the shape of the goal.
+
+The `auto` generator offers closers (lra, nia, ...) and a few structural steps; best-first search
+then has nothing to expand when no closer finishes the goal at once. `actions` proposes the steps a
+human (or a Lean prover writing `nlinarith [sq_nonneg (a - b)]`) takes first, each one tactic
+sentence, ranked by a fixed prior (higher = tried first):
+
+- bounded enumeration of a nat/Z variable with numeric bounds (`n < 4`: `destruct n as
+  [|[|[|[|n]]]]; try lia`, or `assert (n = 0 \\/ ...) by lia; destruct ...` for integers);
+- `Rabs`/`Z.abs`/`Rmax`/`Rmin` case splits, then order splits on pairs of variables
+  (`destruct (Rle_lt_dec x y)`, `Z_le_gt_dec`, `le_lt_dec`);
+- nonlinear hints followed by the closer in the same sentence (`pose proof (pow2_ge_0 (x - y));
+  nra`, products of positivity hypotheses, `Z.square_nonneg`... with `nia`);
+- rewriting with the function definitions miniF2F states as hypotheses (`rewrite !h0`);
+- `field_simplify`, `ring_simplify` (in the goal, in hypotheses with a division);
+- parity and residues (`Nat.Even_or_Odd`, `Z.mod_pos_bound`, `Z.div_mod`), `induction n`,
+  `interval with (i_bisect x)` for real goals with bounds;
+- lemma instantiation with the premises the search retrieved (`apply L`, `rewrite L`, ...), below
+  the structural steps.
+
+A goal that still starts with binders gets `intros` (best) and the same steps prefixed with
+`intros; `, on the context `intros` is predicted to make (`goal_shape.introduce`). Closers alone
+are left to `auto`: use `ensemble:auto+actions`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Sequence
+
+from proofsmith.prover.generators.automation import AUTOMATION_IMPORTS, REWRITE_DEFS
+from proofsmith.prover.generators.base import BatchByLoop, Candidate, dedupe_candidates
+from proofsmith.prover.generators.goal_shape import (
+    GoalShape,
+    first_goal,
+    identifiers,
+    introduce,
+    needs_intros,
+    split_top,
+    strip_parens,
+)
+
+DEFAULT_PREMISES = 8  # top-k retrieved premises turned into apply/rewrite candidates
+MAX_ENUM = 12  # largest number of cases an enumeration may make
+MAX_VARS = 4  # variables considered for pairwise hints and splits
+
+# Prior scores (log-probability-like) per kind of step; within a kind, later candidates lose 0.05 each.
+PRIOR = {
+    "intros": 0.0,
+    "enum": -0.5,
+    "abs": -0.7,
+    "defs": -0.8,
+    "hints": -1.0,
+    "minmax": -1.1,
+    "field": -1.4,
+    "parity": -1.5,
+    "order": -1.8,
+    "induction": -2.0,
+    "interval": -2.2,
+    "premise": -3.0,
+}
+
+# Scores are PRIOR * SHARPNESS: in a mixture (`ensemble:auto+actions`) each member's scores are
+# normalised over its own candidates, so a sharper prior keeps the first steps likely and the search
+# deepens along them instead of expanding every sibling first.
+SHARPNESS = 2.0
+
+_PREMISE_NAME = re.compile(r"<a>([^<]+)</a>")
+_DECL_NAME = re.compile(
+    r"^\s*(?:#\[[^\]]*\]\s*)?(?:Local\s+|Global\s+)?"
+    r"(?:Lemma|Theorem|Fact|Remark|Corollary|Proposition|Property|Definition|Instance)\s+([A-Za-z_][\w'.]*)"
+)
+_QUALID = re.compile(r"^[A-Za-z_][\w']*(?:\.[A-Za-z_][\w']*)*$")
+
+
+def premise_name(premise: str) -> str | None:
+    """The name to use in a tactic, from a premise as the search passes it: a (qualified) name, a
+    serialized premise (`... <a>Full.name</a> ...`) or a declaration's code (`Lemma foo : ...`)."""
+    p = premise.strip()
+    if _QUALID.match(p):
+        return p
+    m = _PREMISE_NAME.search(p) or _DECL_NAME.match(p)
+    return m.group(1) if m else None
+
+
+def _scoped(term: str, sort: str | None) -> str:
+    """`(term)%R`: numerals and operators read in the variable's scope whatever scope is open."""
+    if sort in ("R", "Z", "nat"):
+        return f"({term})%{sort}"
+    return f"({term})"
+
+
+def _num(n: int, sort: str) -> str:
+    return f"{n}%{sort}" if n >= 0 else f"({n})%{sort}"
+
+
+class ActionGenerator(BatchByLoop):
+    """Structural candidates from the goal's shape; see the module docstring."""
+
+    required_imports = AUTOMATION_IMPORTS
+
+    def __init__(self, num_premises: int = DEFAULT_PREMISES):
+        self.num_premises = num_premises
+
+    # ------------------------------------------------------------------ protocol
+    def generate(self, state_pp: str, premises: Sequence[str], num: int) -> list[Candidate]:
+        shape = first_goal(state_pp)
+        if shape is None:
+            return []
+        if needs_intros(shape.goal):
+            out: list[Candidate] = [("intros", PRIOR["intros"])]
+            after = introduce(shape)
+            if after is not None:
+                out += [(f"intros; {t}", s - 0.1) for t, s in self.actions(after, premises)]
+            return dedupe_candidates(out, num)
+        return dedupe_candidates(self.actions(shape, premises), num)
+
+    def actions(self, g: GoalShape, premises: Sequence[str] = ()) -> list[Candidate]:
+        out: list[Candidate] = []
+        if is_conjunction(g.goal):
+            out.append(("split", PRIOR["intros"]))
+        closers = CLOSERS.get(g.goal_sort or "", ())
+        for kind, tactics in (
+            ("enum", self.enumerations(g)),
+            ("abs", _finished(self.abs_splits(g), closers)),
+            ("defs", _finished(self.definition_rewrites(g), closers)),
+            ("hints", self.nonlinear_hints(g)),
+            ("minmax", _finished(self.minmax_splits(g), closers)),
+            ("field", self.simplifications(g)),
+            ("parity", _finished(self.parity(g), closers)),
+            ("order", _finished(self.order_splits(g), closers)),
+            ("induction", self.inductions(g)),
+            ("interval", self.intervals(g)),
+            ("premise", self.premise_steps(premises)),
+        ):
+            out += [(t, SHARPNESS * (PRIOR[kind] - 0.05 * i)) for i, t in enumerate(tactics)]
+        return out
+
+    # ------------------------------------------------------------------ case analysis
+    def enumerations(self, g: GoalShape) -> list[str]:
+        """Bounded enumeration of a nat/Z variable (`n < 4`, `1 <= x <= 9`)."""
+        out: list[str] = []
+        bounds = g.bounds()
+        for var, sort in g.variables.items():
+            if sort not in ("nat", "Z"):
+                continue
+            lo: int | None = 0 if sort == "nat" else None
+            hi: int | None = None
+            for b in bounds:
+                if b.var != var:
+                    continue
+                n = int(b.number)
+                if b.upper:
+                    v = n - 1 if b.strict else n
+                    hi = v if hi is None else min(hi, v)
+                else:
+                    v = n + 1 if b.strict else n
+                    lo = v if lo is None else max(lo, v)
+            if lo is None or hi is None or hi < lo or hi - lo + 1 > MAX_ENUM:
+                continue
+            values = list(range(lo, hi + 1))
+            if sort == "nat" and lo == 0:
+                pattern = "[|" * (hi + 1) + var + "]" * (hi + 1)
+                out.append(f"destruct {var} as {pattern}; try lia")
+                out.append(f"destruct {var} as {pattern}; simpl in *; try lia; try nia")
+            cases = " \\/ ".join(f"{var} = {_num(v, sort)}" for v in values)
+            if len(values) == 1:
+                out.append(f"assert ({cases}) as Hcase by lia; subst {var}")
+                continue
+            names = _nested_or(len(values))
+            out.append(f"assert ({cases}) as Hcase by lia; destruct Hcase as {names}; subst {var}; try lia")
+            out.append(f"assert ({cases}) as Hcase by lia; destruct Hcase as {names}; subst {var}")
+        return out
+
+    def abs_splits(self, g: GoalShape) -> list[str]:
+        out: list[str] = []
+        text = g.text()
+        for (a,) in g.calls("Rabs", 1, text):
+            out.append(
+                f"destruct (Rle_lt_dec 0 {a}) as [Habs|Habs]; "
+                f"[rewrite (Rabs_right {a}) in * by lra | rewrite (Rabs_left {a}) in * by lra]"
+            )
+            out.append(f"unfold Rabs in *; destruct (Rcase_abs {a})")
+        if g.calls("Rabs", 1, text):
+            out.append("split_Rabs")
+        for (a,) in g.calls("Z.abs", 1, text):
+            out.append(f"destruct (Z.abs_spec {a}) as [[Habs Heq]|[Habs Heq]]; rewrite Heq in *")
+        return out
+
+    def minmax_splits(self, g: GoalShape) -> list[str]:
+        out: list[str] = []
+        text = g.text()
+        for f in ("Rmax", "Rmin"):
+            for a, b in g.calls(f, 2, text):
+                out.append(f"unfold {f} in *; destruct (Rle_dec {a} {b})")
+        for f in ("Z.max", "Z.min"):
+            for a, b in g.calls(f, 2, text):
+                out.append(f"destruct ({f}_spec {a} {b}) as [[Hm Heq]|[Hm Heq]]; rewrite Heq in *")
+        return out
+
+    def order_splits(self, g: GoalShape) -> list[str]:
+        out: list[str] = []
+        dec = {"R": "Rle_lt_dec", "Z": "Z_le_gt_dec", "nat": "le_lt_dec"}
+        for sort, lemma in dec.items():
+            vs = g.vars_of(sort)[:MAX_VARS]
+            for x, y in itertools.combinations(vs, 2):
+                out.append(f"destruct ({lemma} {x} {y})")
+            if sort == "R":
+                for x in vs[:2]:
+                    out.append(f"destruct (Rle_lt_dec 0 {x})")
+        return out
+
+    # ------------------------------------------------------------------ nonlinear arithmetic
+    def nonlinear_hints(self, g: GoalShape) -> list[str]:
+        out: list[str] = []
+        for sort, sq, closer in (("R", "pow2_ge_0", "nra"), ("Z", "Z.square_nonneg", "nia")):
+            if is_conjunction(g.goal):
+                closer = f"repeat split; {closer}"
+            mentioned = set(identifiers(g.text()))
+            vs = [v for v in g.vars_of(sort) if v in mentioned][:MAX_VARS]
+            if not vs:
+                continue
+            pairs = list(itertools.combinations(vs, 2))
+            diffs = [f"pose proof ({sq} {_scoped(f'{x} - {y}', sort)})" for x, y in pairs]
+            sums = [f"pose proof ({sq} {_scoped(f'{x} + {y}', sort)})" for x, y in pairs]
+            singles = [f"pose proof ({sq} {v})" for v in vs]
+            prods = self._positivity_products(g, sort)
+            if diffs:
+                out.append("; ".join(diffs + [closer]))
+                out.append("; ".join(diffs + sums + [closer]))
+            if prods:
+                out.append("; ".join(prods + [closer]))
+                if diffs:
+                    out.append("; ".join(prods + diffs + [closer]))
+            for d, s in zip(diffs[:3], sums[:3]):
+                out.append(f"{d}; {s}; {closer}")
+            out.append("; ".join(singles + [closer]))
+            if len(vs) >= 3:
+                x, y, z = vs[:3]
+                prods3 = [f"pose proof ({sq} {_scoped(f'{a} * {b} - {c}', sort)})" for a, b, c in ((x, y, z),)]
+                out.append("; ".join(diffs + prods3 + [closer]))
+        return out
+
+    def _positivity_products(self, g: GoalShape, sort: str) -> list[str]:
+        pos = [(h, t, strict) for h, t, strict in g.positivity() if g.sort_of_text(t) == sort][:4]
+        out = []
+        lemmas = {
+            "R": ("Rmult_lt_0_compat", "Rmult_le_pos"),
+            "Z": ("Z.mul_pos_pos", "Z.mul_nonneg_nonneg"),
+        }
+        strict_lemma, weak_lemma = lemmas[sort]
+        for (h1, _, s1), (h2, _, s2) in itertools.combinations(pos, 2):
+            if s1 and s2:
+                out.append(f"pose proof ({strict_lemma} _ _ {h1} {h2})")
+            elif not s1 and not s2:
+                out.append(f"pose proof ({weak_lemma} _ _ {h1} {h2})")
+        return out
+
+    # ------------------------------------------------------------------ rewriting and simplification
+    def definition_rewrites(self, g: GoalShape) -> list[str]:
+        out: list[str] = []
+        defs = g.definitions()
+        for h in defs:
+            out.append(f"rewrite !{h.name}")
+            out.append(f"rewrite ?{h.name} in *")
+        if len(defs) > 1:
+            out.append(REWRITE_DEFS)
+        return out
+
+    def simplifications(self, g: GoalShape) -> list[str]:
+        out: list[str] = []
+        sort = g.goal_sort if not is_conjunction(g.goal) else None
+        if sort == "R" and ("/" in g.goal or "/ " in g.goal or "Rinv" in g.goal):
+            out += ["field_simplify", "field_simplify; try lra", "field_simplify; try nra"]
+        if sort in ("R", "Z", "nat") and re.search(r"[*+^-]", g.goal) and (" = " in g.goal or "<" in g.goal):
+            out.append("ring_simplify")
+        for h in g.props:
+            if "/" in h.type and g.sort_of_text(h.type) == "R" and not h.type.startswith("forall"):
+                out.append(f"field_simplify in {h.name}")
+        return out
+
+    def parity(self, g: GoalShape) -> list[str]:
+        out: list[str] = []
+        text = g.text()
+        for sort, bound, divmod, evenodd in (
+            ("Z", "Z.mod_pos_bound", "Z.div_mod", "Z.Even_or_Odd"),
+            ("nat", "Nat.mod_upper_bound", "Nat.div_mod", "Nat.Even_or_Odd"),
+        ):
+            for a, m in _mod_calls(text):
+                if g.sort_of_text(a) != sort:
+                    continue
+                out.append(f"pose proof ({bound} {a} {m} ltac:(lia))")
+                out.append(f"pose proof ({divmod} {a} {m} ltac:(lia))")
+            if re.search(r"\b(even|odd|Even|Odd)\b|\bmod 2\b", text):
+                for v in g.vars_of(sort)[:2]:
+                    out.append(f"destruct ({evenodd} {v}) as [[k Hk]|[k Hk]]; subst {v}")
+        return out
+
+    def inductions(self, g: GoalShape) -> list[str]:
+        out: list[str] = []
+        for n in g.vars_of("nat")[:2]:
+            if n not in g.goal:
+                continue
+            out += [
+                f"induction {n}",
+                f"induction {n}; simpl; try lia",
+                f"induction {n}; simpl in *; try nia",
+            ]
+        return out
+
+    def intervals(self, g: GoalShape) -> list[str]:
+        if g.goal_sort != "R" or not re.search(r"<|>|<=|>=", g.goal):
+            return []
+        bounded = {b.var for b in g.bounds() if b.upper} & {b.var for b in g.bounds() if not b.upper}
+        out = []
+        for x in g.vars_of("R"):
+            if x in bounded and x in g.goal:
+                out += [f"interval with (i_bisect {x})", f"interval with (i_bisect {x}, i_taylor {x})"]
+        return out
+
+    # ------------------------------------------------------------------ retrieved premises
+    def premise_steps(self, premises: Sequence[str]) -> list[str]:
+        out: list[str] = []
+        names = [n for n in (premise_name(p) for p in premises) if n]
+        for name in list(dict.fromkeys(names))[: self.num_premises]:
+            out += [f"apply {name}", f"rewrite {name}", f"eapply {name}", f"rewrite <- {name}"]
+        for name in list(dict.fromkeys(names))[: self.num_premises]:
+            out.append(f"pose proof {name} as HL")
+        return out
+
+
+# Closers appended to a split (`S; lra`): one sentence that finishes every branch is far cheaper
+# than a search node per branch (each node runs every closer of `auto`).
+CLOSERS = {"R": ("lra", "nra"), "Z": ("lia", "nia"), "nat": ("lia", "nia")}
+
+
+def _finished(steps: list[str], closers: Sequence[str]) -> list[str]:
+    """Each step followed by each closer (`S; lra`, `S; nra`, `T; lra`...), then the bare steps."""
+    finished = [f"{s}; {c}" for s in steps for c in closers]
+    return finished + list(steps)  # finishing variants first: a bare split makes a node to expand
+
+
+def is_conjunction(goal: str) -> bool:
+    """`A /\\ B`, `A <-> B`, or a chain `a <= x < b` (a conjunction in Coq), at top level."""
+    if len(split_top(goal, "/\\")) > 1 or len(split_top(goal, " <-> ")) > 1:
+        return True
+    return len(re.findall(r" (?:<=|<|>=|>) ", strip_parens(goal))) >= 2
+
+
+def _nested_or(n: int) -> str:
+    """Intro pattern for `A1 \\/ A2 \\/ ... \\/ An` (right-nested): `[Hcase|[Hcase|Hcase]]`."""
+    pat = "Hcase"
+    for _ in range(n - 1):
+        pat = f"[Hcase|{pat}]"
+    return pat
+
+
+def _mod_calls(text: str) -> list[tuple[str, str]]:
+    """(a, m) for `a mod m` and `Z.modulo a m` / `Nat.modulo a m` with a numeric `m`."""
+    out: list[tuple[str, str]] = []
+    for m in re.finditer(r"([A-Za-z_][\w']*|\([^()]*\)) mod (\d+)", text):
+        if (m.group(1), m.group(2)) not in out:
+            out.append((m.group(1), m.group(2)))
+    return out
+
+
+def from_spec(arg: str) -> ActionGenerator:
+    """`actions` or `actions:K` (K retrieved premises turned into candidates, default 8)."""
+    return ActionGenerator(int(arg) if arg else DEFAULT_PREMISES)

@@ -1,0 +1,174 @@
+"""Premise retrieval inside proof search: a `PremiseLookup` over a traced premise corpus, with BM25.
+
+A benchmark theorem is not in the corpus, so ReProver's accessibility rule (the file's imports)
+is read from its source instead: the libraries the theorem's file loads (`Require Import Reals.`,
+`From Coq Require Import ZArith.`) are matched against the corpus files' logical names
+(`Coq/Reals/Reals.v` is `Coq.Reals.Reals`; a `Require` name matches a library whose logical name
+is it or ends with `.name`, under the `From` prefix), and the accessible premises are those of the
+matched files and everything they import. When no `Require` matches a corpus file (or the source
+cannot be read), every premise is accessible.
+
+The lookup returns the full names of the top-k premises (usable in `apply`, `rewrite`: a full
+name resolves whenever its library is loaded), only of the kinds a tactic can use (lemmas,
+theorems...; not definitions or inductive types).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from proofsmith.envs.base import TheoremRef
+from proofsmith.prover.generators.goal_shape import first_goal
+from proofsmith.retrieval.bm25 import BM25Retriever
+from proofsmith.retrieval.corpus import PremiseCorpus
+
+log = logging.getLogger(__name__)
+
+DEFAULT_K = 8
+# Premise kinds a tactic can apply or rewrite with.
+USABLE_KINDS = frozenset({"lemma", "theorem", "remark", "corollary", "fact", "proposition", "property", "axiom"})
+
+_REQUIRE = re.compile(r"(?:From\s+([\w'.]+)\s+)?Require\s+(?:(?:Import|Export)\s+)?(.*?)\.(?=\s|$)", re.S)
+_IDENT = re.compile(r"(?<![\w'.])[A-Za-z_][\w']*(?![\w'.])")
+_COMMENT = re.compile(r"\(\*.*?\*\)", re.S)
+_ROOT_ALIASES = {"Stdlib": "Coq", "Rocq": "Coq"}  # Rocq 9 names of the standard library
+
+
+def required_libraries(text: str) -> list[str]:
+    """Logical names the `Require` sentences of `text` load, `From X` prefixed (`X.Name`), in order."""
+    out: list[str] = []
+    for m in _REQUIRE.finditer(_COMMENT.sub(" ", text)):
+        prefix, names = m.group(1), m.group(2)
+        if prefix:
+            root, _, rest = prefix.partition(".")
+            prefix = ".".join(filter(None, [_ROOT_ALIASES.get(root, root), rest]))
+        for name in names.split():
+            name = name.strip()
+            if not re.fullmatch(r"[\w']+(?:\.[\w']+)*", name):
+                continue
+            root, _, rest = name.partition(".")
+            if not prefix and root in _ROOT_ALIASES and rest:
+                name = f"{_ROOT_ALIASES[root]}.{rest}"
+            full = f"{prefix}.{name}" if prefix else name
+            if full not in out:
+                out.append(full)
+    return out
+
+
+def logical_name(corpus_path: str) -> str:
+    """`Coq/Reals/Reals.v` → `Coq.Reals.Reals`."""
+    return corpus_path[:-2].replace("/", ".") if corpus_path.endswith(".v") else corpus_path.replace("/", ".")
+
+
+def matching_files(libraries: Iterable[str], corpus_paths: Iterable[str]) -> list[str]:
+    """Corpus files whose logical name is one of `libraries`, ends with `.library`, or (for
+    `From Root Require Name`, given as `Root.Name`) is under `Root` and ends with `.Name`."""
+    paths = list(corpus_paths)
+    names = {p: logical_name(p) for p in paths}
+    out: list[str] = []
+    for lib in libraries:
+        for p in paths:
+            n = names[p]
+            root, _, rest = lib.partition(".")
+            under_root = bool(rest) and n.startswith(root + ".") and n.endswith("." + rest)  # From Coq Require ZArith
+            if (n == lib or n.endswith("." + lib) or under_root) and p not in out:
+                out.append(p)
+    return out
+
+
+def state_query(state_pp: str) -> str:
+    """What the retriever reads of a state: its first goal (hypotheses and conclusion) with the local
+    names (variables, hypotheses) taken out: they say nothing about which lemma applies."""
+    shape = first_goal(state_pp)
+    if shape is None:
+        return state_pp
+    local = {n for h in shape.hyps for n in h.names}
+    text = "\n".join([h.type for h in shape.props] + [shape.goal])
+    return _IDENT.sub(lambda m: " " if m.group(0) in local else m.group(0), text)
+
+
+class BM25PremiseLookup:
+    """`(theorem, state pp) -> top-k premise names` for `BestFirstSearch(premises=...)`."""
+
+    def __init__(self, corpus: PremiseCorpus, k: int = DEFAULT_K, kinds: Iterable[str] | None = USABLE_KINDS):
+        self.corpus = corpus
+        self.k = k
+        self.retriever = BM25Retriever(corpus)
+        usable = np.ones(len(corpus), dtype=bool)
+        if kinds is not None:
+            allowed = set(kinds)
+            usable = np.array([p.kind in allowed for p in corpus.premises], dtype=bool)
+        self._usable = usable
+        self._accessible: dict[str, np.ndarray] = {}
+
+    @classmethod
+    def from_path(cls, path: Path | str, **kw) -> BM25PremiseLookup:
+        """From a corpus.jsonl or a traced dataset directory holding one."""
+        p = Path(path)
+        return cls(PremiseCorpus.from_jsonl(p / "corpus.jsonl" if p.is_dir() else p), **kw)
+
+    # ------------------------------------------------------------------ accessibility
+    def libraries(self, theorem: TheoremRef) -> list[str]:
+        """What the theorem's source loads before it (its header, for a bare statement)."""
+        try:
+            from proofsmith.envs.coq.source import locate
+
+            text = locate(theorem).prefix_text
+        except Exception as e:  # unreadable source: no restriction
+            log.warning("%s: cannot read its Require lines (%s): retrieving among all premises", theorem.name, e)
+            text = theorem.header or ""
+        return required_libraries(text)
+
+    def accessible_ids(self, theorem: TheoremRef) -> np.ndarray:
+        key = f"{theorem.file_path}::{theorem.header}" if theorem.file_path else theorem.header
+        ids = self._accessible.get(key)
+        if ids is None:
+            ids = self._compute_accessible(self.libraries(theorem))
+            self._accessible[key] = ids
+        return ids
+
+    def _compute_accessible(self, libraries: Sequence[str]) -> np.ndarray:
+        files = matching_files(libraries, self.corpus.ranges)
+        if not files:
+            mask = self._usable.copy()
+        else:
+            mask = np.zeros(len(self.corpus), dtype=bool)
+            for f in files:
+                mask[np.arange(*self.corpus.ranges[f])] = True
+                mask[self.corpus.imported_ids(f)] = True
+            mask &= self._usable
+        return np.flatnonzero(mask)
+
+    # ------------------------------------------------------------------ lookup
+    def retrieve(self, theorem: TheoremRef, state_pp: str, k: int | None = None) -> list[tuple[str, float]]:
+        """(full name, score) of the top-k accessible premises for the state's first goal."""
+        k = self.k if k is None else k
+        ids = self.accessible_ids(theorem)
+        if len(ids) == 0 or k <= 0:
+            return []
+        query = state_query(state_pp)
+        scores = self.retriever.scores(query)[ids]
+        kk = min(k, len(ids))
+        top = np.argpartition(-scores, kk - 1)[:kk]
+        top = top[np.lexsort((ids[top], -scores[top]))]
+        out: list[tuple[str, float]] = []
+        for i in top:
+            if scores[i] <= 0:
+                continue
+            name = self.corpus.premises[int(ids[i])].full_name
+            if name not in (n for n, _ in out):
+                out.append((name, float(scores[i])))
+        return out
+
+    def __call__(self, theorem: TheoremRef, state_pp: str) -> list[str]:
+        return [name for name, _ in self.retrieve(theorem, state_pp)]
+
+
+def build_lookup(path: Path | str | None, k: int = DEFAULT_K) -> BM25PremiseLookup | None:
+    """The lookup a prove job asks for (`JobConfig.premises`), or None."""
+    return BM25PremiseLookup.from_path(path, k=k) if path else None

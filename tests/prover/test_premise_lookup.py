@@ -1,0 +1,174 @@
+"""Premise retrieval inside search: BM25 over a premise corpus, restricted to what the theorem's
+file loads; `apply L` with a retrieved L (issue 15)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from proofsmith.dataset.corpus import Corpus
+from proofsmith.dataset.schema import CorpusFile, Premise
+from proofsmith.envs.base import ProofFinished, TheoremRef
+from proofsmith.envs.coq import CoqEnvironment
+from proofsmith.prover.distributed import JobConfig
+from proofsmith.prover.generators.factory import make_generator
+from proofsmith.prover.premise_lookup import (
+    BM25PremiseLookup,
+    matching_files,
+    required_libraries,
+    state_query,
+)
+from proofsmith.prover.search import BestFirstSearch, SearchConfig
+from proofsmith.prover.status import SearchStatus
+
+
+def _p(name: str, code: str, line: int, kind: str = "lemma") -> Premise:
+    return Premise(name, code, (line, 1), (line, len(code)), kind)
+
+
+def make_corpus(tmp_path: Path) -> Path:
+    """A small corpus of real standard-library declarations (names and statements as in Coq 8.16),
+    with the stdlib's import structure, written as `proofsmith trace` writes corpus.jsonl."""
+    files = [
+        CorpusFile(
+            "Coq/Reals/Rdefinitions.v",
+            (),
+            (
+                _p(
+                    "Coq.Reals.Rdefinitions.Rle",
+                    "Definition Rle (r1 r2:R) : Prop := r1 < r2 \\/ r1 = r2.",
+                    1,
+                    "definition",
+                ),
+            ),
+        ),
+        CorpusFile(
+            "Coq/Reals/Rbasic_fun.v",
+            ("Coq/Reals/Rdefinitions.v",),
+            (
+                _p("Coq.Reals.Rbasic_fun.Rabs_pos", "Lemma Rabs_pos : forall x:R, 0 <= Rabs x.", 1),
+                _p(
+                    "Coq.Reals.Rbasic_fun.Rabs_mult",
+                    "Lemma Rabs_mult : forall x y:R, Rabs (x * y) = Rabs x * Rabs y.",
+                    2,
+                ),
+                _p(
+                    "Coq.Reals.Rbasic_fun.Rabs_triang",
+                    "Lemma Rabs_triang : forall a b:R, Rabs (a + b) <= Rabs a + Rabs b.",
+                    3,
+                ),
+            ),
+        ),
+        CorpusFile(
+            "Coq/Reals/R_sqrt.v",
+            ("Coq/Reals/Rbasic_fun.v",),
+            (
+                _p("Coq.Reals.R_sqrt.sqrt_pos", "Lemma sqrt_pos : forall x : R, 0 <= sqrt x.", 1),
+                _p("Coq.Reals.R_sqrt.sqrt_sqrt", "Lemma sqrt_sqrt : forall x:R, 0 <= x -> sqrt x * sqrt x = x.", 2),
+                _p(
+                    "Coq.Reals.R_sqrt.sqrt_mult",
+                    "Lemma sqrt_mult : forall x y:R, 0 <= x -> 0 <= y -> sqrt (x * y) = sqrt x * sqrt y.",
+                    3,
+                ),
+            ),
+        ),
+        CorpusFile("Coq/Reals/Reals.v", ("Coq/Reals/R_sqrt.v",), ()),
+        CorpusFile(
+            "Coq/Arith/PeanoNat.v",
+            (),
+            (
+                _p("Coq.Arith.PeanoNat.Nat.add_0_r", "Lemma add_0_r : forall n, n + 0 = n.", 1),
+                _p("Coq.Arith.PeanoNat.Nat.sqrt_square", "Lemma sqrt_square : forall a, sqrt (a * a) = a.", 2),
+            ),
+        ),
+    ]
+    out = tmp_path / "data"
+    out.mkdir()
+    Corpus(files).write_jsonl(out / "corpus.jsonl")
+    return out
+
+
+SQRT = """Require Import Reals.
+Open Scope R_scope.
+
+Theorem sq : forall x : R, 0 <= x -> sqrt x * sqrt x = x.
+Proof.
+Admitted.
+"""
+
+
+def test_required_libraries_and_matching():
+    text = "(* Require Import Nope. *)\nRequire Import Reals Lra.\nFrom Stdlib Require Import ZArith.\nRequire Import Coq.Arith.PeanoNat Nat.\n"
+    assert required_libraries(text) == ["Reals", "Lra", "Coq.ZArith", "Coq.Arith.PeanoNat", "Nat"]
+    paths = ["Coq/Reals/Reals.v", "Coq/Reals/R_sqrt.v", "Coq/ZArith/ZArith.v", "Coq/Arith/PeanoNat.v"]
+    assert matching_files(["Reals", "Coq.ZArith", "PeanoNat"], paths) == [
+        "Coq/Reals/Reals.v",
+        "Coq/ZArith/ZArith.v",
+        "Coq/Arith/PeanoNat.v",
+    ]
+    assert state_query("x : R\nH : 0 <= x\n⊢ sqrt x * sqrt x = x").split() == "0 <= sqrt * sqrt =".split()
+
+
+def test_lookup_returns_relevant_accessible_lemmas(tmp_path):
+    data = make_corpus(tmp_path)
+    lookup = BM25PremiseLookup.from_path(data, k=3)
+    thm = tmp_path / "sq.v"
+    thm.write_text(SQRT)
+    ref = TheoremRef("sq", file_path=thm)
+    state = "x : R\nH : 0 <= x\n⊢ sqrt x * sqrt x = x"
+    names = lookup(ref, state)
+    assert "Coq.Reals.R_sqrt.sqrt_sqrt" in names[:2] and all(n.startswith("Coq.Reals.") for n in names)
+    # only what `Require Import Reals.` loads: not PeanoNat's sqrt_square; no definitions
+    ids = lookup.accessible_ids(ref)
+    accessible = {lookup.corpus.premises[int(i)].full_name for i in ids}
+    assert "Coq.Reals.Rbasic_fun.Rabs_pos" in accessible
+    assert "Coq.Arith.PeanoNat.Nat.sqrt_square" not in accessible
+    assert "Coq.Reals.Rdefinitions.Rle" not in accessible
+    assert lookup(ref, "x, y : R\n⊢ Rabs (x * y) = Rabs x * Rabs y")[0] == "Coq.Reals.Rbasic_fun.Rabs_mult"
+    # a file loading nothing the corpus knows: everything is accessible
+    other = TheoremRef("t", statement="Theorem t : True.", header="Require Import Unknown.")
+    assert len(lookup.accessible_ids(other)) == 8  # the lemma-like premises: no definition
+
+
+def test_search_applies_a_retrieved_lemma(tmp_path):
+    """`apply sqrt_sqrt`, retrieved: the closers (lra, nra, field, auto) do not finish this goal."""
+    lookup = BM25PremiseLookup.from_path(make_corpus(tmp_path))
+    thm = tmp_path / "sq.v"
+    thm.write_text(SQRT)
+    ref = TheoremRef("sq", file_path=thm)
+    env = CoqEnvironment(additional_imports=make_generator("actions").required_imports)
+    try:
+        st = env.start(ref)
+        st = env.run_tactic(st, "intros")
+        for closer in ("lra", "nra", "field", "auto with *"):
+            assert not isinstance(env.run_tactic(st, closer, timeout=5), ProofFinished), closer
+        cfg = SearchConfig(theorem_timeout=25, tactic_timeout=1.0)
+        res = BestFirstSearch(make_generator("actions"), cfg, premises=lookup).search(env, ref)
+        assert res.status == SearchStatus.PROVED, res
+        assert any("Coq.Reals.R_sqrt.sqrt_sqrt" in t for t in res.proof or [])
+        assert env.verify(ref, res.proof or []).verified
+    finally:
+        env.close()
+
+
+def test_job_config_records_premises(tmp_path):
+    assert "premises" not in JobConfig().results_config()
+    cfg = JobConfig(premises=str(tmp_path / "corpus.jsonl"))
+    assert cfg.results_config()["premises"] == str(tmp_path / "corpus.jsonl")
+
+
+@pytest.mark.parametrize("bad", ["missing", "dir_without_corpus"])
+def test_prove_validates_premises_path(tmp_path, bad, capsys):
+    from proofsmith.cli.main import main
+
+    bench = tmp_path / "b.v"
+    bench.write_text(SQRT)
+    target = tmp_path / bad
+    if bad == "dir_without_corpus":
+        target.mkdir()
+    rc = main(["prove", str(bench), "--out", str(tmp_path / "r.jsonl"), "--premises", str(target)])
+    assert rc != 0
+    out = capsys.readouterr()
+    assert "--premises" in out.out + out.err
+    assert not (tmp_path / "r.jsonl").exists()
