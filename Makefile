@@ -41,6 +41,11 @@ lint: setup
 demo: setup
 	$(VENV)/bin/proofsmith demo
 
+# The best measured prover (docs/benchmarks.md): traced competition libraries, k-NN, premise corpus;
+# `proofsmith prove` then uses it by default. ~15 min on 2 cores; a rerun reuses what was built.
+prover: setup
+	$(VPY) scripts/build_prover.py --out runs/prover --data runs/data/math
+
 docs: setup
 	$(VENV)/bin/mkdocs build --strict --site-dir build/site
 
@@ -48,6 +53,11 @@ bench: bench-env
 
 bench-env: setup
 	$(VPY) scripts/bench_env.py --out bench_results/bench_env.json
+
+# The prover-learns table: half B of miniF2F-rocq valid (never tuned on), 2 workers, 20 s per theorem.
+bench-search: setup
+	$(VPY) scripts/bench_search.py --bench examples/minif2f-rocq-valid --half B --workers 2 --theorem-timeout 20 \
+	    --generators auto ensemble:auto+actions --out bench_results/bench_search.json
 
 bench-reliability: setup
 	$(VPY) scripts/bench_reliability.py --out bench_results/bench_reliability.json

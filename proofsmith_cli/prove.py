@@ -19,6 +19,7 @@ from proofsmith.cli.errors import (
 from proofsmith.cli.options import add_search_limits, search_config
 from proofsmith.cli.progress import JobProgress
 from proofsmith.prover.benchmark import BenchTheorem, load_benchmark
+from proofsmith.prover.built import FALLBACK_GENERATOR, load_built
 from proofsmith.prover.distributed import TERMINATED, JobConfig, Terminated, run_job
 from proofsmith.prover.report import summarize, write_report
 from proofsmith.prover.results import ResultsLockedError, read_results, write_job_config
@@ -29,7 +30,11 @@ log = logging.getLogger(__name__)
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("bench", type=Path, help="a directory of .v files (one theorem each) or a .v file")
     p.add_argument("--backend", default="coq", choices=["coq"], help="proof assistant (only Coq runs here)")
-    p.add_argument("--generator", default="auto", help="auto | knn:INDEX | hf:PATH | ensemble:A+B")
+    p.add_argument(
+        "--generator",
+        default=None,
+        help="auto | actions | knn:INDEX | hf:PATH | ensemble:A+B (default: the prover `make prover` built, else auto)",
+    )
     p.add_argument("--workers", type=int, default=2)
     add_search_limits(p)
     p.add_argument("--num-tactics", type=int, default=64, help="candidates per expansion")
@@ -72,14 +77,28 @@ def benchmark(path: Path, what: str = "BENCH") -> list[BenchTheorem]:
     return theorems
 
 
+def default_prover(generator: str | None, premises: Path | None) -> tuple[str, Path | None, str]:
+    """The generator and premise corpus to use: as given, else the built prover's, else `auto`; and a
+    one-line note saying which default was taken (empty when --generator was given)."""
+    if generator is not None:
+        return generator, premises, ""
+    built = load_built()
+    if built is None:
+        return FALLBACK_GENERATOR, premises, f"note: no prover built (run `make prover`); using {FALLBACK_GENERATOR}"
+    if premises is None and built.premises:
+        premises = Path(built.premises)
+    return built.generator, premises, f"note: using the prover built in {built.source.parent}: {built.generator}"
+
+
 def run(args: argparse.Namespace) -> int:
     # Everything is checked before Ray starts and before anything is written.
     positive(args.workers, "--workers")
     positive(args.model_gpus, "--model-gpus", allow_zero=True)
     search = search_config(args, num_sampled_tactics=args.num_tactics, max_expansions=args.max_expansions)
-    premises = str(corpus_file(args.premises, "--premises").resolve()) if args.premises is not None else None
+    spec, premises_path, note = default_prover(args.generator, args.premises)
+    premises = str(corpus_file(premises_path, "--premises").resolve()) if premises_path is not None else None
     cfg = JobConfig(
-        generator=generator_spec(args.generator),
+        generator=generator_spec(spec),
         premises=premises,
         workers=args.workers,
         backend=args.backend,
@@ -95,6 +114,8 @@ def run(args: argparse.Namespace) -> int:
     for t in theorems:
         log.info("found %s in %s (%s)", t.ref.name, t.ref.file_path and t.ref.file_path.name, t.note)
 
+    if note:
+        print(note)
     before = {r.get("key") for r in read_results(args.out)}
     todo = sum(t.key not in before for t in theorems)
     progress = JobProgress(todo, show_each=True)
