@@ -12,8 +12,9 @@ names: the binders', then `H`, `H0`, `H1`... for the premises).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
+
+from proofsmith.prover.generators.state_text import goals
 
 _NAME = r"[A-Za-z_][\w']*"
 _HYP = re.compile(rf"^({_NAME}(?:\s*,\s*{_NAME})*)\s*(:=|:)\s*(.*)$")
@@ -281,19 +282,6 @@ def calls(text: str, fname: str, nargs: int = 1) -> list[tuple[str, ...]]:
 
 
 # ---------------------------------------------------------------------------- parsing
-def _goal_blocks(pp: str) -> Iterator[list[str]]:
-    block: list[str] = []
-    for line in pp.splitlines():
-        if not line.strip():
-            if block:
-                yield block
-                block = []
-            continue
-        block.append(line)
-    if block:
-        yield block
-
-
 def parse_goal(lines: list[str]) -> GoalShape | None:
     hyps: list[Hyp] = []
     goal: list[str] = []
@@ -335,7 +323,7 @@ def parse_goal(lines: list[str]) -> GoalShape | None:
 
 def parse_state(pp: str) -> list[GoalShape]:
     """Every goal of a pretty-printed state, in order (the first is the one tactics act on)."""
-    return [g for g in (parse_goal(b) for b in _goal_blocks(pp)) if g is not None]
+    return [g for g in (parse_goal(b.splitlines()) for b in goals(pp)) if g is not None]
 
 
 def first_goal(pp: str) -> GoalShape | None:

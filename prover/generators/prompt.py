@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from proofsmith.prover.generators.state_text import goals as state_goals
+
 # Marks the end of the input for decoder-only models; the scratch tokenizer has it as one special token.
 TACTIC_SEP = "<tac>"
 
@@ -48,7 +50,7 @@ def focus_first_goal(state: str) -> str:
 
     Small models trained here see only what the next tactic depends on; the count keeps `all:`/`;`
     style steps predictable."""
-    goals = [g for g in state.strip().split("\n\n") if g.strip()]
+    goals = state_goals(state)
     if len(goals) <= 1:
         return state.strip()
     return f"{goals[0]}\n\n(+{len(goals) - 1} more goals)"

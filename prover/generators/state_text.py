@@ -8,11 +8,19 @@ _NAME = r"[A-Za-z_\u0370-\u03ff][\w'\u2080-\u209f]*"
 _IDENT = re.compile(rf"{_NAME}(?:\.{_NAME})*")  # qualified names, not the tactic's final period
 _TOKEN = re.compile(rf"{_NAME}(?:\.{_NAME})*|\d+|[^\s\w]+")
 _TURNSTILE = ("⊢", "|-")
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
+
+
+def goals(state: str) -> list[str]:
+    """The goals of a pretty-printed state, which separates them by blank lines; the first is the
+    one a tactic acts on."""
+    return [g for g in _BLANK_LINE.split(state.strip()) if g.strip()]
 
 
 def first_goal(state: str) -> str:
     """The first goal of a state whose goals are separated by blank lines."""
-    return state.strip().split("\n\n", 1)[0]
+    gs = goals(state)
+    return gs[0] if gs else ""
 
 
 def hypothesis_names(state: str) -> list[str]:
