@@ -3,7 +3,6 @@ save/load, the `rerank:` spec, and a real search that it makes cheaper."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -168,7 +167,6 @@ def test_spec_validates(policy, tmp_path):
     assert check_spec(f"ensemble:auto+rerank:{tmp_path / 'pol'}:auto").startswith("ensemble:auto+rerank:/")
 
 
-@pytest.mark.skipif(shutil.which("coqidetop.opt") is None, reason="needs Coq")
 def test_reranked_search_proves_with_fewer_calls_and_less_time(policy):
     from proofsmith.envs.coq import CoqEnvironment
 
