@@ -23,6 +23,9 @@ from pathlib import Path
 import numpy as np
 
 from proofsmith.envs.base import TheoremRef
+from proofsmith.envs.coq.compat import stdlib_as_coq
+from proofsmith.envs.coq.declarations import required_libraries as sentence_libraries
+from proofsmith.envs.coq.sentences import split_sentences, strip_comments
 from proofsmith.prover.generators.goal_shape import first_goal
 from proofsmith.retrieval.bm25 import BM25Retriever
 from proofsmith.retrieval.corpus import PremiseCorpus
@@ -33,30 +36,17 @@ DEFAULT_K = 8
 # Premise kinds a tactic can apply or rewrite with.
 USABLE_KINDS = frozenset({"lemma", "theorem", "remark", "corollary", "fact", "proposition", "property", "axiom"})
 
-_REQUIRE = re.compile(r"(?:From\s+([\w'.]+)\s+)?Require\s+(?:(?:Import|Export)\s+)?(.*?)\.(?=\s|$)", re.S)
 _IDENT = re.compile(r"(?<![\w'.])[A-Za-z_][\w']*(?![\w'.])")
-_COMMENT = re.compile(r"\(\*.*?\*\)", re.S)
-_ROOT_ALIASES = {"Stdlib": "Coq", "Rocq": "Coq"}  # Rocq 9 names of the standard library
 
 
 def required_libraries(text: str) -> list[str]:
-    """Logical names the `Require` sentences of `text` load, `From X` prefixed (`X.Name`), in order."""
+    """Logical names the `Require` sentences of `text` load, `From X` prefixed (`X.Name`), in order
+    (Rocq 9's `Stdlib` root read as `Coq`, as the environment reads it)."""
     out: list[str] = []
-    for m in _REQUIRE.finditer(_COMMENT.sub(" ", text)):
-        prefix, names = m.group(1), m.group(2)
-        if prefix:
-            root, _, rest = prefix.partition(".")
-            prefix = ".".join(filter(None, [_ROOT_ALIASES.get(root, root), rest]))
-        for name in names.split():
-            name = name.strip()
-            if not re.fullmatch(r"[\w']+(?:\.[\w']+)*", name):
-                continue
-            root, _, rest = name.partition(".")
-            if not prefix and root in _ROOT_ALIASES and rest:
-                name = f"{_ROOT_ALIASES[root]}.{rest}"
-            full = f"{prefix}.{name}" if prefix else name
-            if full not in out:
-                out.append(full)
+    for sentence in split_sentences(stdlib_as_coq(text), allow_unterminated=True):
+        for name in sentence_libraries(" ".join(strip_comments(sentence.text).split())):
+            if name not in out:
+                out.append(name)
     return out
 
 
