@@ -103,10 +103,23 @@ def round_generator(cfg: IterateConfig, out: Path, r: int) -> str:
 
 
 def spec_imports(spec: str) -> tuple[str, ...]:
-    """What the search environment put before each theorem for `spec` (the `auto` member's imports)."""
+    """What the search environment put before each theorem for `spec`: the `required_imports` of its
+    members (`auto` and `actions` need the automation imports; `rerank` those of its inner spec), so
+    a harvested proof replays in the context it was found in."""
     from proofsmith.prover.generators.automation import AUTOMATION_IMPORTS
+    from proofsmith.prover.policy import split_rerank_arg
 
-    return AUTOMATION_IMPORTS if any(m.split(":")[0] == "auto" for m in members(spec)) else ()
+    out: list[str] = []
+    for member in members(spec):
+        name, _, arg = member.partition(":")
+        if name in ("auto", "actions"):
+            imports: tuple[str, ...] = AUTOMATION_IMPORTS
+        elif name == "rerank":
+            imports = spec_imports(split_rerank_arg(arg)[1])
+        else:
+            imports = ()
+        out += [i for i in imports if i not in out]
+    return tuple(out)
 
 
 # --------------------------------------------------------------------------- stage markers

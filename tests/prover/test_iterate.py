@@ -217,3 +217,13 @@ def test_expert_mutant_enters_pool_only_after_coqc_verifies_it(tmp_path, monkeyp
             assert env.start(t.ref).pp
     finally:
         env.close()
+
+
+def test_iterate_harvest_replays_with_the_imports_of_every_member():
+    from proofsmith.prover.generators.automation import AUTOMATION_IMPORTS
+    from proofsmith.prover.iterate import spec_imports
+
+    assert spec_imports("knn:/some/index") == ()
+    assert spec_imports("actions") == AUTOMATION_IMPORTS
+    assert spec_imports("rerank:/policy:ensemble:auto+actions") == AUTOMATION_IMPORTS
+    assert spec_imports("ensemble:knn:/a+auto") == AUTOMATION_IMPORTS
