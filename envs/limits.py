@@ -23,6 +23,7 @@ VERIFY_TIMEOUT = 300.0
 SENTENCE_TIMEOUT = 300.0
 START_TIMEOUT = 180.0
 MUTATION_TACTIC_TIMEOUT = 3.0
+ITERATE_THEOREM_TIMEOUT = 60.0  # each expert-iteration round proves the whole pool again
 COMMAND_TIMEOUT = 600.0  # importing Mathlib alone can take minutes
 
 # How far past its limit a call may return: time to interrupt or kill the prover and clean up.

@@ -7,14 +7,13 @@ from pathlib import Path
 
 from proofsmith.cli.errors import (
     UsageError,
-    corpus_file,
     existing_dir,
     generator_spec,
     positive,
     results_config,
     traced_dataset,
 )
-from proofsmith.cli.options import add_search_limits, search_config
+from proofsmith.cli.options import add_premises, add_search_limits, premises_corpus, search_config
 from proofsmith.prover.benchmark import load_split
 from proofsmith.prover.distributed import JobConfig, run_job
 from proofsmith.prover.report import summarize, write_report
@@ -30,14 +29,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=int, default=2)
     add_search_limits(p)
     p.add_argument("--num-tactics", type=int, default=64)
-    p.add_argument(
-        "--premises",
-        type=Path,
-        default=None,
-        metavar="CORPUS",
-        help="premise corpus (corpus.jsonl or a traced dataset dir): BM25 passes each state's top premises "
-        "to the generator (the `actions` generator tries apply/rewrite with them)",
-    )
+    add_premises(p)
     p.add_argument("--limit", type=int, default=None, help="only the first N theorems of the split")
     p.add_argument("--out", type=Path, required=True, help="results JSONL (resumable)")
 
@@ -55,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
         if not sep or not name:
             raise UsageError(f"--load-path {x!r}: expected DIR=NAME")
         load_paths.append((d, name))
-    premises = str(corpus_file(args.premises, "--premises").resolve()) if args.premises is not None else None
+    premises = premises_corpus(args.premises)
     cfg = JobConfig(
         generator=generator_spec(args.generator),
         premises=premises,

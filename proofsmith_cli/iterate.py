@@ -10,6 +10,7 @@ from typing import Any
 from proofsmith.cli.errors import UsageError, existing_dir, generator_spec, output_dir, positive, traced_dataset
 from proofsmith.cli.options import add_search_limits, search_config
 from proofsmith.cli.progress import JobProgress
+from proofsmith.envs.limits import ITERATE_THEOREM_TIMEOUT
 from proofsmith.prover.distributed import TERMINATED, Terminated
 from proofsmith.prover.results import ResultsLockedError
 
@@ -25,7 +26,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--library-split", default=None, help="also prove this split of --base-data (e.g. random/train)")
     p.add_argument("--max-library", type=int, default=None, help="at most N library theorems")
     p.add_argument("--workers", type=int, default=2)
-    add_search_limits(p, theorem_timeout=60.0)
+    add_search_limits(p, theorem_timeout=ITERATE_THEOREM_TIMEOUT)
     p.add_argument("--num-tactics", type=int, default=64, help="candidates per expansion")
     p.add_argument("--half", default="A", choices=["A", "B", "all"], help="which half of the pool (default A)")
     p.add_argument("--train-model", action="store_true", help="continue LoRA training on the harvest each round")
@@ -113,13 +114,11 @@ def run(args: argparse.Namespace) -> int:
         base_data=args.base_data.resolve() if args.base_data else None,
         generator=spec,
         rounds=args.rounds,
-        theorem_timeout=search.theorem_timeout,
-        tactic_timeout=search.tactic_timeout,
+        search=search,
         workers=args.workers,
         half=args.half,
         library_split=args.library_split,
         max_library=args.max_library,
-        num_tactics=search.num_sampled_tactics,
         train_model=args.train_model,
         train_steps=args.train_steps,
         mutate=args.mutate,

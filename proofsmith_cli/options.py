@@ -4,8 +4,9 @@ from `envs/limits.py`, and the checks that run before any worker starts."""
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
-from proofsmith.cli.errors import positive
+from proofsmith.cli.errors import corpus_file, positive
 from proofsmith.envs.limits import TACTIC_TIMEOUT, THEOREM_TIMEOUT, VERIFY_TIMEOUT
 from proofsmith.prover.search import SearchConfig
 
@@ -37,6 +38,23 @@ def add_verify_timeout(p: argparse.ArgumentParser, help_text: str = "time limit 
         default=VERIFY_TIMEOUT,
         help=f"{help_text}, s (default %(default)s)",
     )
+
+
+def add_premises(p: argparse.ArgumentParser) -> None:
+    """`--premises`: retrieval inside search (prove, eval)."""
+    p.add_argument(
+        "--premises",
+        type=Path,
+        default=None,
+        metavar="CORPUS",
+        help="premise corpus (corpus.jsonl or a traced dataset dir): BM25 passes each state's top premises "
+        "to the generator (the `actions` generator tries apply/rewrite with them)",
+    )
+
+
+def premises_corpus(path: Path | None) -> str | None:
+    """The checked, absolute premise corpus of `--premises` (None when not given)."""
+    return str(corpus_file(path, "--premises").resolve()) if path is not None else None
 
 
 def search_config(args: argparse.Namespace, **fields) -> SearchConfig:

@@ -8,7 +8,6 @@ from pathlib import Path
 
 from proofsmith.cli.errors import (
     UsageError,
-    corpus_file,
     existing_file,
     generator_spec,
     output_dir,
@@ -16,7 +15,7 @@ from proofsmith.cli.errors import (
     results_config,
     source_dir,
 )
-from proofsmith.cli.options import add_search_limits, search_config
+from proofsmith.cli.options import add_premises, add_search_limits, premises_corpus, search_config
 from proofsmith.cli.progress import JobProgress
 from proofsmith.prover.benchmark import BenchTheorem, load_benchmark
 from proofsmith.prover.built import FALLBACK_GENERATOR, load_built
@@ -38,14 +37,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=int, default=2)
     add_search_limits(p)
     p.add_argument("--num-tactics", type=int, default=64, help="candidates per expansion")
-    p.add_argument(
-        "--premises",
-        type=Path,
-        default=None,
-        metavar="CORPUS",
-        help="premise corpus (corpus.jsonl or a traced dataset dir): BM25 passes each state's top premises "
-        "to the generator (the `actions` generator tries apply/rewrite with them)",
-    )
+    add_premises(p)
     p.add_argument("--max-expansions", type=int, default=None)
     p.add_argument("--out", type=Path, required=True, help="results JSONL (appended; a rerun resumes)")
     p.add_argument(
@@ -96,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
     positive(args.model_gpus, "--model-gpus", allow_zero=True)
     search = search_config(args, num_sampled_tactics=args.num_tactics, max_expansions=args.max_expansions)
     spec, premises_path, note = default_prover(args.generator, args.premises)
-    premises = str(corpus_file(premises_path, "--premises").resolve()) if premises_path is not None else None
+    premises = premises_corpus(premises_path)
     cfg = JobConfig(
         generator=generator_spec(spec),
         premises=premises,

@@ -25,13 +25,14 @@ import json
 import re
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from proofsmith.dataset.files import write_json
 from proofsmith.dataset.schema import TheoremRecord
 from proofsmith.envs.base import TheoremRef
+from proofsmith.envs.limits import ITERATE_THEOREM_TIMEOUT, MUTATION_TACTIC_TIMEOUT
 from proofsmith.prover.benchmark import BenchTheorem, benchmark_half, load_benchmark, load_split
 from proofsmith.prover.harvest import harvest, harvested_records, proved_rows
 from proofsmith.prover.results import read_results, write_job_config
@@ -47,31 +48,21 @@ class IterateConfig:
     base_data: Path | None = None  # a traced dataset: its random/train split seeds the k-NN (and training)
     generator: str = "auto"  # G_0: auto, knn:DIR, hf:DIR, ensemble:A+B
     rounds: int = 2
-    theorem_timeout: float = 60.0
-    tactic_timeout: float = 5.0
+    # Search settings of every round (theorem budget, tactic limit, candidates per expansion).
+    search: SearchConfig = field(default_factory=lambda: SearchConfig(theorem_timeout=ITERATE_THEOREM_TIMEOUT))
     workers: int = 2
     half: str = "A"  # which half of the pool (`benchmark_half`): A | B | all
     library_split: str | None = None  # also prove this split of base_data (e.g. "random/train")
     library_root: Path | None = None  # where the library split's sources are (`load_split(root=)`)
     max_library: int | None = None
-    num_tactics: int = 64
-    max_expansions: int | None = None
     train_model: bool = False
     train_steps: int = 200  # LoRA steps per round (short continual training)
     train_init: str = "scratch"  # the model round 0 trains from when G_0 has no hf: member
     train_size: str = "tiny"  # scratch size when training from scratch
     mutate: bool = False
     mutate_max_targets: int = 50  # proofs mutated per round
-    mutate_tactic_timeout: float = 3.0
+    mutate_tactic_timeout: float = MUTATION_TACTIC_TIMEOUT
     address: str | None = None
-
-    def search(self) -> SearchConfig:
-        return SearchConfig(
-            num_sampled_tactics=self.num_tactics,
-            theorem_timeout=self.theorem_timeout,
-            tactic_timeout=self.tactic_timeout,
-            max_expansions=self.max_expansions,
-        )
 
 
 # --------------------------------------------------------------------------- pools
@@ -335,7 +326,7 @@ def run_round(
     if info is None:
         stage("search")
         t0 = time.monotonic()
-        job = JobConfig(generator=spec, workers=cfg.workers, search=cfg.search(), address=cfg.address)
+        job = JobConfig(generator=spec, workers=cfg.workers, search=cfg.search, address=cfg.address)
         write_job_config(results, job.results_config())
         run_job(pool, results, job, on_result=on_result)
         info = _mark(rdir, "search", {"seconds": round(time.monotonic() - t0, 2)})
@@ -348,7 +339,9 @@ def run_round(
     info = _done(rdir, "harvest")
     if info is None:
         stage("harvest")
-        hs = harvest(rows, by_key, rdir / "harvested", cfg.tactic_timeout * 6, additional_imports=spec_imports(spec))
+        hs = harvest(
+            rows, by_key, rdir / "harvested", cfg.search.tactic_timeout * 6, additional_imports=spec_imports(spec)
+        )
         info = _mark(rdir, "harvest", {"seconds": hs.seconds, **hs.to_json()})
     seconds["harvest"] = info["seconds"]
     hinfo = info

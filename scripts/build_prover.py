@@ -73,6 +73,7 @@ def main() -> None:
         knn_from_spec(str(args.data)).save(knn_dir)
     if args.iterate_rounds > 0:
         from proofsmith.prover.iterate import IterateConfig, run_iterate
+        from proofsmith.prover.search import SearchConfig
 
         print(f"[3/4] expert iteration: {args.iterate_rounds} round(s) on half A of {args.bench}")
         spec = "ensemble:" + "+".join("knn:" + str(knn_dir.resolve()) if m == "knn" else m for m in BEST_MEMBERS)
@@ -81,7 +82,7 @@ def main() -> None:
             base_data=args.data,
             generator=spec,
             rounds=args.iterate_rounds,
-            theorem_timeout=20.0,
+            search=SearchConfig(theorem_timeout=20.0),
             workers=args.workers,
         )
         run_iterate(cfg, args.out / "iterate")

@@ -27,6 +27,7 @@ from proofsmith.dataset.schema import TheoremRecord, TracedTactic
 from proofsmith.prover.benchmark import benchmark_half, load_benchmark, load_split
 from proofsmith.prover.harvest import harvest
 from proofsmith.prover.iterate import IterateConfig, admit_mutants, mutate_proofs, run_iterate
+from proofsmith.prover.search import SearchConfig
 
 T1 = """Definition P (n : nat) : Prop := n + 0 = n.
 Theorem t1 (b : nat) (key_lemma : forall n, P n) : P b.
@@ -118,8 +119,7 @@ def test_expert_iteration_rebuilt_knn_proves_what_round_0_could_not(tmp_path):
         base_data=base,
         generator=f"knn:{base}",
         rounds=2,
-        theorem_timeout=30,
-        tactic_timeout=5,
+        search=SearchConfig(theorem_timeout=30, tactic_timeout=5),
         workers=1,
         half="all",
     )
