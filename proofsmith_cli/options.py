@@ -8,7 +8,7 @@ from pathlib import Path
 
 from proofsmith.cli.errors import corpus_file, positive
 from proofsmith.envs.limits import TACTIC_TIMEOUT, THEOREM_TIMEOUT, VERIFY_TIMEOUT
-from proofsmith.prover.search import SearchConfig
+from proofsmith.prover.search import Frontier, SearchConfig
 
 
 def add_search_limits(p: argparse.ArgumentParser, theorem_timeout: float = THEOREM_TIMEOUT) -> None:
@@ -25,6 +25,13 @@ def add_search_limits(p: argparse.ArgumentParser, theorem_timeout: float = THEOR
         type=float,
         default=TACTIC_TIMEOUT,
         help="time limit of one tactic, s (default %(default)s)",
+    )
+    p.add_argument(
+        "--frontier",
+        choices=[f.value for f in Frontier],
+        default=SearchConfig.frontier.value,
+        help="what best-first search orders: whole states, running all their candidates (node, ReProver), "
+        "or (state, tactic) pairs by path + tactic score (tactic) (default %(default)s)",
     )
 
 
@@ -61,7 +68,12 @@ def search_config(args: argparse.Namespace, **fields) -> SearchConfig:
     """The search settings of the command line, checked (every number in range)."""
     positive(args.theorem_timeout, "--theorem-timeout")
     positive(args.tactic_timeout, "--tactic-timeout")
-    cfg = SearchConfig(theorem_timeout=args.theorem_timeout, tactic_timeout=args.tactic_timeout, **fields)
+    cfg = SearchConfig(
+        theorem_timeout=args.theorem_timeout,
+        tactic_timeout=args.tactic_timeout,
+        frontier=Frontier(getattr(args, "frontier", SearchConfig.frontier)),
+        **fields,
+    )
     positive(cfg.num_sampled_tactics, "--num-tactics")
     positive(cfg.max_expansions, "--max-expansions")
     return cfg

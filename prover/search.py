@@ -22,6 +22,7 @@ import itertools
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from enum import Enum
 from typing import Any
 
 from proofsmith.envs.base import (
@@ -58,6 +59,19 @@ def _verify(env: Environment, theorem: TheoremRef, proof: Sequence[str], timeout
     return env.verify(theorem, proof)
 
 
+class Frontier(str, Enum):
+    """What the best-first queue orders.
+
+    NODE (ReProver): pop the best state, generate its candidates and run them all before the next
+    pop. TACTIC: the queue holds (state, candidate) pairs ranked by path score + candidate score, so a
+    likely step on a child runs before an unlikely closer on its parent; the budget follows the
+    policy's ranking down the tree instead of running every sibling first.
+    """
+
+    NODE = "node"
+    TACTIC = "tactic"
+
+
 @dataclass(frozen=True)
 class SearchConfig:
     """Search settings; frozen: derive variants with `dataclasses.replace` (which rejects unknown fields)."""
@@ -67,6 +81,10 @@ class SearchConfig:
     max_expansions: int | None = None
     tactic_timeout: float = TACTIC_TIMEOUT
     keep_tree: bool = False
+    frontier: Frontier = Frontier.NODE
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "frontier", Frontier(self.frontier))  # from JSON configs, too
 
 
 @dataclass
@@ -105,6 +123,7 @@ class _Entry:
     neg_priority: float
     order: int
     node: int = field(compare=False)
+    candidate: tuple[str, float] | None = field(default=None, compare=False)  # None: expand `node`
 
 
 class BestFirstSearch:
@@ -148,103 +167,118 @@ class BestFirstSearch:
         def remaining() -> float:
             return cfg.theorem_timeout + lost - (time.monotonic() - t0)
 
-        while queue:
-            if remaining() <= 0:
-                status = SearchStatus.TIMEOUT
-                break
-            if cfg.max_expansions is not None and expansions >= cfg.max_expansions:
-                status = SearchStatus.FAILED
-                message = "expansion budget exhausted"
-                break
-            node = heapq.heappop(queue).node
+        def run_candidate(node: int, tactic: str, score: float) -> bool:
+            """Run one candidate on `node`'s state; True when the search should stop (proved, or no
+            time left to re-check a finished proof)."""
+            nonlocal env_calls, lost, t_env, t_verify, status, proof, reasons, message
             state = states[node]
-            expansions += 1
+            left = remaining()
             t1 = time.monotonic()
-            prem = list(self.premises(theorem, state.pp)) if self.premises else []
-            candidates = self.generator.generate(state.pp, prem, cfg.num_sampled_tactics)
-            t_gen += time.monotonic() - t1
-            for tactic, score in candidates:
-                left = remaining()
-                if left <= 0:
+            env_calls += 1
+            result = None
+            for _ in range(2):  # a crashed/killed prover has been restarted: run the tactic once more
+                try:
+                    result = env.run_tactic(state, tactic, timeout=min(cfg.tactic_timeout, left))
                     break
-                t1 = time.monotonic()
-                env_calls += 1
-                result = None
-                for _ in range(2):  # a crashed/killed prover has been restarted: run the tactic once more
-                    try:
-                        result = env.run_tactic(state, tactic, timeout=min(cfg.tactic_timeout, left))
-                        break
-                    except (EnvCrashError, EnvTimeoutError) as e:
-                        crashed = time.monotonic() - t1
-                        if not isinstance(e, EnvTimeoutError):  # a timeout is the tactic's: charged
-                            lost = min(CRASH_CREDIT, lost + crashed)
-                        attempts.append(
-                            Attempt(node, tactic, score, AttemptOutcome.CRASH, message=str(e)[:300], seconds=crashed)
-                        )
-                        if isinstance(e, EnvTimeoutError):
-                            break  # the tactic itself hung: do not try it again
-                        t1 = time.monotonic()
-                    except EnvError as e:  # a state that could not be rebuilt: this attempt only
-                        attempts.append(
-                            Attempt(
-                                node,
-                                tactic,
-                                score,
-                                AttemptOutcome.CRASH,
-                                message=str(e)[:300],
-                                seconds=time.monotonic() - t1,
-                            )
-                        )
-                        break
-                if result is None:
-                    continue
-                dt = time.monotonic() - t1
-                t_env += dt
-                if isinstance(result, ProofFinished):
-                    candidate = paths[node] + [tactic]
-                    if remaining() <= 0:  # found as the budget ran out: no time left to re-check it
-                        message = "the budget ran out before a finished proof could be verified"
-                        attempts.append(Attempt(node, tactic, score, AttemptOutcome.REJECTED_PROOF, message=message))
-                        break
-                    t2 = time.monotonic()
-                    verdict = _verify(env, theorem, list(result.proof), remaining())
-                    t_verify += time.monotonic() - t2
+                except (EnvCrashError, EnvTimeoutError) as e:
+                    crashed = time.monotonic() - t1
+                    if not isinstance(e, EnvTimeoutError):  # a timeout is the tactic's: charged
+                        lost = min(CRASH_CREDIT, lost + crashed)
+                    attempts.append(
+                        Attempt(node, tactic, score, AttemptOutcome.CRASH, message=str(e)[:300], seconds=crashed)
+                    )
+                    if isinstance(e, EnvTimeoutError):
+                        break  # the tactic itself hung: do not try it again
+                    t1 = time.monotonic()
+                except EnvError as e:  # a state that could not be rebuilt: this attempt only
                     attempts.append(
                         Attempt(
                             node,
                             tactic,
                             score,
-                            AttemptOutcome.PROOF if verdict.verified else AttemptOutcome.REJECTED_PROOF,
-                            message="; ".join(verdict.reasons)[:300],
-                            seconds=dt,
+                            AttemptOutcome.CRASH,
+                            message=str(e)[:300],
+                            seconds=time.monotonic() - t1,
                         )
                     )
-                    if verdict.verified:
-                        status, proof, reasons = (
-                            SearchStatus.PROVED,
-                            list(result.proof) or candidate,
-                            list(verdict.reasons),
-                        )
-                        break
-                elif isinstance(result, TacticState):
-                    if result.pp in seen:
-                        attempts.append(
-                            Attempt(node, tactic, score, AttemptOutcome.DUPLICATE, child=seen[result.pp], seconds=dt)
-                        )
-                        continue
-                    child = len(states)
-                    states.append(result)
-                    scores.append(scores[node] + score)
-                    paths.append(paths[node] + [tactic])
-                    seen[result.pp] = child
-                    heapq.heappush(queue, _Entry(-scores[child], next(counter), child))
-                    attempts.append(Attempt(node, tactic, score, AttemptOutcome.STATE, child=child, seconds=dt))
-                elif isinstance(result, ProofGivenUp):
-                    attempts.append(Attempt(node, tactic, score, AttemptOutcome.GIVEN_UP, seconds=dt))
-                else:
-                    kind = AttemptOutcome.REFUSED if type(result).__name__ == "TacticRefused" else AttemptOutcome.ERROR
-                    attempts.append(Attempt(node, tactic, score, kind, message=result.message[:300], seconds=dt))
-            if status == SearchStatus.PROVED:
+                    break
+            if result is None:
+                return False
+            dt = time.monotonic() - t1
+            t_env += dt
+            if isinstance(result, ProofFinished):
+                candidate = paths[node] + [tactic]
+                if remaining() <= 0:  # found as the budget ran out: no time left to re-check it
+                    message = "the budget ran out before a finished proof could be verified"
+                    attempts.append(Attempt(node, tactic, score, AttemptOutcome.REJECTED_PROOF, message=message))
+                    return True
+                t2 = time.monotonic()
+                verdict = _verify(env, theorem, list(result.proof), remaining())
+                t_verify += time.monotonic() - t2
+                attempts.append(
+                    Attempt(
+                        node,
+                        tactic,
+                        score,
+                        AttemptOutcome.PROOF if verdict.verified else AttemptOutcome.REJECTED_PROOF,
+                        message="; ".join(verdict.reasons)[:300],
+                        seconds=dt,
+                    )
+                )
+                if verdict.verified:
+                    status, proof, reasons = SearchStatus.PROVED, list(result.proof) or candidate, list(verdict.reasons)
+                    return True
+            elif isinstance(result, TacticState):
+                if result.pp in seen:
+                    attempts.append(
+                        Attempt(node, tactic, score, AttemptOutcome.DUPLICATE, child=seen[result.pp], seconds=dt)
+                    )
+                    return False
+                child = len(states)
+                states.append(result)
+                scores.append(scores[node] + score)
+                paths.append(paths[node] + [tactic])
+                seen[result.pp] = child
+                heapq.heappush(queue, _Entry(-scores[child], next(counter), child))
+                attempts.append(Attempt(node, tactic, score, AttemptOutcome.STATE, child=child, seconds=dt))
+            elif isinstance(result, ProofGivenUp):
+                attempts.append(Attempt(node, tactic, score, AttemptOutcome.GIVEN_UP, seconds=dt))
+            else:
+                kind = AttemptOutcome.REFUSED if type(result).__name__ == "TacticRefused" else AttemptOutcome.ERROR
+                attempts.append(Attempt(node, tactic, score, kind, message=result.message[:300], seconds=dt))
+            return False
+
+        while queue:
+            if remaining() <= 0:
+                status = SearchStatus.TIMEOUT
+                break
+            entry = heapq.heappop(queue)
+            if entry.candidate is not None:  # Frontier.TACTIC: one candidate of an expanded node
+                if run_candidate(entry.node, *entry.candidate):
+                    break
+                continue
+            if cfg.max_expansions is not None and expansions >= cfg.max_expansions:
+                status = SearchStatus.FAILED
+                message = "expansion budget exhausted"
+                break
+            node = entry.node
+            expansions += 1
+            t1 = time.monotonic()
+            prem = list(self.premises(theorem, states[node].pp)) if self.premises else []
+            candidates = self.generator.generate(states[node].pp, prem, cfg.num_sampled_tactics)
+            t_gen += time.monotonic() - t1
+            if cfg.frontier == Frontier.TACTIC:
+                for tactic, score in candidates:
+                    heapq.heappush(queue, _Entry(-(scores[node] + score), next(counter), node, (tactic, score)))
+                continue
+            stop = False
+            for tactic, score in candidates:
+                if remaining() <= 0:
+                    break
+                if run_candidate(node, tactic, score):
+                    stop = True
+                    break
+            if stop:
                 break
         else:
             message = message or "search space exhausted"

@@ -24,7 +24,7 @@ from proofsmith.prover.benchmark import benchmark_half, load_benchmark
 from proofsmith.prover.distributed import JobConfig, run_job
 from proofsmith.prover.report import summarize
 from proofsmith.prover.results import read_results
-from proofsmith.prover.search import SearchConfig
+from proofsmith.prover.search import Frontier, SearchConfig
 
 
 def slug(spec: str) -> str:
@@ -32,14 +32,24 @@ def slug(spec: str) -> str:
 
 
 def run_one(
-    theorems, spec: str, out: Path, workers: int, timeout: float, num: int, premises: str | None = None
+    theorems,
+    spec: str,
+    out: Path,
+    workers: int,
+    timeout: float,
+    num: int,
+    premises: str | None = None,
+    frontier: Frontier = SearchConfig.frontier,
 ) -> dict:
     cfg = JobConfig(
         generator=spec,
         workers=workers,
         premises=premises,
         search=SearchConfig(
-            num_sampled_tactics=num, theorem_timeout=timeout, tactic_timeout=min(TACTIC_TIMEOUT, timeout)
+            num_sampled_tactics=num,
+            theorem_timeout=timeout,
+            tactic_timeout=min(TACTIC_TIMEOUT, timeout),
+            frontier=frontier,
         ),
     )
     t0 = time.monotonic()
@@ -58,6 +68,8 @@ def run_one(
         "generator": spec,
         "theorem_timeout": timeout,
         "premises": premises,
+        "num_tactics": num,
+        "frontier": Frontier(frontier).value,
         "proved": s.proved,
         "multi_step_proofs": multi_step,
         "seconds_per_proved": round(sum(float(r.get("seconds", 0.0)) for r in proved) / len(proved), 2)
@@ -93,6 +105,7 @@ def main() -> None:
     ap.add_argument("--premises", default=None, help="premise corpus for retrieval inside search (prove --premises)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--num-tactics", type=int, default=64)
+    ap.add_argument("--frontier", choices=[f.value for f in Frontier], default=SearchConfig.frontier.value)
     ap.add_argument("--limit", type=int, default=None, help="only the first N theorems")
     ap.add_argument("--scaling", type=int, default=0, help="also time 1 vs 2 workers on the first N theorems")
     ap.add_argument("--runs", type=Path, default=Path("runs/bench_search"))
@@ -107,6 +120,10 @@ def main() -> None:
             name = f"{slug(spec)}_t{int(timeout)}" + (f"_{args.half}" if args.half != "all" else "")
             if args.premises:
                 name += "_prem"
+            if args.num_tactics != 64:
+                name += f"_k{args.num_tactics}"
+            if args.frontier != Frontier.NODE.value:
+                name += f"_{args.frontier}"
             row = run_one(
                 theorems,
                 spec,
@@ -115,6 +132,7 @@ def main() -> None:
                 timeout,
                 args.num_tactics,
                 args.premises,
+                Frontier(args.frontier),
             )
             rows.append(row)
             print(json.dumps(row))

@@ -108,6 +108,18 @@ def coq_project_load_paths(path: Path) -> tuple[tuple[str, str], ...]:
     return ()
 
 
+def installed_library_load_paths(path: Path) -> tuple[tuple[str, str], ...]:
+    """`-R user-contrib/<Lib> <Lib>` for a file of an installed library (Coquelicot, MathComp...):
+    user-contrib is only `-Q`-bound by default, and such files load their siblings by short name
+    (`Require Import Rcomplements.`), exactly as the tracer replayed them."""
+    parts = path.resolve().parts
+    if "user-contrib" in parts:
+        i = len(parts) - 1 - parts[::-1].index("user-contrib")
+        if i + 2 < len(parts):  # user-contrib/<Lib>/.../file.v
+            return ((str(Path(*parts[: i + 2])), parts[i + 1]),)
+    return ()
+
+
 def list_theorems(text: str) -> list[tuple[int, str]]:
     """(sentence index, name) of every theorem-like statement in the text."""
     sentences = split_sentences(text, allow_unterminated=True)
@@ -124,7 +136,7 @@ def locate(theorem: TheoremRef) -> TheoremSource:
             text = for_installed_coq(path.read_text(encoding="utf-8"))
         except OSError as e:
             raise EnvStartError(f"cannot read {path}: {e}") from e
-        load_paths = theorem.load_paths or coq_project_load_paths(path)
+        load_paths = theorem.load_paths or coq_project_load_paths(path) or installed_library_load_paths(path)
     else:
         text = (header + "\n\n" if header else "") + (theorem.statement or "")
         load_paths = theorem.load_paths
