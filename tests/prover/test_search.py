@@ -6,7 +6,7 @@ from proofsmith.envs.base import ProofFinished, TacticError, TheoremRef
 from proofsmith.envs.coq import CoqEnvironment
 from proofsmith.prover.generators import AutomationGenerator, EnsembleGenerator
 from proofsmith.prover.generators.factory import make_generator
-from proofsmith.prover.search import BestFirstSearch, SearchConfig, best_of_n
+from proofsmith.prover.search import BestFirstSearch, Frontier, SearchConfig, best_of_n
 
 THM = TheoremRef.from_statement(
     "Theorem s3 : forall a b : nat, a = b -> b + 0 = a.", "s3", header="Require Import Arith."
@@ -51,6 +51,23 @@ def test_search_finds_three_step_proof_best_first(env):
     outcomes = [a["outcome"] for a in result.tree["attempts"]]
     assert "error" in outcomes and "duplicate" in outcomes  # apply nope; idtac gives the same pp
     assert result.verify_reasons and result.env_calls == len(outcomes)
+
+
+def test_tactic_frontier_follows_the_likely_step_down_before_unlikely_siblings(env):
+    """The root offers one likely step and slow, unlikely closers. NODE runs every root candidate
+    before looking at the child; TACTIC runs the child's likely candidate first and never reaches
+    the slow closers."""
+    slow = [(f"idtac; do 3000000 idtac; fail {i}.", -6.0 - i) for i in range(3)]
+    table = {"⊢ forall a b": [("intros a b H.", -0.1), *slow], "H : a = b": [("rewrite Nat.add_0_r; auto.", -0.1)]}
+    runs = {}
+    for frontier in Frontier:
+        cfg = SearchConfig(theorem_timeout=60, tactic_timeout=1, keep_tree=True, frontier=frontier)
+        result = BestFirstSearch(Scripted(table), cfg).search(env, THM)
+        assert result.status == "proved" and result.proof == ["intros a b H.", "rewrite Nat.add_0_r; auto."], frontier
+        runs[frontier] = [a["tactic"] for a in result.tree["attempts"]]
+    assert runs[Frontier.TACTIC] == ["intros a b H.", "rewrite Nat.add_0_r; auto."]
+    assert runs[Frontier.NODE][:1] == ["intros a b H."] and len(runs[Frontier.NODE]) == 5
+    assert SearchConfig(frontier="tactic").frontier is Frontier.TACTIC  # JSON configs give strings
 
 
 def test_search_respects_expansion_budget_and_dedupes_cycles(env):
