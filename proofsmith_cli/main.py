@@ -38,6 +38,7 @@ SUBCOMMANDS = {
     "eval-generator": ("proofsmith.cli.eval_generator", "tactic exact-match and execution success of generators"),
     "mutate": ("proofsmith.cli.mutate", "verified rewrite/apply mutants of traced theorems (Alchemy-style)"),
     "iterate": ("proofsmith.cli.iterate", "expert iteration: prove a pool, harvest proofs, rebuild k-NN, repeat"),
+    "serve": ("proofsmith.cli.serve", "serve a generator model over an OpenAI-compatible HTTP API (/v1/completions)"),
 }
 # Backends may contribute subcommands through `add_subcommands(subparsers)`.
 PLUGIN_MODULES = ("proofsmith.envs.lean.cli", "proofsmith.envs.isabelle.cli", "proofsmith.envs.fstar.cli")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from proofsmith.cli.errors import corpus_file, positive
+from proofsmith.cli.errors import UsageError, corpus_file, positive
 from proofsmith.envs.limits import TACTIC_TIMEOUT, THEOREM_TIMEOUT, VERIFY_TIMEOUT
 from proofsmith.prover.search import Frontier, SearchConfig
 
@@ -77,3 +77,51 @@ def search_config(args: argparse.Namespace, **fields) -> SearchConfig:
     positive(cfg.num_sampled_tactics, "--num-tactics")
     positive(cfg.max_expansions, "--max-expansions")
     return cfg
+
+
+def add_whole_proof(p: argparse.ArgumentParser) -> None:
+    """`--mode`, `--num-proofs`, `--repair-rounds`: whole-proof mode with repair from Coq's errors (prove)."""
+    from proofsmith.prover.whole_proof import NUM_PROOFS, REPAIR_ROUNDS, ProveMode
+
+    p.add_argument(
+        "--mode",
+        default=ProveMode.SEARCH.value,
+        choices=[m.value for m in ProveMode],
+        help="search: best-first over tactics; whole-proof: sample whole proofs and repair them from Coq's first "
+        "error (needs an openai:... generator); both: whole-proof, then search with the time left (default %(default)s)",
+    )
+    p.add_argument(
+        "--num-proofs", type=int, default=NUM_PROOFS, help="whole proofs sampled per theorem (default %(default)s)"
+    )
+    p.add_argument(
+        "--repair-rounds",
+        type=int,
+        default=REPAIR_ROUNDS,
+        help="repairs of each sampled proof, from Coq's error and the state there (default %(default)s)",
+    )
+
+
+def whole_proof_options(args: argparse.Namespace, spec: str) -> tuple[str, int, int]:
+    """(mode, num_proofs, repair_rounds), checked: whole-proof modes need a generator that writes proofs."""
+    positive(args.num_proofs, "--num-proofs")
+    positive(args.repair_rounds, "--repair-rounds", allow_zero=True)
+    if args.mode != "search" and not spec.startswith("openai:"):
+        raise UsageError(
+            f"--mode {args.mode} needs a generator that writes whole proofs (openai:MODEL@URL), not {spec.split(':')[0]}"
+        )
+    return args.mode, args.num_proofs, args.repair_rounds
+
+
+def openai_servers_answer(spec: str) -> None:
+    """Every `openai:` member of `spec` has a server that answers and serves its model (one quick
+    request each), so a job against a dead server fails before any worker starts."""
+    if "openai:" not in spec:
+        return
+    from proofsmith.prover.generators.openai_client import probe
+
+    members = spec.partition(":")[2].split("+") if spec.startswith("ensemble:") else [spec]
+    for member in members:
+        if member.startswith("openai:"):
+            why = probe(member.partition(":")[2])
+            if why:
+                raise UsageError(f"--generator {member.split('#')[0]}: {why}")

@@ -15,7 +15,15 @@ from proofsmith.cli.errors import (
     results_config,
     source_dir,
 )
-from proofsmith.cli.options import add_premises, add_search_limits, premises_corpus, search_config
+from proofsmith.cli.options import (
+    add_premises,
+    add_search_limits,
+    add_whole_proof,
+    openai_servers_answer,
+    premises_corpus,
+    search_config,
+    whole_proof_options,
+)
 from proofsmith.cli.progress import JobProgress
 from proofsmith.prover.benchmark import BenchTheorem, load_benchmark
 from proofsmith.prover.built import FALLBACK_GENERATOR, load_built
@@ -32,12 +40,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--generator",
         default=None,
-        help="auto | actions | knn:INDEX | hf:PATH | ensemble:A+B (default: the prover `make prover` built, else auto)",
+        help="auto | actions | knn:INDEX | hf:PATH | openai:MODEL@URL | ensemble:A+B "
+        "(default: the prover `make prover` built, else auto)",
     )
     p.add_argument("--workers", type=int, default=2)
     add_search_limits(p)
     p.add_argument("--num-tactics", type=int, default=64, help="candidates per expansion")
     add_premises(p)
+    add_whole_proof(p)
     p.add_argument("--max-expansions", type=int, default=None)
     p.add_argument("--out", type=Path, required=True, help="results JSONL (appended; a rerun resumes)")
     p.add_argument(
@@ -89,8 +99,13 @@ def run(args: argparse.Namespace) -> int:
     search = search_config(args, num_sampled_tactics=args.num_tactics, max_expansions=args.max_expansions)
     spec, premises_path, note = default_prover(args.generator, args.premises)
     premises = premises_corpus(premises_path)
+    spec = generator_spec(spec)
+    mode, num_proofs, repair_rounds = whole_proof_options(args, spec)
     cfg = JobConfig(
-        generator=generator_spec(spec),
+        generator=spec,
+        mode=mode,
+        num_proofs=num_proofs,
+        repair_rounds=repair_rounds,
         premises=premises,
         workers=args.workers,
         backend=args.backend,
@@ -103,6 +118,7 @@ def run(args: argparse.Namespace) -> int:
         output_dir(args.report_dir, "--report-dir")
     results_config(args.out, cfg.results_config())
     theorems = benchmark(args.bench)
+    openai_servers_answer(cfg.generator)
     for t in theorems:
         log.info("found %s in %s (%s)", t.ref.name, t.ref.file_path and t.ref.file_path.name, t.note)
 
@@ -114,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         write_job_config(args.out, cfg.results_config())  # the job starts: its configuration goes beside --out
-        run_job(theorems, args.out, cfg, on_result=progress)
+        written = run_job(theorems, args.out, cfg, on_result=progress)
     except ResultsLockedError as e:
         print(f"error: {e}")
         return 3
@@ -126,6 +142,15 @@ def run(args: argparse.Namespace) -> int:
         return 4
     finally:
         progress.close()
+    unavailable = [r for r in written if r.get("generator_unavailable")]
+    if unavailable:
+        left = sum(t.key not in {r.get("key") for r in read_results(args.out)} for t in theorems)
+        print(
+            f"stopped: the generator is unavailable ({str(unavailable[0].get('message', ''))[:200]}); "
+            f"{len(unavailable)} theorem(s) recorded as errors, {left} not started; "
+            f"{args.out} holds every finished theorem; rerun the same command to resume"
+        )
+        return 5
     keys = {t.key for t in theorems}
     rows = [r for r in read_results(args.out) if r.get("key") in keys]
     report = write_report(rows, args.report_dir or args.out.parent / (args.out.stem + "_report"))

@@ -7,12 +7,13 @@ as an error. Local Ray by default; `RAY_ADDRESS` / `address=` joins a cluster.
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,8 @@ from proofsmith.prover.generators.base import TacticGenerator
 from proofsmith.prover.results import ResultsFile
 from proofsmith.prover.search import CRASH_CREDIT, SearchConfig
 from proofsmith.prover.status import SearchStatus
+
+log = logging.getLogger(__name__)
 
 RETRIES = 1  # a theorem whose actor dies is dealt again once, then recorded as an error
 
@@ -75,6 +78,13 @@ class JobConfig:
     # A premise corpus (corpus.jsonl or a traced dataset dir): each actor builds a BM25 lookup on it
     # and the search passes every state's top premises to the generator (`prove --premises`).
     premises: str | None = None
+    # `search` (best-first), `whole-proof` (sample + repair from Coq's errors) or `both` (`prove --mode`).
+    mode: str = "search"  # = whole_proof.ProveMode
+    num_proofs: int = 4  # = whole_proof.NUM_PROOFS
+    repair_rounds: int = 2  # = whole_proof.REPAIR_ROUNDS
+    # Stop dealing theorems once the generator server is unreachable (the rows so far are kept; a
+    # rerun resumes), instead of recording an error for every theorem left.
+    stop_when_generator_unavailable: bool = True
 
     def results_config(self) -> dict[str, Any]:
         """What decides the results, recorded beside the results file (`results.write_job_config`):
@@ -87,6 +97,11 @@ class JobConfig:
             "num_sampled_tactics": self.search.num_sampled_tactics,
             "max_expansions": self.search.max_expansions,
             **({"premises": self.premises} if self.premises else {}),
+            **(
+                {"mode": self.mode, "num_proofs": self.num_proofs, "repair_rounds": self.repair_rounds}
+                if self.mode != "search"
+                else {}
+            ),
         }
 
 
@@ -94,7 +109,14 @@ class ProverWorker:
     """Runs inside a Ray actor process: one environment, one generator, theorems one at a time."""
 
     def __init__(
-        self, generator_spec: str, search: dict[str, Any], backend: str, server: Any = None, premises: str | None = None
+        self,
+        generator_spec: str,
+        search: dict[str, Any],
+        backend: str,
+        server: Any = None,
+        premises: str | None = None,
+        mode: str = "search",
+        whole_proof: dict[str, Any] | None = None,
     ):
         from proofsmith.envs.coq import CoqEnvironment
         from proofsmith.prover.generators.factory import make_generator
@@ -120,21 +142,50 @@ class ProverWorker:
 
             lookup = build_lookup(premises)
         self.search = BestFirstSearch(generator, self.config, premises=lookup)
+        self.generator = generator
+        self.mode = mode
+        self.whole_proof = whole_proof or {}
 
     def pid(self) -> int:
         return os.getpid()
 
+    def _prove(self, theorem: BenchTheorem) -> dict[str, Any]:
+        from proofsmith.prover.search import BestFirstSearch
+        from proofsmith.prover.whole_proof import ProveMode, WholeProofConfig, combine, whole_proof_search
+
+        if self.mode == ProveMode.SEARCH:
+            return self.search.search(self.env, theorem.ref).to_json()
+        cfg = WholeProofConfig(
+            **self.whole_proof, theorem_timeout=self.config.theorem_timeout, tactic_timeout=self.config.tactic_timeout
+        )
+        first = whole_proof_search(self.env, theorem.ref, self.generator, cfg)  # type: ignore[arg-type]
+        if self.mode == ProveMode.WHOLE_PROOF or first["status"] in (
+            SearchStatus.PROVED,
+            SearchStatus.INVALID_STATEMENT,
+            SearchStatus.ERROR,
+        ):
+            return {**first, "mode": self.mode}
+        left = max(0.0, self.config.theorem_timeout - first["seconds"])
+        search = BestFirstSearch(self.generator, replace(self.config, theorem_timeout=left), self.search.premises)
+        second = {**search.search(self.env, theorem.ref).to_json(), "mode": ProveMode.SEARCH}
+        return combine(first, second)
+
     def prove(self, theorem: BenchTheorem) -> dict[str, Any]:
         try:
-            return self.search.search(self.env, theorem.ref).to_json()
+            return self._prove(theorem)
         except Exception as e:  # a bug or an unexpected prover state: an error row, never a dead job
             import traceback
 
-            return {
+            from proofsmith.prover.generators.openai_client import GeneratorUnavailable
+
+            row: dict[str, Any] = {
                 "status": SearchStatus.ERROR,
                 "message": f"{type(e).__name__}: {e}"[:500],
                 "traceback": traceback.format_exc()[-2000:],
             }
+            if isinstance(e, GeneratorUnavailable):
+                row["generator_unavailable"] = True
+            return row
 
 
 def _ray_init(cfg: JobConfig) -> None:
@@ -180,8 +231,10 @@ def run_job(
                 cfg.generator
             )
 
+        whole = {"num_proofs": cfg.num_proofs, "repair_rounds": cfg.repair_rounds}
+
         def spawn():
-            return Actor.remote(cfg.generator, search, cfg.backend, server, cfg.premises)
+            return Actor.remote(cfg.generator, search, cfg.backend, server, cfg.premises, cfg.mode, whole)
 
         n = min(cfg.workers, len(todo))
         actors = [spawn() for _ in range(n)]
@@ -189,9 +242,11 @@ def run_job(
         inflight: dict[Any, tuple[int, BenchTheorem, int, float]] = {}
         deadline_per = actor_deadline(cfg.search, cfg.actor_grace)
 
+        stopping: list[str] = []  # why no more theorems are dealt (the generator server went away)
+
         def deal(slot: int, item: tuple[BenchTheorem, int] | None = None) -> None:
             if item is None:
-                if not queue:
+                if not queue or stopping:
                     return
                 item = (queue.pop(), 0)
             thm, attempt = item
@@ -208,6 +263,12 @@ def run_job(
                 **row,
             }
             row["theorem"] = thm.ref.name
+            if row.get("generator_unavailable") and cfg.stop_when_generator_unavailable and not stopping:
+                stopping.append(str(row.get("message", "")))
+                log.error(
+                    "the generator is unavailable (%s); finishing the theorems in flight, dealing no more",
+                    stopping[0][:200],
+                )
             results.append(row)
             written.append(row)
             if on_result:

@@ -169,3 +169,20 @@ def check_rerank_arg(arg: str) -> str:
 
 
 register("rerank", lambda arg: importlib.import_module("proofsmith.prover.policy").from_spec(arg), check_rerank_arg)
+
+
+def check_openai_arg(arg: str) -> str:
+    """`openai:MODEL@URL[#option=value&...]`: a model behind an OpenAI-compatible server; the spec is
+    parsed here, the server is not asked (`prove` probes it before the job starts)."""
+    module = importlib.import_module("proofsmith.prover.generators.openai_client")
+    try:
+        return module.check_spec_arg(arg)
+    except module.SpecError as e:
+        raise GeneratorSpecError(str(e)) from None
+
+
+register(
+    "openai",
+    lambda arg: importlib.import_module("proofsmith.prover.generators.openai_client").from_spec(arg),
+    check_openai_arg,
+)

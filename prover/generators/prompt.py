@@ -78,3 +78,34 @@ def normalize_tactic(tactic: str) -> str:
     """Whitespace-normalised tactic without its final period: the key for exact match and dedupe."""
     t = " ".join(tactic.split())
     return t[:-1].rstrip() if t.endswith(".") and not t.endswith("..") else t
+
+
+# Whole-proof prompts (`prover.whole_proof`): a completion model continues after `Proof.` with the
+# whole script; a repair prompt shows the failed attempt, Coq's first error and the state there.
+WHOLE_PROOF_STOP = ("Qed.", "Defined.", "Admitted.", "Abort.")
+
+
+def whole_proof_prompt(statement: str) -> str:
+    """`statement` then `Proof.`: the model writes the proof script (stops at `Qed.`)."""
+    return f"{statement.strip()}\nProof.\n"
+
+
+def repair_prompt(statement: str, proof: str, sentence: str, message: str, state: str) -> str:
+    """A failed attempt, where it failed (`sentence`, Coq's `message`, the proof `state` before it),
+    then the statement again: the model writes a corrected script."""
+    where = f"at `{sentence.strip()}`" if sentence.strip() else "at the end of the proof"
+    note = [f"(* The proof above fails {where}:", *_comment_safe(message).splitlines()]
+    if state.strip():
+        note += ["   Proof state there:", *("   " + line for line in _comment_safe(state).splitlines())]
+    note.append("   A corrected proof: *)")
+    return (
+        f"{whole_proof_prompt(statement)}{proof.strip()}\nQed.\n\n"
+        + "\n".join(note)
+        + "\n"
+        + whole_proof_prompt(statement)
+    )
+
+
+def _comment_safe(text: str) -> str:
+    """`text` that cannot close (or open) the Coq comment it is shown in."""
+    return text.replace("*)", "* )").replace("(*", "( *").strip()
