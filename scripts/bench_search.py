@@ -88,6 +88,17 @@ def run_one(
     }
 
 
+def row_key(row: dict) -> tuple:
+    """What identifies a row: rows measured before a setting existed had its default."""
+    return (
+        row["generator"],
+        row["theorem_timeout"],
+        row.get("premises"),
+        row.get("num_tactics", 64),
+        row.get("frontier", Frontier.NODE.value),
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--bench", type=Path, required=True)
@@ -110,6 +121,11 @@ def main() -> None:
     ap.add_argument("--scaling", type=int, default=0, help="also time 1 vs 2 workers on the first N theorems")
     ap.add_argument("--runs", type=Path, default=Path("runs/bench_search"))
     ap.add_argument("--out", type=Path, default=Path("bench_results/bench_search.json"))
+    ap.add_argument(
+        "--merge",
+        action="store_true",
+        help="keep the rows already in --out (same benchmark, half and theorems) that this run does not redo",
+    )
     args = ap.parse_args()
 
     theorems = [t for t in load_benchmark(args.bench) if args.half == "all" or benchmark_half(t.ref.name) == args.half]
@@ -161,11 +177,17 @@ def main() -> None:
                 }
             )
         scaling[1]["efficiency"] = round(scaling[1]["theorems_per_hour"] / (2 * scaling[0]["theorems_per_hour"]), 3)
+    if args.merge and args.out.is_file():
+        old = json.loads(args.out.read_text())
+        if (old.get("bench"), old.get("half"), old.get("theorems")) != (str(args.bench), args.half, len(theorems)):
+            raise SystemExit(f"--merge: {args.out} measured another benchmark, half or theorem count")
+        redone = {row_key(r) for r in rows}
+        rows = [r for r in old["rows"] if row_key(r) not in redone] + rows
     result = {
         "bench": str(args.bench),
         "half": args.half,
         "theorems": len(theorems),
-        "theorem_timeouts": args.theorem_timeouts,
+        "theorem_timeouts": sorted({r["theorem_timeout"] for r in rows}),
         "workers": args.workers,
         "rows": rows,
         "scaling": scaling,
@@ -175,13 +197,15 @@ def main() -> None:
     lines = [
         f"{len(theorems)} theorems ({args.bench}, half {args.half}), {args.workers} workers, every proof re-verified",
         "",
-        "| generator | budget (s) | proved / valid | >= 2 steps | s per proved | invalid | time in theorems (s) "
-        "| generate / env / verify (s) |",
-        "|---|---|---|---|---|---|---|---|",
+        "| generator | premises | frontier / k | budget (s) | proved / valid | >= 2 steps | s per proved | invalid "
+        "| time in theorems (s) | generate / env / verify (s) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
-            f"| {r['generator']} | {r['theorem_timeout']:g} | {r['proved']}/{r['valid']} ({100 * r['pass_rate']:.1f}%) "
+            f"| `{r['generator']}` | {'yes' if r.get('premises') else 'no'} "
+            f"| {r.get('frontier', 'node')} / {r.get('num_tactics', 64)} "
+            f"| {r['theorem_timeout']:g} | {r['proved']}/{r['valid']} ({100 * r['pass_rate']:.1f}%) "
             f"| {r['multi_step_proofs']} | {r['seconds_per_proved']} | {r['invalid']} | {r['theorem_seconds_total']} "
             f"| {r['generate_seconds']} / {r['env_seconds']} / {r['verify_seconds']} |"
         )
@@ -196,6 +220,19 @@ def main() -> None:
     print(table)
 
 
+def row_label(row: dict) -> str:
+    """A short label for a row's configuration: generator (paths cut to their last part), premises,
+    frontier and candidates per expansion when not the defaults."""
+    gen = re.sub(r"(?:[\w.-]+/)+([\w.-]+)", r"\1", row["generator"])
+    extras = [
+        "+premises" if row.get("premises") else "",
+        f"{row['frontier']} frontier" if row.get("frontier", "node") != "node" else "",
+        f"k={row['num_tactics']}" if row.get("num_tactics", 64) != 64 else "",
+    ]
+    label = " ".join([gen, *filter(None, extras)])
+    return label if len(label) < 48 else label[:45] + "..."
+
+
 def plot(rows: list[dict], path: Path) -> None:
     """Proved theorems per generator, one bar group per budget."""
     import matplotlib
@@ -204,11 +241,11 @@ def plot(rows: list[dict], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     budgets = sorted({r["theorem_timeout"] for r in rows})
-    specs = list(dict.fromkeys(r["generator"] for r in rows))
+    specs = list(dict.fromkeys(row_label(r) for r in rows))
     fig, ax = plt.subplots(figsize=(max(5, 1.6 * len(specs) * len(budgets)), 3.5))
     width = 0.8 / max(1, len(budgets))
     for j, b in enumerate(budgets):
-        by_spec = {r["generator"]: r for r in rows if r["theorem_timeout"] == b}
+        by_spec = {row_label(r): r for r in rows if r["theorem_timeout"] == b}
         xs = [i + j * width for i in range(len(specs))]
         ax.bar(xs, [by_spec[s]["proved"] if s in by_spec else 0 for s in specs], width, label=f"{b:g} s")
         ax.bar(
@@ -219,7 +256,7 @@ def plot(rows: list[dict], path: Path) -> None:
             hatch="//",
         )
     ax.set_xticks([i + width * (len(budgets) - 1) / 2 for i in range(len(specs))])
-    ax.set_xticklabels([s if len(s) < 40 else s[:37] + "..." for s in specs], rotation=15, fontsize=7)
+    ax.set_xticklabels(specs, rotation=15, fontsize=7)
     ax.set_ylabel("theorems proved (hatched: >= 2 steps)")
     ax.legend(title="budget per theorem")
     fig.tight_layout()
