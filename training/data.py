@@ -180,6 +180,8 @@ class Encoder:
         stream: list[int] = []
         for d in docs:
             stream += self.tok(d, add_special_tokens=False)["input_ids"] + [self.tok.eos_token_id]
+        if not stream:  # no documents (an empty val split): no blocks, not one empty block
+            return []
         return [
             {"input_ids": stream[i : i + block], "labels": stream[i : i + block]}
             for i in range(0, max(len(stream) - block // 4, 1), block)

@@ -63,3 +63,15 @@ def test_training_and_generation_build_the_same_prompt(tmp_path):
     gen = HFTacticGenerator(_Model(), tok, HFGenerationConfig(max_input_tokens=64))
     enc = Encoder(tok, False, 64, 16, p_drop=0.0)
     assert enc.prompt(TacticExample(state, "symmetry.", prem), train=True) == gen.prompt(state, prem)
+
+
+def test_lm_blocks_of_no_documents_is_no_blocks(tmp_path):
+    """An empty val split (expert iteration's harvest has none) gives no eval rows, not one empty
+    block that the model cannot run on."""
+    from proofsmith.training.data import Encoder
+
+    tok = train_bpe_tokenizer(["intros; lia.", "⊢ 0 = 0"] * 4, 300, tmp_path / "tok")
+    enc = Encoder(tok, False, 64, 16, p_drop=0.0)
+    assert enc.lm_blocks([], 64) == []
+    blocks = enc.lm_blocks(["intros; lia."], 64)
+    assert len(blocks) == 1 and blocks[0]["input_ids"] and blocks[0]["input_ids"] == blocks[0]["labels"]
