@@ -27,6 +27,8 @@ def ws(tmp_path: Path) -> Path:
     (tmp_path / "empty").mkdir()
     (tmp_path / "notamodel").mkdir()
     (tmp_path / "notamodel" / "README").write_text("hello\n")
+    (tmp_path / "model").mkdir()  # passes the up-front model check (config.json); never loaded
+    (tmp_path / "model" / "config.json").write_text("{}")
     data = tmp_path / "data"
     for strategy in ("random", "novel_premises"):
         (data / strategy).mkdir(parents=True)
@@ -87,6 +89,14 @@ CASES: dict[str, list[tuple[str, str]]] = {
         ("out-is-a-folder", "prove {ws}/t.v --out {ws}/empty"),
         ("not-a-number", "prove {ws}/t.v --tactic-timeout soon --out {ws}/r.jsonl"),
         ("missing-option", "prove {ws}/t.v"),
+        ("openai-no-url", "prove {ws}/t.v --generator openai:m --out {ws}/r.jsonl"),
+        ("openai-not-http", "prove {ws}/t.v --generator openai:m@ftp://h --out {ws}/r.jsonl"),
+        ("openai-bad-option", "prove {ws}/t.v --generator openai:m@http://127.0.0.1:9#temp=1 --out {ws}/r.jsonl"),
+        ("openai-no-server", "prove {ws}/t.v --generator openai:m@http://127.0.0.1:1 --out {ws}/r.jsonl"),
+        ("bad-mode", "prove {ws}/t.v --mode guess --out {ws}/r.jsonl"),
+        ("whole-proof-needs-openai", "prove {ws}/t.v --mode whole-proof --generator auto --out {ws}/r.jsonl"),
+        ("negative-repair-rounds", "prove {ws}/t.v --repair-rounds -1 --out {ws}/r.jsonl"),
+        ("zero-num-proofs", "prove {ws}/t.v --num-proofs 0 --out {ws}/r.jsonl"),
     ],
     "eval": [
         ("missing", "eval --data {ws}/nope --out {ws}/r.jsonl"),
@@ -173,6 +183,18 @@ CASES: dict[str, list[tuple[str, str]]] = {
         ("base-not-dataset", "iterate {ws} --base-data {ws}/empty --out {ws}/it"),
         ("library-without-base", "iterate {ws} --library-split random/train --out {ws}/it"),
         ("out-is-file", "iterate {ws} --out {ws}/x.txt"),
+    ],
+    "serve": [
+        ("missing-option", "serve"),
+        ("model-missing", "serve --model {ws}/nope"),
+        ("not-a-model", "serve --model {ws}/notamodel"),
+        ("adapter-missing", "serve --model {ws}/model --adapter {ws}/nope"),
+        ("adapter-not-lora", "serve --model {ws}/model --adapter {ws}/empty"),
+        ("bad-port", "serve --model {ws}/model --port 70000"),
+        ("zero-batch", "serve --model {ws}/model --max-batch 0"),
+        ("negative-wait", "serve --model {ws}/model --batch-wait-ms -1"),
+        ("bad-name", "serve --model {ws}/model --served-model-name a;b"),
+        ("key-variable-unset", "serve --model {ws}/model --api-key-env PROOFSMITH_TEST_UNSET_VARIABLE"),
     ],
     "lean-verify": [
         ("missing", "lean-verify --file {ws}/nope.lean --name t --tactic rfl"),

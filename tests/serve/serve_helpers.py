@@ -189,6 +189,9 @@ class FakeServer:
                     self._send(404, {"error": {"message": "no such path"}}, {}, 0)
 
             def do_POST(self):
+                if fake.closed:  # gone: a kept-alive connection dies too
+                    self.close_connection = True
+                    return
                 n = int(self.headers.get("Content-Length", 0))
                 body = json.loads(self.rfile.read(n) or b"{}")
                 fake.bodies.append(body)
@@ -201,21 +204,29 @@ class FakeServer:
                 truncate = headers.pop("X-Truncate", None) is not None
                 self._send(status, payload, headers, wait, truncate=truncate)
                 if fake.close_after is not None and len(fake.bodies) >= fake.close_after:
-                    threading.Thread(target=fake.close, daemon=True).start()
+                    self.close_connection = True
+                    fake.closed = True
+                    threading.Thread(target=fake.shutdown, daemon=True).start()
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}/v1"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
         self.closed = False
+        self.stopped = False
+        self.thread.start()
 
-    def close(self) -> None:
-        if not self.closed:
-            self.closed = True
+    def shutdown(self) -> None:
+        """Stop listening (idempotent)."""
+        if not self.stopped:
+            self.stopped = True
             self.httpd.shutdown()
             self.httpd.server_close()
+
+    def close(self) -> None:
+        self.closed = True
+        self.shutdown()
 
     def __enter__(self) -> FakeServer:
         return self

@@ -123,3 +123,18 @@ def test_api_key_required_and_never_printed(lia_model):
     finally:
         s.stop()
     assert secret not in s.banner and secret not in s.stderr()
+
+
+def test_a_port_in_use_is_bad_input_before_the_model_loads(lia_model, capsys):
+    import socket
+
+    from proofsmith.cli.main import main
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        assert main(["serve", "--model", str(lia_model), "--port", str(port)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("proofsmith: error: --host 127.0.0.1 --port") and "cannot listen" in err
+    assert len(err.splitlines()) == 1

@@ -96,7 +96,10 @@ def test_k_rounds_bound_the_repairs(env, add0):
     two_errors = "intros n. exact I. reflexivity."
     model = RepairDouble([two_errors], {"exact I.": "idtac.", "reflexivity.": "lia."})
     one = whole_proof_search(env, add0, model, cfg(rounds=1))
-    assert one["status"] == SearchStatus.FAILED and [s["sentence"] for s in one["scripts"]] == ["exact I.", "reflexivity."]
+    assert one["status"] == SearchStatus.FAILED and [s["sentence"] for s in one["scripts"]] == [
+        "exact I.",
+        "reflexivity.",
+    ]
     model = RepairDouble([two_errors], {"exact I.": "idtac.", "reflexivity.": "lia."})
     two = whole_proof_search(env, add0, model, cfg(rounds=2))
     assert two["status"] == SearchStatus.PROVED and two["proof"] == ["intros n.", "idtac.", "lia."]
