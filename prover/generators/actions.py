@@ -9,8 +9,10 @@ sentence, ranked by a fixed prior (higher = tried first):
   [|[|[|[|n]]]]; try lia`, or `assert (n = 0 \\/ ...) by lia; destruct ...` for integers);
 - `Rabs`/`Z.abs`/`Rmax`/`Rmin` case splits, then order splits on pairs of variables
   (`destruct (Rle_lt_dec x y)`, `Z_le_gt_dec`, `le_lt_dec`);
-- nonlinear hints followed by the closer in the same sentence (`pose proof (pow2_ge_0 (x - y));
-  nra`, products of positivity hypotheses, `Z.square_nonneg`... with `nia`);
+- nonlinear arithmetic: `psatz R 2` / `psatz Z 2` (Positivstellensatz, degree 2; needs the
+  `csdp` solver, which `make setup` installs), hints followed by the closer in the same sentence
+  (`pose proof (pow2_ge_0 (x - y)); nra`, products of positivity hypotheses, `Z.square_nonneg`...
+  with `nia`);
 - rewriting with the function definitions miniF2F states as hypotheses (`rewrite !h0`);
 - `field_simplify`, `ring_simplify` (in the goal, in hypotheses with a division);
 - parity and residues (`Nat.Even_or_Odd`, `Z.mod_pos_bound`, `Z.div_mod`), `induction n`,
@@ -226,6 +228,12 @@ class ActionGenerator(BatchByLoop):
             sums = [f"pose proof ({sq} {_scoped(f'{x} + {y}', sort)})" for x, y in pairs]
             singles = [f"pose proof ({sq} {v})" for v in vs]
             prods = self._positivity_products(g, sort)
+            # Positivstellensatz of degree 2 (Coq's psatz, with the csdp solver): finds the squares
+            # and products itself, e.g. 4b(a+1) <= 4b^2 + (a+1)^2 from (2b - (a+1))^2 >= 0.
+            psatz = f"psatz {sort} 2"
+            out.append(f"repeat split; {psatz}" if is_conjunction(g.goal) else psatz)
+            if prods:
+                out.append("; ".join([*prods, psatz]))
             if diffs:
                 out.append("; ".join(diffs + [closer]))
                 out.append("; ".join(diffs + sums + [closer]))

@@ -157,7 +157,8 @@ SQINEQ = Path(__file__).parents[2] / "examples" / "minif2f-rocq-valid" / "algebr
 
 
 def test_minif2f_theorem_auto_fails_actions_prove(env):
-    """a^2 + b^2 = 2 -> a * b <= 1: nra needs the hint (a - b)^2 >= 0 (measured: `auto` times out)."""
+    """a^2 + b^2 = 2 -> a * b <= 1: nra needs the hint (a - b)^2 >= 0, or psatz finds the square
+    itself (measured: `auto` times out)."""
     ref = TheoremRef("algebra_sqineq_2unitcircatblt1", file_path=SQINEQ)
     st = env.run_tactic(env.start(ref), "intros")
     assert isinstance(st, TacticState)
@@ -166,5 +167,24 @@ def test_minif2f_theorem_auto_fails_actions_prove(env):
     cfg = SearchConfig(theorem_timeout=20, tactic_timeout=2.0)
     res = BestFirstSearch(make_generator("ensemble:auto+actions"), cfg).search(env, ref)
     assert res.status == SearchStatus.PROVED, res
-    assert any("pow2_ge_0" in t for t in res.proof or [])
+    assert any("pow2_ge_0" in t or "psatz R 2" in t for t in res.proof or [])
     assert env.verify(ref, res.proof or []).verified
+
+
+SQINEQ_SHIFTED = Path(__file__).parents[2] / "examples" / "minif2f-rocq-valid" / "algebra_sqineq_4bap1lt4bsqpap1sq.v"
+
+
+def test_psatz_finds_the_square_no_variable_hint_gives(env):
+    """4b(a+1) <= 4b^2 + (a+1)^2 is (2b - (a+1))^2 >= 0: no hint built from pairs of variables
+    closes it with nra; the action space's `psatz R 2` does (csdp)."""
+    ref = TheoremRef("algebra_sqineq_4bap1lt4bsqpap1sq", file_path=SQINEQ_SHIFTED)
+    st = env.run_tactic(env.start(ref), "intros")
+    assert isinstance(st, TacticState)
+    cands = [t for t, _ in ActionGenerator().generate(st.pp, [], 64)]
+    hints = [t for t in cands if "pow2_ge_0" in t]
+    assert "psatz R 2" in cands and hints
+    for t in hints:
+        assert not isinstance(env.run_tactic(st, t, timeout=5), ProofFinished), t
+    done = env.run_tactic(st, "psatz R 2", timeout=5)
+    assert isinstance(done, ProofFinished)
+    assert env.verify(ref, ["intros.", "psatz R 2."]).verified
