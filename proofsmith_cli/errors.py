@@ -7,6 +7,7 @@ starts a prover, a Ray worker or a model, and before it writes anything.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -72,6 +73,24 @@ def corpus_file(path: Path | str, what: str) -> Path:
     if p.is_dir():
         return traced_dataset(p, what) / "corpus.jsonl"
     return existing_file(p, what, (".jsonl",))
+
+
+def premise_source(path: Path | str, what: str) -> Path:
+    """What `--premises` reads: a dense index directory (`proofsmith index --out`: its
+    `index_meta.json` names the corpus it embeds) returned as is, else a corpus for BM25 (the file)."""
+    p = Path(path)
+    meta = p / "index_meta.json"
+    if p.is_dir() and meta.is_file():
+        try:
+            corpus = json.loads(meta.read_text())["extra"]["corpus_path"]
+        except (ValueError, KeyError, TypeError) as e:
+            raise UsageError(
+                f"{what} {p}: index_meta.json names no corpus_path (rebuild with `proofsmith index`)"
+            ) from e
+        if not Path(corpus).is_file():
+            raise UsageError(f"{what} {p}: the index's corpus {corpus} is missing")
+        return p
+    return corpus_file(p, what)
 
 
 def output_file(path: Path | str, what: str) -> Path:

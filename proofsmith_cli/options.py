@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from proofsmith.cli.errors import UsageError, corpus_file, positive
+from proofsmith.cli.errors import UsageError, positive, premise_source
 from proofsmith.envs.limits import TACTIC_TIMEOUT, THEOREM_TIMEOUT, VERIFY_TIMEOUT
 from proofsmith.prover.search import Frontier, SearchConfig
 
@@ -54,14 +54,16 @@ def add_premises(p: argparse.ArgumentParser) -> None:
         type=Path,
         default=None,
         metavar="CORPUS",
-        help="premise corpus (corpus.jsonl or a traced dataset dir): BM25 passes each state's top premises "
-        "to the generator (the `actions` generator tries apply/rewrite with them)",
+        help="premise corpus (corpus.jsonl or a traced dataset dir: BM25) or a dense index dir (proofsmith "
+        "index --out: the trained retriever); each state's top premises go to the generator (the `actions` "
+        "generator tries apply/rewrite with them)",
     )
 
 
 def premises_corpus(path: Path | None) -> str | None:
-    """The checked, absolute premise corpus of `--premises` (None when not given)."""
-    return str(corpus_file(path, "--premises").resolve()) if path is not None else None
+    """The checked, absolute premise source of `--premises` (None when not given): a corpus file for
+    BM25, or a dense index directory."""
+    return str(premise_source(path, "--premises").resolve()) if path is not None else None
 
 
 def search_config(args: argparse.Namespace, **fields) -> SearchConfig:
@@ -105,6 +107,8 @@ def whole_proof_options(args: argparse.Namespace, spec: str) -> tuple[str, int, 
     """(mode, num_proofs, repair_rounds), checked: whole-proof modes need a generator that writes proofs."""
     positive(args.num_proofs, "--num-proofs")
     positive(args.repair_rounds, "--repair-rounds", allow_zero=True)
+    if args.mode != "search" and getattr(args, "shared_model", False):
+        raise UsageError(f"--mode {args.mode} asks the openai: server directly; drop --shared-model")
     if args.mode != "search" and not spec.startswith("openai:"):
         raise UsageError(
             f"--mode {args.mode} needs a generator that writes whole proofs (openai:MODEL@URL), not {spec.split(':')[0]}"

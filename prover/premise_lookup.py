@@ -1,4 +1,5 @@
-"""Premise retrieval inside proof search: a `PremiseLookup` over a traced premise corpus, with BM25.
+"""Premise retrieval inside proof search: a lookup over a traced premise corpus, with BM25 or with a
+trained dense retriever (`proofsmith index` output: encoder + premise embeddings).
 
 A benchmark theorem is not in the corpus, so ReProver's accessibility rule (the file's imports)
 is read from its source instead: the libraries the theorem's file loads (`Require Import Reals.`,
@@ -19,6 +20,7 @@ import logging
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -29,6 +31,9 @@ from proofsmith.envs.coq.sentences import split_sentences, strip_comments
 from proofsmith.prover.generators.goal_shape import first_goal
 from proofsmith.retrieval.bm25 import BM25Retriever
 from proofsmith.retrieval.corpus import PremiseCorpus
+
+if TYPE_CHECKING:
+    from proofsmith.retrieval.dense import DenseRetriever
 
 log = logging.getLogger(__name__)
 
@@ -82,13 +87,13 @@ def state_query(state_pp: str) -> str:
     return _IDENT.sub(lambda m: " " if m.group(0) in local else m.group(0), text)
 
 
-class BM25PremiseLookup:
-    """`(theorem, state pp) -> top-k premise names` for `BestFirstSearch(premises=...)`."""
+class PremiseLookup:
+    """`(theorem, state pp) -> top-k premise names` for `BestFirstSearch(premises=...)`; subclasses
+    score the whole corpus for a query (`scores`), this class restricts to accessible, usable premises."""
 
     def __init__(self, corpus: PremiseCorpus, k: int = DEFAULT_K, kinds: Iterable[str] | None = USABLE_KINDS):
         self.corpus = corpus
         self.k = k
-        self.retriever = BM25Retriever(corpus)
         usable = np.ones(len(corpus), dtype=bool)
         if kinds is not None:
             allowed = set(kinds)
@@ -96,11 +101,9 @@ class BM25PremiseLookup:
         self._usable = usable
         self._accessible: dict[str, np.ndarray] = {}
 
-    @classmethod
-    def from_path(cls, path: Path | str, **kw) -> BM25PremiseLookup:
-        """From a corpus.jsonl or a traced dataset directory holding one."""
-        p = Path(path)
-        return cls(PremiseCorpus.from_jsonl(p / "corpus.jsonl" if p.is_dir() else p), **kw)
+    def scores(self, query: str) -> np.ndarray:
+        """One score per corpus premise; higher is more relevant, <= 0 never returned."""
+        raise NotImplementedError
 
     # ------------------------------------------------------------------ accessibility
     def libraries(self, theorem: TheoremRef) -> list[str]:
@@ -142,7 +145,7 @@ class BM25PremiseLookup:
         if len(ids) == 0 or k <= 0:
             return []
         query = state_query(state_pp)
-        scores = self.retriever.scores(query)[ids]
+        scores = self.scores(query)[ids]
         kk = min(k, len(ids))
         top = np.argpartition(-scores, kk - 1)[:kk]
         top = top[np.lexsort((ids[top], -scores[top]))]
@@ -159,6 +162,54 @@ class BM25PremiseLookup:
         return [name for name, _ in self.retrieve(theorem, state_pp)]
 
 
-def build_lookup(path: Path | str | None, k: int = DEFAULT_K) -> BM25PremiseLookup | None:
-    """The lookup a prove job asks for (`JobConfig.premises`), or None."""
-    return BM25PremiseLookup.from_path(path, k=k) if path else None
+class BM25PremiseLookup(PremiseLookup):
+    """Lexical: BM25 over the premises' code."""
+
+    def __init__(self, corpus: PremiseCorpus, k: int = DEFAULT_K, kinds: Iterable[str] | None = USABLE_KINDS):
+        super().__init__(corpus, k, kinds)
+        self.retriever = BM25Retriever(corpus)
+
+    @classmethod
+    def from_path(cls, path: Path | str, **kw) -> BM25PremiseLookup:
+        """From a corpus.jsonl or a traced dataset directory holding one."""
+        p = Path(path)
+        return cls(PremiseCorpus.from_jsonl(p / "corpus.jsonl" if p.is_dir() else p), **kw)
+
+    def scores(self, query: str) -> np.ndarray:
+        return self.retriever.scores(query)
+
+
+class DensePremiseLookup(PremiseLookup):
+    """Learned: cosine of the state's embedding with every premise's (the index's stored embeddings,
+    so accessibility filtering is exact), from a trained encoder (`proofsmith train-retriever`)."""
+
+    def __init__(self, retriever: DenseRetriever, k: int = DEFAULT_K, kinds: Iterable[str] | None = USABLE_KINDS):
+        super().__init__(retriever.corpus, k, kinds)
+        self.retriever = retriever
+
+    @classmethod
+    def from_path(cls, index_dir: Path | str, **kw) -> DensePremiseLookup:
+        """From a `proofsmith index` directory (it records its encoder and corpus)."""
+        from proofsmith.retrieval.dense import DenseRetriever
+
+        return cls(DenseRetriever.load(index_dir, device="cpu"), **kw)
+
+    def scores(self, query: str) -> np.ndarray:
+        q = self.retriever.encoder.embed([query], queries=True)[0]
+        # +1: cosine is in [-1, 1] and the lookup drops scores <= 0; keep the order, drop nothing
+        return self.retriever.index.embeddings @ q + 1.0
+
+
+def is_dense_index(path: Path | str) -> bool:
+    """A `proofsmith index` output directory (rather than a corpus file or a traced dataset)."""
+    return (Path(path) / "index_meta.json").is_file()
+
+
+def build_lookup(path: Path | str | None, k: int = DEFAULT_K) -> PremiseLookup | None:
+    """The lookup a prove job asks for (`JobConfig.premises`: a dense index directory, else a corpus
+    for BM25), or None."""
+    if not path:
+        return None
+    if is_dense_index(path):
+        return DensePremiseLookup.from_path(path, k=k)
+    return BM25PremiseLookup.from_path(path, k=k)

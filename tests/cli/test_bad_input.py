@@ -35,6 +35,8 @@ def ws(tmp_path: Path) -> Path:
         for part in ("train", "val", "test"):
             (data / strategy / f"{part}.json").write_text("[]")
     (data / "corpus.jsonl").write_text("")
+    (tmp_path / "badindex").mkdir()  # a dense index whose metadata names no corpus
+    (tmp_path / "badindex" / "index_meta.json").write_text('{"extra": {}}')
     # results of a job with another theorem budget
     old = tmp_path / "old.jsonl"
     old.write_text('{"key": "k", "theorem": "t", "status": "proved"}\n')
@@ -83,6 +85,9 @@ CASES: dict[str, list[tuple[str, str]]] = {
         ("ensemble-member", "prove {ws}/t.v --generator ensemble:auto+knn:/nope --out {ws}/r.jsonl"),
         ("ensemble-empty", "prove {ws}/t.v --generator ensemble: --out {ws}/r.jsonl"),
         ("other-config", "prove {ws}/t.v --out {ws}/old.jsonl"),
+        ("premises-missing", "prove {ws}/t.v --premises {ws}/nope --out {ws}/r.jsonl"),
+        ("premises-index-no-corpus", "prove {ws}/t.v --premises {ws}/badindex --out {ws}/r.jsonl"),
+        ("bad-frontier", "prove {ws}/t.v --frontier sideways --out {ws}/r.jsonl"),
         ("other-config-timeout-alias", "prove {ws}/t.v --timeout 2 --out {ws}/old.jsonl"),
         ("negative-timeout", "prove {ws}/t.v --theorem-timeout -1 --out {ws}/r.jsonl"),
         ("zero-workers", "prove {ws}/t.v --workers 0 --out {ws}/r.jsonl"),
@@ -97,6 +102,10 @@ CASES: dict[str, list[tuple[str, str]]] = {
         ("whole-proof-needs-openai", "prove {ws}/t.v --mode whole-proof --generator auto --out {ws}/r.jsonl"),
         ("negative-repair-rounds", "prove {ws}/t.v --repair-rounds -1 --out {ws}/r.jsonl"),
         ("zero-num-proofs", "prove {ws}/t.v --num-proofs 0 --out {ws}/r.jsonl"),
+        (
+            "whole-proof-shared-model",
+            "prove {ws}/t.v --mode both --shared-model --generator openai:m@http://127.0.0.1:9 --out {ws}/r.jsonl",
+        ),
     ],
     "eval": [
         ("missing", "eval --data {ws}/nope --out {ws}/r.jsonl"),

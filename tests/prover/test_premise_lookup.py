@@ -172,3 +172,41 @@ def test_prove_validates_premises_path(tmp_path, bad, capsys):
     out = capsys.readouterr()
     assert "--premises" in out.out + out.err
     assert not (tmp_path / "r.jsonl").exists()
+
+
+def test_dense_lookup_scores_by_the_encoder_among_accessible_premises(tmp_path):
+    """`--premises INDEX_DIR` (a `proofsmith index` output): the learned retriever inside search.
+    Same accessibility rule as BM25; the ranking is the encoder's cosine (checked against a direct
+    computation); `build_lookup` picks the kind from the path."""
+    import numpy as np
+
+    from proofsmith.prover.premise_lookup import DensePremiseLookup, build_lookup, is_dense_index
+    from proofsmith.retrieval.corpus import PremiseCorpus
+    from proofsmith.retrieval.dense import DenseRetriever
+    from proofsmith.retrieval.encoder import Encoder, SmallEncoderConfig, build_small_encoder
+
+    data = make_corpus(tmp_path)
+    corpus = PremiseCorpus.from_jsonl(data / "corpus.jsonl")
+    tiny = SmallEncoderConfig(
+        vocab_size=300, hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64, max_len=48
+    )
+    enc_dir = build_small_encoder(corpus.texts * 4, tmp_path / "enc", tiny)
+    index_dir = tmp_path / "index"
+    DenseRetriever.build(Encoder(enc_dir, device="cpu"), corpus).save(index_dir, data / "corpus.jsonl")
+    assert is_dense_index(index_dir) and not is_dense_index(data)
+    lookup = build_lookup(index_dir, k=3)
+    assert isinstance(lookup, DensePremiseLookup)
+    assert isinstance(build_lookup(data), BM25PremiseLookup)
+
+    thm = tmp_path / "sq.v"
+    thm.write_text(SQRT)
+    ref = TheoremRef("sq", file_path=thm)
+    state = "x : R\nH : 0 <= x\n⊢ sqrt x * sqrt x = x"
+    got = lookup.retrieve(ref, state)
+    ids = lookup.accessible_ids(ref)
+    q = lookup.retriever.encoder.embed([state_query(state)], queries=True)[0]
+    cos = lookup.retriever.index.embeddings[ids] @ q
+    want = [lookup.corpus.premises[int(ids[i])].full_name for i in np.argsort(-cos, kind="stable")[:3]]
+    assert [n for n, _ in got] == want
+    accessible = {lookup.corpus.premises[int(i)].full_name for i in ids}
+    assert "Coq.Arith.PeanoNat.Nat.sqrt_square" not in accessible and all(n in accessible for n in want)
