@@ -31,6 +31,15 @@ def slug(spec: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "_", spec).strip("_")
 
 
+def is_auto_closer(proof: list[str]) -> bool:
+    """A proof that is one of `auto`'s closers alone (`lra.`, `intros; nra.`): what the portfolio
+    found before the action space; anything else took a step or a hint `auto` does not propose."""
+    from proofsmith.prover.generators.automation import DEFAULT_CLOSERS
+
+    closers = {c for c in DEFAULT_CLOSERS} | {f"intros; {c}" for c in DEFAULT_CLOSERS}
+    return len(proof) == 1 and proof[0].strip().rstrip(".").strip() in closers
+
+
 def run_one(
     theorems,
     spec: str,
@@ -60,6 +69,7 @@ def run_one(
     s = summarize(rows)
     proved = [r for r in rows if r.get("status") == "proved"]
     multi_step = sum(len(r.get("proof") or []) >= 2 for r in proved)
+    beyond = sum(not is_auto_closer(r.get("proof") or []) for r in proved)
     spent = {
         k: round(sum(float(r.get(k, 0.0)) for r in rows), 1)
         for k in ("generate_seconds", "env_seconds", "verify_seconds", "seconds")
@@ -72,6 +82,7 @@ def run_one(
         "frontier": Frontier(frontier).value,
         "proved": s.proved,
         "multi_step_proofs": multi_step,
+        "beyond_auto_proofs": beyond,
         "seconds_per_proved": round(sum(float(r.get("seconds", 0.0)) for r in proved) / len(proved), 2)
         if proved
         else None,
@@ -197,16 +208,18 @@ def main() -> None:
     lines = [
         f"{len(theorems)} theorems ({args.bench}, half {args.half}), {args.workers} workers, every proof re-verified",
         "",
-        "| generator | premises | frontier / k | budget (s) | proved / valid | >= 2 steps | s per proved | invalid "
+        "| generator | premises | frontier / k | budget (s) | proved / valid | >= 2 steps | beyond auto "
+        "| s per proved | invalid "
         "| time in theorems (s) | generate / env / verify (s) |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
             f"| `{r['generator']}` | {'yes' if r.get('premises') else 'no'} "
             f"| {r.get('frontier', 'node')} / {r.get('num_tactics', 64)} "
             f"| {r['theorem_timeout']:g} | {r['proved']}/{r['valid']} ({100 * r['pass_rate']:.1f}%) "
-            f"| {r['multi_step_proofs']} | {r['seconds_per_proved']} | {r['invalid']} | {r['theorem_seconds_total']} "
+            f"| {r['multi_step_proofs']} | {r.get('beyond_auto_proofs', '-')} | {r['seconds_per_proved']} "
+            f"| {r['invalid']} | {r['theorem_seconds_total']} "
             f"| {r['generate_seconds']} / {r['env_seconds']} / {r['verify_seconds']} |"
         )
     for s in scaling:
