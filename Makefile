@@ -6,7 +6,7 @@ VPY := $(VENV)/bin/python
 DEB_PKGS := coq libcoq-stdlib libcoq-mathcomp-ssreflect libcoq-coquelicot libcoq-hammer libcoq-interval eprover z3 cvc4 coinor-csdp
 STAMP := $(VENV)/.installed
 
-.PHONY: setup deps venv test lint demo docs bench bench-env bench-reliability clean
+.PHONY: setup deps venv test lint demo docs bench bench-env bench-reliability bench-serve clean
 
 setup: deps $(STAMP)
 
@@ -58,6 +58,10 @@ bench-env: setup
 bench-search: setup
 	$(VPY) scripts/bench_search.py --bench examples/minif2f-rocq-valid --half B --workers 2 --theorem-timeout 20 \
 	    --generators auto ensemble:auto+actions --out bench_results/bench_search.json
+
+# In-actor vs served generation (docs/serving.md): tiny model, 1 and 2 workers; a few minutes on 2 cores.
+bench-serve: setup
+	$(VPY) scripts/bench_serve.py --out bench_results/bench_serve.json
 
 bench-reliability: setup
 	$(VPY) scripts/bench_reliability.py --out bench_results/bench_reliability.json
