@@ -1,8 +1,10 @@
 """A dataset directory on disk: writing it, reading its splits back, and the `datasets` view.
 
-`write_dataset` lays out `{random,novel_premises}/{train,val,test}.json`, `corpus.jsonl` and
-`metadata.json`; `load_splits` / `load_dataset_dict` read a trace (or a LeanDojo benchmark) back,
-the latter as the `datasets.DatasetDict` that training code reads.
+`write_dataset` lays out `{random,novel_premises}/{train,val,test}.json` (plus `novel_packages/`
+when every theorem has a package), `corpus.jsonl` and `metadata.json`; `write_split_file` writes one
+split from records already serialized (`proofsmith corpus` streams them, never holding the corpus in
+memory); `load_splits` / `load_dataset_dict` read a trace (or a LeanDojo benchmark) back, the latter
+as the `datasets.DatasetDict` that training code reads.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from proofsmith.dataset.corpus import Corpus
-from proofsmith.dataset.files import write_json
+from proofsmith.dataset.files import atomic_writer, write_json
 from proofsmith.dataset.schema import TheoremRecord, pos_to_json
 from proofsmith.dataset.splits import DEFAULT_SEED, SPLIT_NAMES, make_splits
 
@@ -26,8 +28,9 @@ def write_dataset(
     seed: int = DEFAULT_SEED,
     num_eval: int | None = None,
 ) -> dict[str, dict[str, int]]:
-    """`out/{random,novel_premises}/{train,val,test}.json`, `out/corpus.jsonl`, `out/metadata.json`.
-    Returns the theorem count of every split file."""
+    """`out/{random,novel_premises}/{train,val,test}.json` (and `out/novel_packages/...` when every
+    theorem has a package), `out/corpus.jsonl`, `out/metadata.json`. Returns the theorem count of
+    every split file."""
     out = Path(out)
     counts: dict[str, dict[str, int]] = {}
     for strategy, splits in make_splits(theorems, seed, num_eval).items():
@@ -38,6 +41,20 @@ def write_dataset(
     corpus.write_jsonl(out / "corpus.jsonl")
     write_json(out / "metadata.json", {**metadata, "seed": seed, "splits": counts})
     return counts
+
+
+def write_split_file(path: Path, records: Iterable[str]) -> int:
+    """A split file (a JSON array) from records already serialized as JSON objects, one per line;
+    written atomically. Returns the number of records."""
+    n = 0
+    with atomic_writer(Path(path)) as f:
+        f.write("[")
+        for text in records:
+            f.write(",\n" if n else "\n")
+            f.write(text)
+            n += 1
+        f.write("\n]\n")
+    return n
 
 
 def read_split(path: Path, backend: str | None = None) -> list[TheoremRecord]:
@@ -81,6 +98,7 @@ def _features():
             "end": HFSeq(Value("int32")),
             "theorem_statement": Value("string"),
             "backend": Value("string"),
+            "package": Value("string"),
             "traced_tactics": [tactic],
         }
     )
@@ -97,6 +115,7 @@ def _row(r: TheoremRecord) -> dict:
         "end": pos_to_json(r.end) or [],
         "theorem_statement": r.theorem_statement,
         "backend": r.backend,
+        "package": r.package,
         "traced_tactics": [
             {
                 "tactic": t.tactic,
@@ -132,7 +151,8 @@ def to_dataset_dict(splits: Mapping[str, Sequence[TheoremRecord]]):
 
 
 def load_dataset_dict(out: Path, strategy: str = "random"):
-    """The splits a trace (or a LeanDojo benchmark) wrote under `out/strategy/`, as a DatasetDict."""
+    """The splits a trace (or a LeanDojo benchmark) wrote under `out/strategy/`, as a DatasetDict;
+    `strategy` is `random`, `novel_premises` or (a `proofsmith corpus` dataset) `novel_packages`."""
     return to_dataset_dict(load_splits(out, strategy))
 
 

@@ -1,4 +1,5 @@
-"""The records of the dataset, in the LeanDojo Benchmark 4 schema (plus a `backend` field).
+"""The records of the dataset, in the LeanDojo Benchmark 4 schema (plus `backend` and, for a
+multi-package corpus, `package` fields).
 
 Theorems with their traced tactics, the provenance of the premises a tactic names, and the
 `corpus.jsonl` lines (files, their imports, the premises they define); each converts to and from
@@ -94,6 +95,7 @@ class TheoremRecord:
     traced_tactics: tuple[TracedTactic, ...]
     theorem_statement: str | None = None
     backend: str = "coq"
+    package: str | None = None  # the library package it comes from (`proofsmith corpus`); None elsewhere
 
     @property
     def key(self) -> tuple[str, str]:
@@ -103,7 +105,7 @@ class TheoremRecord:
         return {p.full_name for t in self.traced_tactics for p in t.premises}
 
     def to_json(self) -> dict:
-        return {
+        d = {
             "url": self.url,
             "commit": self.commit,
             "file_path": self.file_path,
@@ -114,6 +116,9 @@ class TheoremRecord:
             "theorem_statement": self.theorem_statement,
             "backend": self.backend,
         }
+        if self.package is not None:  # an extra key: LeanDojo readers ignore it, older files lack it
+            d["package"] = self.package
+        return d
 
     @classmethod
     def from_json(cls, d: dict, backend: str | None = None) -> TheoremRecord:
@@ -127,6 +132,7 @@ class TheoremRecord:
             tuple(TracedTactic.from_json(t) for t in d.get("traced_tactics") or ()),
             d.get("theorem_statement"),
             backend or d.get("backend", "lean"),
+            d.get("package"),
         )
 
 

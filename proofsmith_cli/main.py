@@ -30,6 +30,10 @@ SUBCOMMANDS = {
         "the main job: trace a stdlib slice, k-NN index, distributed search on examples/bench",
     ),
     "trace": ("proofsmith.cli.trace", "trace Coq libraries into a LeanDojo-shaped dataset (states, premises, splits)"),
+    "corpus": (
+        "proofsmith.cli.corpus",
+        "every Coq library Debian ships, installed, traced (resumable) and merged into one dataset with a card",
+    ),
     "index": ("proofsmith.cli.index", "embed a premise corpus and build a FAISS index for dense retrieval"),
     "retrieve": ("proofsmith.cli.retrieve", "top-k accessible premises for a proof state (dense or BM25)"),
     "train-retriever": ("proofsmith.cli.train_retriever", "contrastive training of the dense premise encoder"),

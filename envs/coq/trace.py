@@ -17,7 +17,7 @@ import re
 import subprocess
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,6 +57,9 @@ class TraceOptions:
     num_eval: int | None = None
     max_files: int | None = None  # trace only the first N files (by size, largest first): subsets
     file_filter: str | None = None  # regex on the library name
+    write_dataset: bool = True  # False: per-file outputs, stats and failures only (`proofsmith corpus` merges)
+    desc: str = "trace"  # the progress bar's label
+    on_file: Callable[[], None] | None = None  # called after each file traced here (overall progress)
 
 
 def _output_of(out: Path, job: FileJob) -> Path:
@@ -85,7 +88,7 @@ def trace_sources(trees: Sequence[SourceTree], out: Path, options: TraceOptions 
         total=len(jobs),
         initial=len(jobs) - len(todo),
         unit="file",
-        desc="trace",
+        desc=opts.desc,
         disable=not opts.progress,
         dynamic_ncols=True,
     )
@@ -99,6 +102,8 @@ def trace_sources(trees: Sequence[SourceTree], out: Path, options: TraceOptions 
                 done_theorems += len(result["theorems"])
             bar.update(1)
             bar.set_postfix(file=job.library[-30:], theorems=done_theorems)
+            if opts.on_file is not None:
+                opts.on_file()
     bar.close()
     stats = aggregate(out, jobs, errors, opts)
     stats["wall_seconds"] = round(time.monotonic() - t0, 2)
@@ -107,7 +112,7 @@ def trace_sources(trees: Sequence[SourceTree], out: Path, options: TraceOptions 
     return stats
 
 
-def _external_corpus(libraries: set[str], known: set[str], resolver: LibraryResolver) -> list[CorpusFile]:
+def external_corpus(libraries: set[str], known: set[str], resolver: LibraryResolver) -> list[CorpusFile]:
     """Premise-only corpus lines for the libraries the traced files load but that were not traced,
     so that accessibility can follow imports transitively."""
     out = []
@@ -136,22 +141,25 @@ def aggregate(out: Path, jobs: Sequence[FileJob], errors: list[dict], opts: Trac
         if not p.is_file():
             continue
         d = json.loads(p.read_text(encoding="utf-8"))
-        theorems += [TheoremRecord.from_json(t, "coq") for t in d["theorems"]]
+        if opts.write_dataset:
+            theorems += [TheoremRecord.from_json(t, "coq") for t in d["theorems"]]
         files.append(CorpusFile.from_json(d["corpus"]))
         failures += d["failures"]
         counts.update(d["counts"])
         loaded.update(d["loaded_libraries"])
         seconds += d["seconds"]
-    resolver = LibraryResolver(tuple(lp for job in jobs for lp in job.load_paths))
-    files += _external_corpus(loaded, {j.library for j in jobs}, resolver)
-    metadata = {
-        "backend": "coq",
-        "coq_version": _coq_version(),
-        "sources": sorted({j.url for j in jobs}),
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
-        "format": "LeanDojo Benchmark 4 (+ backend field)",
-    }
-    splits = write_dataset(out, theorems, Corpus(files), metadata, opts.seed, opts.num_eval)
+    splits: dict[str, dict[str, int]] = {}
+    if opts.write_dataset:
+        resolver = LibraryResolver(tuple(lp for job in jobs for lp in job.load_paths))
+        files += external_corpus(loaded, {j.library for j in jobs}, resolver)
+        metadata = {
+            "backend": "coq",
+            "coq_version": coq_version(),
+            "sources": sorted({j.url for j in jobs}),
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            "format": "LeanDojo Benchmark 4 (+ backend field)",
+        }
+        splits = write_dataset(out, theorems, Corpus(files), metadata, opts.seed, opts.num_eval)
     with open(out / "failures.jsonl", "w", encoding="utf-8") as f:
         for x in failures:
             f.write(json.dumps(x, ensure_ascii=False) + "\n")
@@ -181,7 +189,7 @@ def aggregate(out: Path, jobs: Sequence[FileJob], errors: list[dict], opts: Trac
 
 
 @functools.lru_cache(maxsize=1)
-def _coq_version() -> str:
+def coq_version() -> str:
     try:
         return subprocess.check_output(["coqc", "--print-version"], text=True).split()[0]
     except (OSError, subprocess.SubprocessError):

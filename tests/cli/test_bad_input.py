@@ -131,6 +131,16 @@ CASES: dict[str, list[tuple[str, str]]] = {
         ("wrong-kind", "trace {ws}/x.txt --out {ws}/traced"),
         ("out-is-a-file", "trace {ws} --out {ws}/x.txt"),
     ],
+    "corpus": [
+        ("unknown-package", "corpus --packages libcoq-nope --out {ws}/c"),
+        ("excluded-package", "corpus --packages libcoq-interval --out {ws}/c"),
+        ("empty-package-name", "corpus --packages coquelicot,, --out {ws}/c"),
+        ("out-is-a-file", "corpus --packages coquelicot --out {ws}/x.txt"),
+        ("missing-out", "corpus --packages coquelicot"),
+        ("zero-workers", "corpus --workers 0 --out {ws}/c"),
+        ("list-missing", "corpus --package-list {ws}/nope.toml --out {ws}/c"),
+        ("list-not-toml", "corpus --package-list {ws}/x.txt --out {ws}/c"),
+    ],
     "index": [
         ("missing", "index --data {ws}/nope --model m --out {ws}/idx"),
         ("empty-folder", "index --data {ws}/empty --model m --out {ws}/idx"),
