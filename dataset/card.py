@@ -14,6 +14,7 @@ from proofsmith.dataset.files import atomic_writer, write_json
 
 CARD_JSON = "dataset_card.json"
 CARD_MD = "DATASET.md"
+NOT_SELECTED = "not selected (--packages)"
 
 
 @dataclass
@@ -117,7 +118,11 @@ class DatasetCard:
             "## Packages left out",
             "",
         ]
-        lines += [f"- {e.name} {e.version}: {e.reason}" for e in self.excluded] or ["none"]
+        listed = [e for e in self.excluded if e.reason != NOT_SELECTED]
+        lines += [f"- {e.name} {e.version}: {e.reason}" for e in listed] or ["none"]
+        unselected = [e.name for e in self.excluded if e.reason == NOT_SELECTED]
+        if unselected:
+            lines += ["", f"Not selected by `--packages` this time: {', '.join(unselected)}."]
         lines += [
             "",
             "## Licences",

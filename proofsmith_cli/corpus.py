@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 from proofsmith.cli.errors import UsageError, output_dir, positive
-from proofsmith.dataset.card import ExcludedPackage
+from proofsmith.dataset.card import NOT_SELECTED, ExcludedPackage
 from proofsmith.dataset.packages import (
     DEFAULT_PACKAGE_LIST,
     PackageListError,
@@ -92,11 +92,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(e)) from None
     names = {e.name for e in chosen}
     excluded = [ExcludedPackage(e.name, e.version, e.reason) for e in entries if not e.include]
-    excluded += [
-        ExcludedPackage(e.name, e.version, "not selected (--packages)")
-        for e in entries
-        if e.include and e.name not in names
-    ]
+    excluded += [ExcludedPackage(e.name, e.version, NOT_SELECTED) for e in entries if e.include and e.name not in names]
     opts = CorpusOptions(
         progress=not args.quiet,
         call_timeout=args.sentence_timeout,

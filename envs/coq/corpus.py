@@ -170,8 +170,11 @@ def _tick(bar: tqdm) -> None:
     bar.update(1)
 
 
-def trace_package(pkg: PackageSources, out: Path, opts: CorpusOptions, overall: tqdm | None = None) -> dict:
-    """Trace one package into `out/packages/<pkg>/` (resuming what is there); returns its stats."""
+def trace_package(
+    pkg: PackageSources, out: Path, opts: CorpusOptions, overall: tqdm | None = None
+) -> tuple[dict, bool]:
+    """Trace one package into `out/packages/<pkg>/` (resuming what is there); returns its stats and
+    whether it was done already."""
     pdir = _pkg_dir(out, pkg.name)
     ident = _identity(pkg)
     if _read_json(pdir / "source.json") not in (None, ident):
@@ -181,7 +184,7 @@ def trace_package(pkg: PackageSources, out: Path, opts: CorpusOptions, overall: 
     if done is not None and done.get("source") == ident:
         if overall is not None:
             overall.update(len(pkg.libraries))
-        return done["stats"]
+        return done["stats"], True
     write_json(pdir / "source.json", ident)
     topts = TraceOptions(
         workers=opts.workers,
@@ -195,7 +198,7 @@ def trace_package(pkg: PackageSources, out: Path, opts: CorpusOptions, overall: 
         overall.update(sum((pdir / "traced" / (library_path(lib)[:-2] + ".json")).is_file() for lib in pkg.libraries))
     stats = trace_sources(pkg.trees, pdir, topts)
     write_json(pdir / "package.json", {"source": ident, "stats": stats})
-    return stats
+    return stats, False
 
 
 def build_corpus(packages: Sequence[PackageSources], out: Path, opts: CorpusOptions | None = None) -> dict:
@@ -210,8 +213,7 @@ def build_corpus(packages: Sequence[PackageSources], out: Path, opts: CorpusOpti
     resumed = 0
     for k, pkg in enumerate(packages):
         overall.set_postfix(package=f"{k + 1}/{len(packages)} {pkg.name}")
-        was_done = (_pkg_dir(out, pkg.name) / "package.json").is_file()
-        per_package[pkg.name] = trace_package(pkg, out, opts, overall)
+        per_package[pkg.name], was_done = trace_package(pkg, out, opts, overall)
         resumed += was_done
         s = per_package[pkg.name]
         msg = (
