@@ -6,7 +6,7 @@ VPY := $(VENV)/bin/python
 DEB_PKGS := coq libcoq-stdlib libcoq-mathcomp-ssreflect libcoq-coquelicot libcoq-hammer libcoq-interval eprover z3 cvc4 coinor-csdp
 STAMP := $(VENV)/.installed
 
-.PHONY: setup deps venv test lint demo docs bench bench-env bench-reliability bench-serve clean
+.PHONY: setup deps venv test lint demo data docs bench bench-env bench-reliability bench-serve clean
 
 setup: deps $(STAMP)
 
@@ -45,6 +45,14 @@ demo: setup
 # `proofsmith prove` then uses it by default. ~15 min on 2 cores; a rerun reuses what was built.
 prover: setup
 	$(VPY) scripts/build_prover.py --out runs/prover --data runs/data/math
+
+# The Coq corpus (docs/corpus.md): every library package Debian ships for this Coq, installed if missing,
+# traced and merged with the random / novel_premises / novel_packages splits and a card (DATASET.md).
+# Resumable: after a kill, run it again. PACKAGES=coquelicot,flocq for a part.
+DATA_OUT ?= runs/data/coq-debian
+PACKAGES ?= all
+data: setup
+	$(VENV)/bin/proofsmith corpus --packages $(PACKAGES) --out $(DATA_OUT)
 
 docs: setup
 	$(VENV)/bin/mkdocs build --strict --site-dir build/site
