@@ -111,6 +111,8 @@ def discover_package(entry: PackageEntry) -> PackageSources:
     version = installed_version(entry.name)
     if version is None:
         raise PackageListError(f"{entry.name} is not installed")
+    if version != entry.version:
+        log.warning("%s: installed %s, the list has %s (traced as installed)", entry.name, version, entry.version)
     shipped = sorted(f for f in package_files(entry.name) if f.endswith(".v") and os.path.isfile(f + "o"))
     trees: list[SourceTree] = []
     claimed: set[str] = set()

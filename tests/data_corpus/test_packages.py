@@ -188,3 +188,37 @@ def test_discovery_of_a_local_project_with_an_exclusion(tmp_path):
     pkg = discover_package(e)
     assert pkg.libraries == ("Proj.A",) and pkg.excluded_files == 1
     assert pkg.licence == "MIT" and pkg.version == "0.1"
+
+
+def test_install_runs_apt_get_update_then_install(monkeypatch):
+    import proofsmith.dataset.packages as packages
+
+    calls = []
+
+    def fake_run(argv, **kw):
+        calls.append((argv, kw["env"].get("DEBIAN_FRONTEND")))
+        return subprocess.CompletedProcess(argv, 100 if argv[1] == "install" and "bad" in argv[-1] else 0, "", "E: no")
+
+    monkeypatch.setattr(packages.subprocess, "run", fake_run)
+    packages.install_packages(["libcoq-a", "libcoq-b"])
+    assert calls == [
+        (["apt-get", "update", "-qq"], "noninteractive"),
+        (["apt-get", "install", "-y", "-qq", "libcoq-a", "libcoq-b"], "noninteractive"),
+    ]
+    with pytest.raises(RuntimeError, match="apt-get install -y failed: E: no"):
+        packages.install_packages(["libcoq-bad"])
+
+
+def test_as_root_missing_packages_are_installed_before_any_work(tmp_path, capsys, monkeypatch):
+    import proofsmith.cli.corpus as cli
+
+    lst = write_list(tmp_path, '[packages.libcoq-proofsmith-absent]\nversion = "1"\nroots = ["Absent"]\n')
+    installed = []
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    monkeypatch.setattr(cli, "install_packages", installed.append)
+    out = tmp_path / "out"
+    # the fake install installs nothing, so discovery then refuses the package, still before any work
+    assert main(["corpus", "--package-list", str(lst), "--out", str(out)]) == 2
+    assert installed == [["libcoq-proofsmith-absent"]]
+    assert "libcoq-proofsmith-absent is not installed" in capsys.readouterr().err
+    assert not out.exists()
