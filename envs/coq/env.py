@@ -44,7 +44,7 @@ from proofsmith.envs.base import (
 from proofsmith.envs.coq import xml_protocol as xp
 from proofsmith.envs.coq.sentences import Sentence
 from proofsmith.envs.coq.session import INTERRUPT_GRACE, CoqIdeSession, CoqSessionConfig
-from proofsmith.envs.coq.source import TheoremSource, locate
+from proofsmith.envs.coq.source import StartFailure, TheoremSource, TheoremStartError, locate
 from proofsmith.envs.coq.tactic_filter import MAX_TACTIC_CHARS, CheckedTactic, check_tactic
 from proofsmith.envs.coq.verify import verify_theorem
 from proofsmith.envs.limits import START_TIMEOUT, TACTIC_TIMEOUT, VERIFY_TIMEOUT
@@ -78,7 +78,12 @@ class CoqConfig:
 
 
 class _ReplayError(EnvError):
-    """A sentence on the path to a state failed when re-added."""
+    """A sentence on the path to a state failed when re-added (`sentence`: which one, when known)."""
+
+    def __init__(self, message: str, sentence: str | None = None, timed_out: bool = False):
+        super().__init__(message)
+        self.sentence = sentence
+        self.timed_out = timed_out  # the replay hit its deadline
 
 
 def _is_focus(sentence: str) -> bool:
@@ -202,8 +207,9 @@ class CoqEnvironment(EnvironmentBase):
             for sentence, text in target[k:]:
                 reply = self.session.add(text, tip, deadline=deadline)
                 if not reply.good:
+                    timed_out = self.session.interrupted
                     self._cut(k, deadline)
-                    raise _ReplayError(f"{sentence[:80]!r} failed: {reply.fail_text}")
+                    raise _ReplayError(f"{sentence[:80]!r} failed: {reply.fail_text}", sentence, timed_out)
                 tip = xp.decode_add(reply.value)
                 self._live.append((sentence, tip))
             reply = self.session.goal(deadline=deadline)
@@ -211,11 +217,11 @@ class CoqEnvironment(EnvironmentBase):
                 if self.session.interrupted:
                     log.info("rebuilding state %d exceeded its limit; cut back", node_id)
                     self._cut(k, deadline)
-                    raise _ReplayError(reply.fail_text)
+                    raise _ReplayError(reply.fail_text, timed_out=True)
                 bad = reply.error_messages()[0].state_id if reply.error_messages() else None
                 where = next((s for s, sid in self._live if sid == bad), None)
                 self._cut_to_state(reply.fail_state, deadline)
-                raise _ReplayError(f"{reply.fail_text}" + (f" (in: {where[:120]!r})" if where else ""))
+                raise _ReplayError(f"{reply.fail_text}" + (f" (in: {where[:120]!r})" if where else ""), where)
         self._live_node = node_id
         return self._tip()
 
@@ -267,14 +273,21 @@ class CoqEnvironment(EnvironmentBase):
         except EnvTimeoutError as e:
             self._respawn()
             del self._nodes[nid]
-            raise EnvStartError(f"coqidetop failed while loading {theorem.name}: {e}") from e
+            raise TheoremStartError(f"coqidetop failed while loading {theorem.name}: {e}", StartFailure.TIMEOUT) from e
         except _ReplayError as e:
             del self._nodes[nid]
-            raise EnvStartError(str(e)) from e
+            own = e.sentence is not None and e.sentence in (source.statement.text, "Proof.")
+            if e.timed_out:
+                reason = StartFailure.TIMEOUT
+            elif own:
+                reason = StartFailure.STATEMENT_FAILED
+            else:
+                reason = StartFailure.CONTEXT_FAILED
+            raise TheoremStartError(f"{theorem.name}: {e}", reason) from e
         goals = xp.decode_goals(reply.value) if reply.good else None
         if goals is None:
             del self._nodes[nid]
-            raise EnvStartError(f"{theorem.name}: no proof is open after its statement")
+            raise TheoremStartError(f"{theorem.name}: no proof is open after its statement", StartFailure.NO_PROOF_OPEN)
         return self._state(nid, goals)
 
     def run_tactic(

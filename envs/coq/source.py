@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shlex
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 
 from proofsmith.envs.base import EnvStartError, TheoremRef
@@ -17,6 +18,28 @@ _THEOREM = re.compile(rf"^{_MODIFIERS}(?:{'|'.join(THEOREM_KEYWORDS)})\s+([A-Za-
 _OPEN_BLOCK = re.compile(r"^(Section|Module(?:\s+Type)?)\s+(?!Import\b|Export\b)([A-Za-z_][\w']*)(?![^:]*:=)")
 _END_BLOCK = re.compile(r"^End\s+([A-Za-z_][\w']*)\s*\.$")
 PROOF_ENDS = ("Qed.", "Defined.", "Admitted.", "Abort.", "Save.")
+
+
+class StartFailure(str, Enum):
+    """Why a theorem could not be started (`TheoremStartError.reason`)."""
+
+    SOURCE_UNREADABLE = "source_unreadable"  # the file cannot be read or split into sentences
+    NOT_FOUND = "not_found"  # no statement of that name (at that position) in the file
+    CONTEXT_FAILED = "context_failed"  # a sentence before the statement fails when replayed
+    STATEMENT_FAILED = "statement_failed"  # the statement itself is rejected
+    NO_PROOF_OPEN = "no_proof_open"  # the statement opens no proof
+    TIMEOUT = "timeout"  # loading the context exceeded the start limit
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
+class TheoremStartError(EnvStartError):
+    """`EnvStartError` of the Coq environment, with the reason as a `StartFailure`."""
+
+    def __init__(self, message: str, reason: StartFailure):
+        super().__init__(message)
+        self.reason = reason
 
 
 def sentence_body(s: Sentence) -> str:
@@ -135,7 +158,7 @@ def locate(theorem: TheoremRef) -> TheoremSource:
         try:
             text = for_installed_coq(path.read_text(encoding="utf-8"))
         except OSError as e:
-            raise EnvStartError(f"cannot read {path}: {e}") from e
+            raise TheoremStartError(f"cannot read {path}: {e}", StartFailure.SOURCE_UNREADABLE) from e
         load_paths = theorem.load_paths or coq_project_load_paths(path) or installed_library_load_paths(path)
     else:
         text = (header + "\n\n" if header else "") + (theorem.statement or "")
@@ -144,7 +167,9 @@ def locate(theorem: TheoremRef) -> TheoremSource:
     try:
         sentences = tuple(split_sentences(text, allow_unterminated=True))
     except ValueError as e:
-        raise EnvStartError(f"cannot split {path or 'statement'} into sentences: {e}") from e
+        raise TheoremStartError(
+            f"cannot split {path or 'statement'} into sentences: {e}", StartFailure.SOURCE_UNREADABLE
+        ) from e
     wanted = theorem.name.split(".")[-1]
     for i, s in enumerate(sentences):
         if theorem_name(s) == wanted:
@@ -157,4 +182,4 @@ def locate(theorem: TheoremRef) -> TheoremSource:
             text2 = (header + "\n\n" if header else "") + f"Theorem {wanted} : {stmt}."
             s2 = tuple(split_sentences(text2))
             return TheoremSource(wanted, text2, s2, header_n, (), tuple(load_paths), None)
-    raise EnvStartError(f"theorem {theorem.name!r} not found in {path or 'the statement'}")
+    raise TheoremStartError(f"theorem {theorem.name!r} not found in {path or 'the statement'}", StartFailure.NOT_FOUND)

@@ -1,0 +1,195 @@
+"""How many traced theorems the Coq environment can start (issue 16, item 4).
+
+Starts every theorem of the chosen splits of a traced dataset (or a fixed random sample of them) with
+`CoqEnvironment.start`, exactly as `proofsmith eval` does (`load_split` → `TheoremRef`), and writes the
+start rate with the failures by reason to `<out>.json` and `<out>.md`.
+
+Theorems are started in file order, so that consecutive starts in one file reuse the replayed prefix
+(the environment cuts its live document back to the common prefix); each start is still a fresh,
+independent `start` call whose result does not depend on the previous one.
+
+Usage:
+    python scripts/bench_start.py --data runs/data/math --split random/test --out bench_results/bench_start
+    python scripts/bench_start.py --data runs/data/stdlib --split random/train,random/val,random/test \\
+        --sample 400 --seed 0 --out bench_results/bench_start_stdlib
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import platform
+import random
+import subprocess
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from tqdm import tqdm
+
+from proofsmith.dataset.loading import read_split
+from proofsmith.envs.base import EnvCrashError, EnvStartError, EnvTimeoutError, TheoremRef
+from proofsmith.envs.coq import CoqEnvironment
+from proofsmith.envs.coq.source import StartFailure, TheoremStartError
+from proofsmith.prover.benchmark import load_split
+
+log = logging.getLogger("bench_start")
+
+STARTED = "started"
+CRASH = "crash"  # coqidetop died while loading (twice: one retry, as the search does)
+OTHER = "other_start_error"  # an EnvStartError without a reason (not raised by the Coq environment)
+
+
+@dataclass(frozen=True)
+class Item:
+    full_name: str
+    file_path: str
+    start: tuple[int, int]
+    split: str
+    ref: TheoremRef
+
+
+@dataclass(frozen=True)
+class Outcome:
+    full_name: str
+    file_path: str
+    start: tuple[int, int]
+    split: str
+    status: str  # STARTED, a StartFailure value, CRASH or OTHER
+    seconds: float
+    message: str = ""
+
+
+def load_items(data: Path, splits: list[str]) -> list[Item]:
+    items: list[Item] = []
+    for split in splits:
+        records = list(read_split(data / f"{split}.json"))
+        refs = load_split(data, split)
+        if len(records) != len(refs):
+            raise SystemExit(f"{split}: {len(records)} records but {len(refs)} theorems loaded")
+        for rec, bt in zip(records, refs):
+            items.append(Item(rec.full_name, rec.file_path, tuple(rec.start), split, bt.ref))  # type: ignore[arg-type]
+    return items
+
+
+def start_one(env: CoqEnvironment, item: Item) -> Outcome:
+    t0 = time.monotonic()
+    status, message = STARTED, ""
+    try:
+        try:
+            env.start(item.ref)
+        except EnvCrashError:  # the process died while loading: one fresh try, as the search does
+            env.start(item.ref)
+    except TheoremStartError as e:
+        status, message = e.reason.value, str(e)
+    except EnvStartError as e:
+        status, message = OTHER, str(e)
+    except (EnvCrashError, EnvTimeoutError) as e:
+        status, message = CRASH, str(e)
+    return Outcome(
+        item.full_name,
+        item.file_path,
+        item.start,
+        item.split,
+        status,
+        round(time.monotonic() - t0, 3),
+        " ".join(message.split())[:600],
+    )
+
+
+def git_commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    except OSError:
+        return ""
+
+
+def write_markdown(path: Path, summary: dict, failures: list[Outcome]) -> None:
+    lines = [
+        "# Starting traced theorems in the Coq environment",
+        "",
+        f"Data `{summary['data']}`, splits `{', '.join(summary['splits'])}`"
+        + (f", random sample of {summary['sample']} (seed {summary['seed']})" if summary["sample"] else "")
+        + f"; commit `{summary['commit']}`, {summary['machine']}.",
+        "",
+        "| theorems | started | rate | wall (s) | median start (s) |",
+        "|---:|---:|---:|---:|---:|",
+        f"| {summary['theorems']} | {summary['started']} | {summary['start_rate'] * 100:.2f} % | "
+        f"{summary['wall_seconds']:.0f} | {summary['median_start_seconds']:.2f} |",
+        "",
+        "## Failures by reason",
+        "",
+    ]
+    if not failures:
+        lines.append("None.")
+    else:
+        lines += ["| reason | theorems |", "|---|---:|"]
+        lines += [f"| {reason} | {n} |" for reason, n in summary["failures_by_reason"].items()]
+        lines += ["", "| theorem | file:line | reason | message |", "|---|---|---|---|"]
+        for f in failures:
+            msg = f.message[:200].replace("|", "\\|")
+            lines.append(f"| `{f.full_name}` | {f.file_path}:{f.start[0]} | {f.status} | {msg} |")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", type=Path, required=True, help="traced dataset directory")
+    ap.add_argument("--split", default="random/test", help="comma-separated splits (random/test,random/train...)")
+    ap.add_argument("--sample", type=int, default=0, help="a fixed random sample of N theorems (0: all)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--start-timeout", type=float, default=180.0, help="limit of one start, s")
+    ap.add_argument("--out", type=Path, default=Path("bench_results/bench_start"), help="output stem (.json, .md)")
+    args = ap.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+
+    splits = [s.strip() for s in args.split.split(",") if s.strip()]
+    items = load_items(args.data, splits)
+    if args.sample and args.sample < len(items):
+        items = random.Random(args.seed).sample(items, args.sample)
+    items.sort(key=lambda it: (str(it.ref.file_path), it.start))
+
+    outcomes: list[Outcome] = []
+    t0 = time.monotonic()
+    with CoqEnvironment(start_timeout=args.start_timeout) as env:
+        for item in tqdm(items, desc="start", unit="thm"):
+            outcomes.append(start_one(env, item))
+    wall = time.monotonic() - t0
+
+    failures = [o for o in outcomes if o.status != STARTED]
+    by_reason = Counter(o.status for o in failures)
+    times = sorted(o.seconds for o in outcomes)
+    summary = {
+        "data": str(args.data),
+        "splits": splits,
+        "sample": args.sample or None,
+        "seed": args.seed,
+        "commit": git_commit(),
+        "machine": f"{platform.machine()}, {platform.python_version()}",
+        "theorems": len(outcomes),
+        "started": len(outcomes) - len(failures),
+        "start_rate": (len(outcomes) - len(failures)) / len(outcomes) if outcomes else 0.0,
+        "wall_seconds": round(wall, 1),
+        "median_start_seconds": times[len(times) // 2] if times else 0.0,
+        "failures_by_reason": dict(by_reason.most_common()),
+        "reasons": [r.value for r in StartFailure] + [CRASH, OTHER],
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    Path(f"{args.out}.json").write_text(
+        json.dumps({"summary": summary, "failures": [asdict(f) for f in failures]}, indent=1), encoding="utf-8"
+    )
+    write_markdown(Path(f"{args.out}.md"), summary, failures)
+    log.info(
+        "started %d/%d (%.2f %%) in %.0f s; failures by reason: %s",
+        summary["started"],
+        summary["theorems"],
+        100 * summary["start_rate"],
+        wall,
+        dict(by_reason) or "none",
+    )
+
+
+if __name__ == "__main__":
+    main()
