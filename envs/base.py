@@ -119,6 +119,9 @@ class TheoremRef:
     header: str = ""
     load_paths: tuple[tuple[str, str], ...] = ()  # (directory, logical prefix) pairs, Coq's -R
     backend: str = "coq"
+    # 1-based (line, column) of the statement in `file_path`, as traced: picks the declaration when the
+    # file declares the name more than once (in several modules, sections or functor bodies)
+    position: tuple[int, int] | None = None
 
     def __post_init__(self) -> None:
         if (self.file_path is None) == (self.statement is None):

@@ -95,6 +95,10 @@ def load_split(
         f = source_file(rec.url, rec.file_path, root)
         if f is None:
             raise ValueError(f"cannot find the source of {rec.full_name} ({rec.url} {rec.file_path}); pass --root")
-        ref = TheoremRef.from_file(f, rec.full_name.split(".")[-1], load_paths=load_paths)
+        # the traced position finds the statement even where the short name is declared more than once in
+        # the file (several modules, sections, functor bodies); the short name keeps results keys stable
+        ref = TheoremRef.from_file(
+            f, rec.full_name.split(".")[-1], load_paths=load_paths, position=tuple(rec.start) if rec.start else None
+        )
         out.append(BenchTheorem(ref, f"{split} split of {data_dir}"))
     return out

@@ -49,6 +49,7 @@ class Item:
     start: tuple[int, int]
     split: str
     ref: TheoremRef
+    traced_state: str | None  # the state before the first traced tactic: the goal right after `Proof.`
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class Outcome:
     status: str  # STARTED, a StartFailure value, CRASH or OTHER
     seconds: float
     message: str = ""
+    same_state: bool | None = None  # started: the goal is the traced one (None: no traced tactic to compare)
 
 
 def load_items(data: Path, splits: list[str]) -> list[Item]:
@@ -70,18 +72,23 @@ def load_items(data: Path, splits: list[str]) -> list[Item]:
         if len(records) != len(refs):
             raise SystemExit(f"{split}: {len(records)} records but {len(refs)} theorems loaded")
         for rec, bt in zip(records, refs):
-            items.append(Item(rec.full_name, rec.file_path, tuple(rec.start), split, bt.ref))  # type: ignore[arg-type]
+            first = rec.traced_tactics[0].state_before if rec.traced_tactics else None
+            items.append(Item(rec.full_name, rec.file_path, rec.start or (0, 0), split, bt.ref, first))
     return items
 
 
 def start_one(env: CoqEnvironment, item: Item) -> Outcome:
     t0 = time.monotonic()
-    status, message = STARTED, ""
+    status, message, same = STARTED, "", None
     try:
         try:
-            env.start(item.ref)
+            state = env.start(item.ref)
         except EnvCrashError:  # the process died while loading: one fresh try, as the search does
-            env.start(item.ref)
+            state = env.start(item.ref)
+        if item.traced_state is not None:
+            same = state.pp == item.traced_state
+            if not same:
+                message = f"started goal differs from the traced one: {state.pp[:300]!r}"
     except TheoremStartError as e:
         status, message = e.reason.value, str(e)
     except EnvStartError as e:
@@ -96,6 +103,7 @@ def start_one(env: CoqEnvironment, item: Item) -> Outcome:
         status,
         round(time.monotonic() - t0, 3),
         " ".join(message.split())[:600],
+        same,
     )
 
 
@@ -106,7 +114,7 @@ def git_commit() -> str:
         return ""
 
 
-def write_markdown(path: Path, summary: dict, failures: list[Outcome]) -> None:
+def write_markdown(path: Path, summary: dict, failures: list[Outcome], differing: list[Outcome]) -> None:
     lines = [
         "# Starting traced theorems in the Coq environment",
         "",
@@ -114,10 +122,13 @@ def write_markdown(path: Path, summary: dict, failures: list[Outcome]) -> None:
         + (f", random sample of {summary['sample']} (seed {summary['seed']})" if summary["sample"] else "")
         + f"; commit `{summary['commit']}`, {summary['machine']}.",
         "",
-        "| theorems | started | rate | wall (s) | median start (s) |",
-        "|---:|---:|---:|---:|---:|",
+        "| theorems | started | rate | goal as traced | wall (s) | median start (s) |",
+        "|---:|---:|---:|---:|---:|---:|",
         f"| {summary['theorems']} | {summary['started']} | {summary['start_rate'] * 100:.2f} % | "
+        f"{summary['goal_as_traced']}/{summary['goal_compared']} | "
         f"{summary['wall_seconds']:.0f} | {summary['median_start_seconds']:.2f} |",
+        "",
+        "*goal as traced*: started theorems whose first goal is exactly the traced state before their first tactic.",
         "",
         "## Failures by reason",
         "",
@@ -131,6 +142,13 @@ def write_markdown(path: Path, summary: dict, failures: list[Outcome]) -> None:
         for f in failures:
             msg = f.message[:200].replace("|", "\\|")
             lines.append(f"| `{f.full_name}` | {f.file_path}:{f.start[0]} | {f.status} | {msg} |")
+    if differing:
+        lines += ["", "## Started, but the goal differs from the traced one", ""]
+        lines += ["| theorem | file:line | started goal |", "|---|---|---|"]
+        for f in differing:
+            lines.append(
+                f"| `{f.full_name}` | {f.file_path}:{f.start[0]} | {f.message[:200].replace('|', chr(92) + '|')} |"
+            )
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -159,6 +177,8 @@ def main() -> None:
     wall = time.monotonic() - t0
 
     failures = [o for o in outcomes if o.status != STARTED]
+    compared = [o for o in outcomes if o.same_state is not None]
+    differing = [o for o in compared if not o.same_state]
     by_reason = Counter(o.status for o in failures)
     times = sorted(o.seconds for o in outcomes)
     summary = {
@@ -174,20 +194,33 @@ def main() -> None:
         "wall_seconds": round(wall, 1),
         "median_start_seconds": times[len(times) // 2] if times else 0.0,
         "failures_by_reason": dict(by_reason.most_common()),
+        # of the started theorems with a traced tactic, how many opened exactly the traced goal
+        "goal_compared": len(compared),
+        "goal_as_traced": len(compared) - len(differing),
         "reasons": [r.value for r in StartFailure] + [CRASH, OTHER],
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     Path(f"{args.out}.json").write_text(
-        json.dumps({"summary": summary, "failures": [asdict(f) for f in failures]}, indent=1), encoding="utf-8"
+        json.dumps(
+            {
+                "summary": summary,
+                "failures": [asdict(f) for f in failures],
+                "goal_differs": [asdict(f) for f in differing],
+            },
+            indent=1,
+        ),
+        encoding="utf-8",
     )
-    write_markdown(Path(f"{args.out}.md"), summary, failures)
+    write_markdown(Path(f"{args.out}.md"), summary, failures, differing)
     log.info(
-        "started %d/%d (%.2f %%) in %.0f s; failures by reason: %s",
+        "started %d/%d (%.2f %%) in %.0f s; failures by reason: %s; goal as traced: %d/%d",
         summary["started"],
         summary["theorems"],
         100 * summary["start_rate"],
         wall,
         dict(by_reason) or "none",
+        summary["goal_as_traced"],
+        summary["goal_compared"],
     )
 
 

@@ -15,8 +15,6 @@ from proofsmith.envs.coq.sentences import Sentence, split_sentences, strip_comme
 THEOREM_KEYWORDS = ("Theorem", "Lemma", "Fact", "Remark", "Corollary", "Proposition", "Property", "Example")
 _MODIFIERS = r"(?:#\[[^\]]*\]\s*|(?:Local|Global|Polymorphic|Monomorphic|Program)\s+)*"
 _THEOREM = re.compile(rf"^{_MODIFIERS}(?:{'|'.join(THEOREM_KEYWORDS)})\s+([A-Za-z_][\w']*)", re.S)
-_OPEN_BLOCK = re.compile(r"^(Section|Module(?:\s+Type)?)\s+(?!Import\b|Export\b)([A-Za-z_][\w']*)(?![^:]*:=)")
-_END_BLOCK = re.compile(r"^End\s+([A-Za-z_][\w']*)\s*\.$")
 PROOF_ENDS = ("Qed.", "Defined.", "Admitted.", "Abort.", "Save.")
 
 
@@ -104,15 +102,19 @@ class TheoremSource:
 
 
 def _blocks_before(sentences: tuple[Sentence, ...], index: int) -> tuple[tuple[str, str], ...]:
+    """The Sections, Modules and Module Types (functor bodies included) open at sentence `index`, outermost
+    first, read as the tracer reads them (`Module Import M.` opens `M`; `Module M := F X.` opens nothing)."""
+    from proofsmith.envs.coq.declarations import closes_block, opens_block
+
     stack: list[tuple[str, str]] = []
     for s in sentences[:index]:
         body = sentence_body(s)
-        m = _OPEN_BLOCK.match(body)
-        if m:
-            stack.append((m.group(1), m.group(2)))
+        block = opens_block(body)
+        if block:
+            stack.append(block)
             continue
-        m = _END_BLOCK.match(body)
-        if m and stack and stack[-1][1] == m.group(1):
+        closed = closes_block(body)
+        if closed and stack and stack[-1][1] == closed:
             stack.pop()
     return tuple(stack)
 
@@ -149,9 +151,72 @@ def list_theorems(text: str) -> list[tuple[int, str]]:
     return [(i, n) for i, s in enumerate(sentences) if (n := theorem_name(s))]
 
 
+def _offset(text: str, position: tuple[int, int]) -> int | None:
+    """Character offset of a 1-based (line, column) position in `text` (None when past its end)."""
+    line, col = position
+    start = 0
+    for _ in range(line - 1):
+        nl = text.find("\n", start)
+        if nl < 0:
+            return None
+        start = nl + 1
+    return start + col - 1
+
+
+def _declared(s: Sentence) -> str | None:
+    """Name declared by sentence `s` with any declaration keyword (`Definition f n : T.` opens a proof
+    just as `Lemma` does, and the tracer traces it)."""
+    from proofsmith.envs.coq.declarations import declared_name
+
+    found = declared_name(sentence_body(s))
+    return found[1] if found else None
+
+
+def _opens_proof(s: Sentence) -> bool:
+    """A statement without a body (`:=`) opens a proof; theorem keywords always do."""
+    return theorem_name(s) is not None or ":=" not in sentence_body(s)
+
+
+def _find(theorem: TheoremRef, sentences: tuple[Sentence, ...], text: str) -> int | None:
+    """Index of `theorem`'s statement among `sentences`.
+
+    With a traced `position`, the sentence that starts there, provided it declares the name (a name can
+    be declared in several modules, sections or functor bodies of one file). Otherwise, or if the file
+    changed since, the statements declaring the name that open a proof: the one whose enclosing modules
+    match the qualified name best (`Coq.Arith.PeanoNat.Nat.div2_Odd` → inside `Module Nat`), the first on
+    ties, theorem keywords (`Lemma`...) before other declarations (`Definition`, `Instance`...)."""
+    parts = theorem.name.split(".")
+    wanted = parts[-1]
+    if theorem.position is not None:
+        offset = _offset(text, theorem.position)
+        if offset is not None:
+            for i, s in enumerate(sentences):
+                if s.start <= offset < max(s.end, s.start + 1) and _declared(s) == wanted:
+                    return i
+                if s.start > offset:
+                    break
+    best: tuple[int, int, int] | None = None  # (-modules matched, keyword rank, index)
+    for i, s in enumerate(sentences):
+        if theorem_name(s) == wanted:
+            rank = 0
+        elif _declared(s) == wanted and _opens_proof(s):
+            rank = 1
+        else:
+            continue
+        modules = [name for kind, name in _blocks_before(sentences, i) if kind.startswith("Module")]
+        qualifier = parts[:-1]
+        matched = len(modules) if modules and qualifier[-len(modules) :] == modules else 0
+        if modules and not matched and qualifier and not any(m in qualifier for m in modules):
+            matched = -1  # qualified elsewhere: only if nothing better
+        key = (-matched, rank, i)
+        if best is None or key < best:
+            best = key
+    return best[2] if best is not None else None
+
+
 def locate(theorem: TheoremRef) -> TheoremSource:
-    """Find `theorem` in its file or in its self-contained statement (Rocq 9's `From Stdlib` read as
-    `Coq` on Coq 8.x: see `compat`)."""
+    """Find `theorem` in its file (at its traced position when given, see `_find`) or in its self-contained
+    statement (Rocq 9's `From Stdlib` read as `Coq` on Coq 8.x: see `compat`)."""
     header = for_installed_coq(theorem.header.rstrip())
     if theorem.file_path is not None:
         path = Path(theorem.file_path)
@@ -165,15 +230,15 @@ def locate(theorem: TheoremRef) -> TheoremSource:
         load_paths = theorem.load_paths
         path = None
     try:
-        sentences = tuple(split_sentences(text, allow_unterminated=True))
+        sentences = tuple(_split(text))
     except ValueError as e:
         raise TheoremStartError(
             f"cannot split {path or 'statement'} into sentences: {e}", StartFailure.SOURCE_UNREADABLE
         ) from e
     wanted = theorem.name.split(".")[-1]
-    for i, s in enumerate(sentences):
-        if theorem_name(s) == wanted:
-            return TheoremSource(wanted, text, sentences, i, _blocks_before(sentences, i), tuple(load_paths), path)
+    index = _find(theorem, sentences, text)
+    if index is not None:
+        return TheoremSource(wanted, text, sentences, index, _blocks_before(sentences, index), tuple(load_paths), path)
     if theorem.statement is not None and sentences:
         # a bare statement ("forall n, n = n") given without a Theorem keyword
         header_n = len(split_sentences(theorem.header, allow_unterminated=True)) if theorem.header.strip() else 0
@@ -182,4 +247,14 @@ def locate(theorem: TheoremRef) -> TheoremSource:
             text2 = (header + "\n\n" if header else "") + f"Theorem {wanted} : {stmt}."
             s2 = tuple(split_sentences(text2))
             return TheoremSource(wanted, text2, s2, header_n, (), tuple(load_paths), None)
-    raise TheoremStartError(f"theorem {theorem.name!r} not found in {path or 'the statement'}", StartFailure.NOT_FOUND)
+    where = f" at line {theorem.position[0]}" if theorem.position is not None else ""
+    raise TheoremStartError(
+        f"theorem {theorem.name!r} not found{where} in {path or 'the statement'}", StartFailure.NOT_FOUND
+    )
+
+
+def _split(text: str) -> list[Sentence]:
+    """Sentences as the tracer replays them (`tac...` of `Proof with` ends a sentence)."""
+    from proofsmith.envs.coq.declarations import split_file
+
+    return split_file(text)
