@@ -6,7 +6,7 @@ VPY := $(VENV)/bin/python
 DEB_PKGS := coq libcoq-stdlib libcoq-mathcomp-ssreflect libcoq-coquelicot libcoq-hammer libcoq-interval eprover z3 cvc4 coinor-csdp
 STAMP := $(VENV)/.installed
 
-.PHONY: setup deps venv test lint demo data docs bench bench-env bench-reliability bench-serve clean
+.PHONY: setup deps venv test lint demo data docs bench bench-env bench-start bench-reliability bench-serve clean
 
 setup: deps $(STAMP)
 
@@ -61,6 +61,15 @@ bench: bench-env
 
 bench-env: setup
 	$(VPY) scripts/bench_env.py --out bench_results/bench_env.json
+
+# Start rate of traced theorems (docs/benchmarks.md): every theorem of a split of a traced dataset
+# (`make prover` or `make data` trace one), failures by reason. START_SAMPLE=N for a seeded sample.
+START_DATA ?= runs/data/math
+START_SPLIT ?= random/test
+START_SAMPLE ?= 0
+bench-start: setup
+	$(VPY) scripts/bench_start.py --data $(START_DATA) --split $(START_SPLIT) --sample $(START_SAMPLE) \
+	    --out bench_results/bench_start
 
 # The prover-learns table: half B of miniF2F-rocq valid (never tuned on), 2 workers, 20 s per theorem.
 bench-search: setup
