@@ -162,8 +162,8 @@ def test_same_definition_name_in_several_modules(env):
 
 
 def test_after_zgcd_notation_in_znumtheory(env):
-    """`Notation Zgcd_is_pos := Z.gcd_nonneg (only parsing).`: the theorems after it used to fail to load
-    (proofs ending in `tac...` were read as one sentence with the next, so earlier lemmas were missing)."""
+    """`Notation Zgcd_is_pos := Z.gcd_nonneg (only parsing).`, then the theorems after it, start at their
+    traced position (without `additional_imports`: see docs/benchmarks.md for the case with them)."""
     path = THEORIES / "ZArith" / "Znumtheory.v"
     ref = TheoremRef.from_file(path, "Zis_gcd_gcd", position=(_line_of(path, "Theorem Zis_gcd_gcd"), 1))
     assert _line_of(path, "Notation Zgcd_is_pos") < ref.position[0]  # type: ignore[index]
