@@ -29,9 +29,10 @@ def add_search_limits(p: argparse.ArgumentParser, theorem_timeout: float = THEOR
     p.add_argument(
         "--frontier",
         choices=[f.value for f in Frontier],
-        default=SearchConfig.frontier.value,
+        default=None,
         help="what best-first search orders: whole states, running all their candidates (node, ReProver), "
-        "or (state, tactic) pairs by path + tactic score (tactic) (default %(default)s)",
+        f"or (state, tactic) pairs by path + tactic score (tactic) (default: the built prover's for `prove` "
+        f"without --generator, else {SearchConfig.frontier.value})",
     )
 
 
@@ -70,10 +71,11 @@ def search_config(args: argparse.Namespace, **fields) -> SearchConfig:
     """The search settings of the command line, checked (every number in range)."""
     positive(args.theorem_timeout, "--theorem-timeout")
     positive(args.tactic_timeout, "--tactic-timeout")
+    frontier = fields.pop("frontier", None) or getattr(args, "frontier", None) or SearchConfig.frontier
     cfg = SearchConfig(
         theorem_timeout=args.theorem_timeout,
         tactic_timeout=args.tactic_timeout,
-        frontier=Frontier(getattr(args, "frontier", SearchConfig.frontier)),
+        frontier=Frontier(frontier),
         **fields,
     )
     positive(cfg.num_sampled_tactics, "--num-tactics")

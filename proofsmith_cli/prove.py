@@ -79,25 +79,37 @@ def benchmark(path: Path, what: str = "BENCH") -> list[BenchTheorem]:
     return theorems
 
 
-def default_prover(generator: str | None, premises: Path | None) -> tuple[str, Path | None, str]:
-    """The generator and premise corpus to use: as given, else the built prover's, else `auto`; and a
-    one-line note saying which default was taken (empty when --generator was given)."""
+def default_prover(generator: str | None, premises: Path | None) -> tuple[str, Path | None, str | None, str]:
+    """The generator, premise corpus and search frontier to use: as given, else the built prover's, else
+    `auto`; and a one-line note saying which default was taken (empty when --generator was given).
+    The frontier is None unless the built prover names one (then `--frontier` still wins)."""
     if generator is not None:
-        return generator, premises, ""
+        return generator, premises, None, ""
     built = load_built()
     if built is None:
-        return FALLBACK_GENERATOR, premises, f"note: no prover built (run `make prover`); using {FALLBACK_GENERATOR}"
+        return (
+            FALLBACK_GENERATOR,
+            premises,
+            None,
+            f"note: no prover built (run `make prover`); using {FALLBACK_GENERATOR}",
+        )
     if premises is None and built.premises:
         premises = Path(built.premises)
-    return built.generator, premises, f"note: using the prover built in {built.source.parent}: {built.generator}"
+    note = f"note: using the prover built in {built.source.parent}: {built.generator} ({built.frontier} frontier)"
+    return built.generator, premises, built.frontier, note
 
 
 def run(args: argparse.Namespace) -> int:
     # Everything is checked before Ray starts and before anything is written.
     positive(args.workers, "--workers")
     positive(args.model_gpus, "--model-gpus", allow_zero=True)
-    search = search_config(args, num_sampled_tactics=args.num_tactics, max_expansions=args.max_expansions)
-    spec, premises_path, note = default_prover(args.generator, args.premises)
+    spec, premises_path, built_frontier, note = default_prover(args.generator, args.premises)
+    search = search_config(
+        args,
+        num_sampled_tactics=args.num_tactics,
+        max_expansions=args.max_expansions,
+        frontier=args.frontier or built_frontier,
+    )
     premises = premises_corpus(premises_path)
     spec = generator_spec(spec)
     mode, num_proofs, repair_rounds = whole_proof_options(args, spec)

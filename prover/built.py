@@ -2,7 +2,7 @@
 
 `make prover` (scripts/build_prover.py) traces the competition-mathematics libraries, builds the
 k-NN tactic index and writes `runs/prover/prover.json`: the generator spec and premise corpus of
-the best configuration in the benchmark tables (docs/benchmarks.md). `proofsmith prove` without
+the best configuration in the benchmark tables (and its search frontier) (docs/benchmarks.md). `proofsmith prove` without
 `--generator` uses it; with nothing built it falls back to `auto` and says so in one line.
 """
 
@@ -25,6 +25,7 @@ class BuiltProver:
     premises: str | None  # a premise corpus for retrieval inside search (prove --premises)
     source: Path  # the prover.json it was read from
     note: str = ""  # what the choice rests on (the measured row)
+    frontier: str = "node"  # the search frontier it was measured with (prover.search.Frontier)
 
 
 def prover_dir() -> Path:
@@ -43,12 +44,12 @@ def load_built(directory: Path | None = None) -> BuiltProver | None:
         return None
     if premises is not None and not Path(premises).exists():
         return None
-    return BuiltProver(generator, premises, path, str(info.get("note", "")))
+    return BuiltProver(generator, premises, path, str(info.get("note", "")), str(info.get("frontier", "node")))
 
 
-def write_built(directory: Path, generator: str, premises: str | None, note: str) -> Path:
+def write_built(directory: Path, generator: str, premises: str | None, note: str, frontier: str = "node") -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / PROVER_FILE
-    info = {"generator": generator, "premises": premises, "note": note}
+    info = {"generator": generator, "premises": premises, "frontier": frontier, "note": note}
     path.write_text(json.dumps(info, indent=1) + "\n")
     return path

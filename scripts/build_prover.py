@@ -35,13 +35,16 @@ MATH_LIBRARIES = (
 
 # The best row of docs/benchmarks.md ("The prover learns"): the generator members, in order, and
 # whether retrieval inside search (the premise corpus) is on; `knn` would stand for the built index.
-# Measured at 20 s, 2 workers: miniF2F-rocq half B (first 60): auto 6/56, auto+actions 8/56, and the
-# same 8 with premises, the policy or the k-NN; held-out stdlib+Coquelicot random/test (first 60):
-# auto 10/38, auto+actions+knn with premises 16/37. So: the k-NN row, with retrieval on.
+# Measured with 2 workers (docs/benchmarks.md): miniF2F-rocq half B (first 60) at 60 s: auto 6/56,
+# auto+actions with the tactic frontier 11/56, the same 11 with the k-NN and premises; held-out
+# stdlib+Coquelicot random/test (first 60) at 20 s: auto 12/57, auto+actions+knn with premises and the
+# tactic frontier 20/57. So: the k-NN row, with retrieval on, on the tactic frontier.
 BEST_MEMBERS: tuple[str, ...] = ("auto", "actions", "knn")
 BEST_WITH_PREMISES = True
+BEST_FRONTIER = "tactic"
 BEST_NOTE = (
-    "best measured at 20 s: miniF2F-rocq half B 8/56 (auto 6/56); held-out stdlib random/test 16/37 (auto 10/38)"
+    "best measured: miniF2F-rocq half B 11/56 at 60 s (auto 6/56); held-out stdlib+Coquelicot random/test "
+    "20/57 at 20 s (auto 12/57)"
 )
 
 
@@ -73,7 +76,7 @@ def main() -> None:
         knn_from_spec(str(args.data)).save(knn_dir)
     if args.iterate_rounds > 0:
         from proofsmith.prover.iterate import IterateConfig, run_iterate
-        from proofsmith.prover.search import SearchConfig
+        from proofsmith.prover.search import Frontier, SearchConfig
 
         print(f"[3/4] expert iteration: {args.iterate_rounds} round(s) on half A of {args.bench}")
         spec = "ensemble:" + "+".join("knn:" + str(knn_dir.resolve()) if m == "knn" else m for m in BEST_MEMBERS)
@@ -82,7 +85,7 @@ def main() -> None:
             base_data=args.data,
             generator=spec,
             rounds=args.iterate_rounds,
-            search=SearchConfig(theorem_timeout=20.0),
+            search=SearchConfig(theorem_timeout=20.0, frontier=Frontier(BEST_FRONTIER)),
             workers=args.workers,
         )
         run_iterate(cfg, args.out / "iterate")
@@ -94,8 +97,11 @@ def main() -> None:
     members = ["knn:" + str(knn_dir.resolve()) if m == "knn" else m for m in BEST_MEMBERS]
     generator = members[0] if len(members) == 1 else "ensemble:" + "+".join(members)
     premises = str(args.data.resolve()) if BEST_WITH_PREMISES else None
-    path = write_built(args.out, generator, premises, BEST_NOTE)
-    print(f"[4/4] wrote {path}: --generator {generator}" + (f" --premises {premises}" if premises else ""))
+    path = write_built(args.out, generator, premises, BEST_NOTE, BEST_FRONTIER)
+    print(
+        f"[4/4] wrote {path}: --generator {generator} --frontier {BEST_FRONTIER}"
+        + (f" --premises {premises}" if premises else "")
+    )
     print(f"built in {time.monotonic() - t0:.0f} s; `proofsmith prove BENCH --out R.jsonl` now uses it")
 
 
