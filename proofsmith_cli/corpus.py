@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 from proofsmith.cli.errors import UsageError, output_dir, positive
+from proofsmith.cli.trace import add_trace_options
 from proofsmith.dataset.card import NOT_SELECTED, ExcludedPackage
 from proofsmith.dataset.packages import (
     DEFAULT_PACKAGE_LIST,
@@ -20,7 +21,6 @@ from proofsmith.dataset.packages import (
     missing_packages,
     select_packages,
 )
-from proofsmith.envs.limits import SENTENCE_TIMEOUT
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -38,22 +38,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="the TOML list of packages, in or out and why (default: the one in the repository)",
     )
     p.add_argument("--list", action="store_true", help="print the package list and exit")
-    p.add_argument("--workers", type=int, default=None, help="parallel coqidetop processes (default: CPU count)")
-    p.add_argument(
-        "--sentence-timeout",
-        "--timeout",
-        dest="sentence_timeout",
-        type=float,
-        default=SENTENCE_TIMEOUT,
-        help="time limit of one sentence, s (default %(default)s)",
-    )
-    p.add_argument("--seed", type=int, default=3407, help="split seed (LeanDojo's by default)")
-    p.add_argument(
-        "--num-eval",
-        type=int,
-        default=None,
-        help="theorems in val and test of random/novel_premises (default: min(2000, 10%%))",
-    )
+    add_trace_options(p, "theorems in val and test of random/novel_premises")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
 

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from proofsmith.cli.errors import output_dir, positive, regex, source_dir
+from proofsmith.dataset.splits import DEFAULT_SEED
 from proofsmith.envs.base import ProverNotInstalledError
 from proofsmith.envs.coq.build import discover
 from proofsmith.envs.coq.trace import TraceOptions, trace_sources
@@ -29,8 +30,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help="logical path of the SRC at the same position (repeatable)",
     )
-    p.add_argument("--workers", type=int, default=None, help="parallel coqidetop processes (default: CPU count)")
     p.add_argument("--no-resume", action="store_true", help="re-trace files that already have an output")
+    add_trace_options(p)
+    p.add_argument("--filter", default=None, metavar="REGEX", help="only libraries whose name matches")
+    p.add_argument("--max-files", type=int, default=None, help="only the N largest files (for quick subsets)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def add_trace_options(p: argparse.ArgumentParser, num_eval_help: str = "theorems in each of val and test") -> None:
+    """What `trace` and `corpus` share: workers, the sentence limit, and how the splits are drawn."""
+    p.add_argument("--workers", type=int, default=None, help="parallel coqidetop processes (default: CPU count)")
     p.add_argument(
         "--sentence-timeout",
         "--timeout",
@@ -39,13 +48,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=SENTENCE_TIMEOUT,
         help="time limit of one sentence, s (default %(default)s)",
     )
-    p.add_argument("--seed", type=int, default=3407, help="split seed (LeanDojo's by default)")
-    p.add_argument(
-        "--num-eval", type=int, default=None, help="theorems in each of val and test (default: min(2000, 10%%))"
-    )
-    p.add_argument("--filter", default=None, metavar="REGEX", help="only libraries whose name matches")
-    p.add_argument("--max-files", type=int, default=None, help="only the N largest files (for quick subsets)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="split seed (LeanDojo's by default)")
+    p.add_argument("--num-eval", type=int, default=None, help=f"{num_eval_help} (default: min(2000, 10%%))")
 
 
 def run(args: argparse.Namespace) -> int:
