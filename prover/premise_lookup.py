@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -87,7 +88,7 @@ def state_query(state_pp: str) -> str:
     return _IDENT.sub(lambda m: " " if m.group(0) in local else m.group(0), text)
 
 
-class PremiseLookup:
+class PremiseLookup(ABC):
     """`(theorem, state pp) -> top-k premise names` for `BestFirstSearch(premises=...)`; subclasses
     score the whole corpus for a query (`scores`), this class restricts to accessible, usable premises."""
 
@@ -101,9 +102,9 @@ class PremiseLookup:
         self._usable = usable
         self._accessible: dict[str, np.ndarray] = {}
 
+    @abstractmethod
     def scores(self, query: str) -> np.ndarray:
         """One score per corpus premise; higher is more relevant, <= 0 never returned."""
-        raise NotImplementedError
 
     # ------------------------------------------------------------------ accessibility
     def libraries(self, theorem: TheoremRef) -> list[str]:
