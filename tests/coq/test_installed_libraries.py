@@ -6,8 +6,6 @@ default `-Q` binding does not resolve; the environment adds the library's `-R` a
 
 from pathlib import Path
 
-import pytest
-
 from proofsmith.envs.base import TacticState, TheoremRef
 from proofsmith.envs.coq.source import installed_library_load_paths, list_theorems
 
@@ -21,9 +19,8 @@ def test_load_path_of_an_installed_library_file_is_its_user_contrib_folder():
     assert installed_library_load_paths(Path("/tmp/user-contrib/x.v")) == ()  # no library folder
 
 
-@pytest.mark.skipif(not (COQUELICOT / "Rbar.v").is_file(), reason="Debian's libcoq-coquelicot sources not installed")
 def test_coquelicot_theorem_loading_siblings_by_short_name_starts(env):
-    path = COQUELICOT / "Rbar.v"
+    path = COQUELICOT / "Rbar.v"  # libcoq-coquelicot, which `make setup` installs
     text = path.read_text()
     assert "Require Import Rcomplements" in text  # the short-name load that needs -R
     name = next(n for _, n in list_theorems(text) if n == "Rbar_le_refl")
