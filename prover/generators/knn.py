@@ -5,12 +5,19 @@ there, with the neighbour's hypothesis names mapped to the current state's by po
 Scores are log-probabilities of a similarity-weighted vote, w = exp((cos - 1) / temperature): with the
 default temperature an identical state outweighs ~150 neighbours at cosine 0.9, so the nearest
 neighbours decide and close ties are settled by votes.
+
+Library proofs are often one compound sentence (`apply injective_projections; simpl; ring`) that
+fails on a new goal as a whole while its first steps still apply. Like Tactician's decomposition of
+tactic sequences, each neighbour's `t1; t2; ...; tn` also votes, with `KNNConfig.prefix_weight` of
+its weight, for its prefixes `t1`, `t1; t2`, ... (split at top-level `;` only), so the search can
+take the first steps and close the rest with other candidates.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +38,7 @@ class KNNConfig:
     temperature: float = 0.02
     adapt_names: bool = True
     max_features: int = 4096
+    prefix_weight: float = 0.25  # share of a compound tactic's vote given to each of its prefixes (0: off)
 
 
 def encoder_of(retriever: object) -> StateEncoder | None:
@@ -98,6 +106,11 @@ class KNNTacticGenerator:
             w = math.exp((min(float(sim), 1.0) - 1.0) / self.config.temperature)
             weights[key] = weights.get(key, 0.0) + w
             text.setdefault(key, tac.strip())
+            if self.config.prefix_weight > 0:
+                for prefix in tactic_prefixes(tac):
+                    pkey = normalize_tactic(prefix)
+                    weights[pkey] = weights.get(pkey, 0.0) + w * self.config.prefix_weight
+                    text.setdefault(pkey, prefix)
         total = sum(weights.values())
         if total <= 0:
             return []
@@ -150,6 +163,51 @@ class KNNTacticGenerator:
         self._names = [context_names(s) for s in self.states]
         self.index = faiss.read_index(str(path / "index.faiss"))
         return self
+
+
+_MATCH_OPEN = re.compile(r"\b(?:lazymatch|multimatch|match)\b")
+_MATCH_CLOSE = re.compile(r"\bend\b")
+
+
+def split_sequence(tactic: str) -> list[str]:
+    """`t1; t2; t3` → [t1, t2, t3]: split at `;` outside brackets, strings and `match ... end`."""
+    t = normalize_tactic(tactic)
+    parts: list[str] = []
+    depth = 0  # brackets and match...end blocks
+    start = 0
+    i = 0
+    in_string = False
+    while i < len(t):
+        ch = t[i]
+        if ch == '"':
+            in_string = not in_string
+        elif in_string:
+            pass
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth = max(0, depth - 1)
+        elif ch.isalpha() and (i == 0 or not (t[i - 1].isalnum() or t[i - 1] in "_'.")):
+            if m := _MATCH_OPEN.match(t, i):
+                depth += 1
+                i = m.end()
+                continue
+            if m := _MATCH_CLOSE.match(t, i):
+                depth = max(0, depth - 1)
+                i = m.end()
+                continue
+        elif ch == ";" and depth == 0:
+            parts.append(t[start:i].strip())
+            start = i + 1
+        i += 1
+    parts.append(t[start:].strip())
+    return parts if all(parts) else [t]
+
+
+def tactic_prefixes(tactic: str) -> list[str]:
+    """The proper prefixes of a tactic sequence: `a; b; c` → [`a`, `a; b`]; none for one tactic."""
+    parts = split_sequence(tactic)
+    return ["; ".join(parts[:i]) for i in range(1, len(parts))]
 
 
 def from_spec(arg: str) -> KNNTacticGenerator:

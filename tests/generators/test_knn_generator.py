@@ -1,8 +1,10 @@
+import math
+
 from gen_fixtures import synthetic_theorems
 
 from proofsmith.dataset.loading import tactic_pairs
 from proofsmith.prover.generators.base import TacticGenerator
-from proofsmith.prover.generators.knn import KNNTacticGenerator
+from proofsmith.prover.generators.knn import KNNConfig, KNNTacticGenerator, split_sequence, tactic_prefixes
 from proofsmith.prover.generators.state_text import canonical_tokens, hypothesis_names
 
 
@@ -49,3 +51,29 @@ def test_state_text_generator_helpers():
     s = "a, b : nat\nHab : a <= b\n⊢ a <= b + 1"
     assert hypothesis_names(s) == ["a", "b", "Hab"]
     assert canonical_tokens(s) == canonical_tokens("c, b : nat\nH0 : c <= b\n⊢ c <= b + 1")
+
+
+def test_knn_split_sequence_respects_brackets_strings_and_match():
+    assert split_sequence("apply injective_projections ; simpl ; ring.") == [
+        "apply injective_projections",
+        "simpl",
+        "ring",
+    ]
+    assert split_sequence("destruct n; [ simpl; auto | lia ]") == ["destruct n", "[ simpl; auto | lia ]"]
+    assert split_sequence('idtac "a;b"; lia') == ['idtac "a;b"', "lia"]
+    m = "repeat match goal with H : _ /\\ _ |- _ => destruct H; clear H end"
+    assert split_sequence(f"intros; {m}; lra") == ["intros", m, "lra"]
+    assert split_sequence("try (split; lia)") == ["try (split; lia)"]
+    assert tactic_prefixes("a; b; c.") == ["a", "a; b"]
+    assert tactic_prefixes("lia.") == []
+
+
+def test_knn_compound_tactics_vote_for_their_prefixes():
+    pairs = [{"state": "⊢ 0 = 0 /\\ 1 = 1", "tactic": "split; reflexivity."}]
+    on = KNNTacticGenerator.from_pairs(pairs)
+    off = KNNTacticGenerator.from_pairs(pairs, config=KNNConfig(prefix_weight=0.0))
+    state = "⊢ 0 = 0 /\\ 1 = 1"
+    assert [t for t, _ in off.generate(state, [], 4)] == ["split; reflexivity."]
+    cands = dict(on.generate(state, [], 4))
+    assert list(cands) == ["split; reflexivity.", "split"]
+    assert abs((cands["split"] - cands["split; reflexivity."]) - math.log(0.25)) < 1e-6
