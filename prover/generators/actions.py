@@ -14,7 +14,9 @@ sentence, ranked by a fixed prior (higher = tried first):
   (`pose proof (pow2_ge_0 (x - y)); nra`, products of positivity hypotheses, `Z.square_nonneg`...
   with `nia`);
 - rewriting with the function definitions miniF2F states as hypotheses (`rewrite !h0`);
-- `field_simplify`, `ring_simplify` (in the goal, in hypotheses with a division);
+- `field_simplify`, `ring_simplify` (in the goal, in hypotheses with a division), and clearing the
+  denominators of an equation hypothesis (Lean's `field_simp at h`: multiply by the divisors, simplify,
+  discharge `d <> 0` from the context);
 - parity and residues (`Nat.Even_or_Odd`, `Z.mod_pos_bound`, `Z.div_mod`), `induction n`,
   `interval with (i_bisect x)` for real goals with bounds;
 - lemma instantiation with the premises the search retrieved (`apply L`, `rewrite L`, ...), below
@@ -35,6 +37,8 @@ from proofsmith.prover.generators.automation import AUTOMATION_IMPORTS, REWRITE_
 from proofsmith.prover.generators.base import BatchByLoop, Candidate, dedupe_candidates
 from proofsmith.prover.generators.goal_shape import (
     GoalShape,
+    Hyp,
+    denominators,
     first_goal,
     identifiers,
     introduce,
@@ -285,8 +289,28 @@ class ActionGenerator(BatchByLoop):
             out.append("ring_simplify")
         for h in g.props:
             if "/" in h.type and g.sort_of_text(h.type) == "R" and not h.type.startswith("forall"):
+                out += self.clear_denominators(g, h)
                 out.append(f"field_simplify in {h.name}")
         return out
+
+    def clear_denominators(self, g: GoalShape, h: Hyp) -> list[str]:
+        """Lean's `field_simp at h` for an equation `h` over R: multiply both sides by the product of
+        its divisors, simplify, and discharge each `d <> 0` side condition from the context (a
+        disequality `hd : x <> 3` by `intro; apply hd; lra`, a positivity fact by `intro; lra`)."""
+        t = " ".join(h.type.split())
+        if len(split_top(t, " = ")) != 2 or "->" in t:
+            return []
+        ds = denominators(t)[:3]
+        if not ds:
+            return []
+        product = " * ".join(d if d.startswith("(") else f"({d})" for d in ds)
+        product = product[1:-1] if len(ds) == 1 and ds[0].startswith("(") else product
+        diseqs = [p.name for p in g.props if "<>" in p.type and p.name != h.name]
+        side = " | ".join(["lra", "intro; lra", *(f"intro; apply {n}; lra" for n in diseqs), "nra"])
+        return [
+            f"apply (f_equal (fun t => t * ({product}))) in {h.name}; "
+            f"field_simplify in {h.name}; [ | solve [ {side} ] .. ]"
+        ]
 
     def parity(self, g: GoalShape) -> list[str]:
         out: list[str] = []

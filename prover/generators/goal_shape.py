@@ -266,6 +266,25 @@ def _arg_at(text: str, i: int) -> tuple[str, int] | None:
     return None
 
 
+def denominators(text: str) -> list[str]:
+    """The non-numeric divisors of `text`, distinct, in order: `(n + 5) / (n - 3)` gives `(n - 3)`,
+    `1 / f x` gives `f x` (application binds tighter than `/`). `/\\` (conjunction) is skipped."""
+    out: list[str] = []
+    for m in re.finditer(r"(?<![\\/])/(?![\\/])", text):
+        arg = _arg_at(text, m.end())
+        if arg is None:
+            continue
+        term, j = arg
+        if not term.startswith("("):  # an application `f x y`: take the arguments too
+            while (nxt := _arg_at(text, j)) is not None and re.match(r"[\w(]", nxt[0]):
+                term, j = f"{term} {nxt[0]}", nxt[1]
+        if re.fullmatch(r"\(?\s*\d+(?:\.\d+)?(?:%\w+)?\s*\)?", term):
+            continue  # a numeral: lra and field handle it already
+        if term not in out:
+            out.append(term)
+    return out
+
+
 def calls(text: str, fname: str, nargs: int = 1) -> list[tuple[str, ...]]:
     out: list[tuple[str, ...]] = []
     for m in re.finditer(rf"(?<![\w'.]){re.escape(fname)}(?![\w'])", text):

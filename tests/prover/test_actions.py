@@ -10,7 +10,7 @@ from proofsmith.envs.base import ProofFinished, TacticState, TheoremRef
 from proofsmith.envs.coq import CoqEnvironment
 from proofsmith.prover.generators.actions import ActionGenerator, premise_name
 from proofsmith.prover.generators.factory import GeneratorSpecError, check_spec, make_generator
-from proofsmith.prover.generators.goal_shape import first_goal, introduce, needs_intros, parse_state
+from proofsmith.prover.generators.goal_shape import denominators, first_goal, introduce, needs_intros, parse_state
 from proofsmith.prover.search import BestFirstSearch, SearchConfig
 from proofsmith.prover.status import SearchStatus
 
@@ -188,3 +188,37 @@ def test_psatz_finds_the_square_no_variable_hint_gives(env):
     done = env.run_tactic(st, "psatz R 2", timeout=5)
     assert isinstance(done, ProofFinished)
     assert env.verify(ref, ["intros.", "psatz R 2."]).verified
+
+
+DENOMINATORS = """Require Import Reals Lra.
+Open Scope R_scope.
+
+Theorem cleared : forall x : R, x <> 1 -> x <> -2 -> (x + 1) / (x - 1) = (x - 2) / (x + 2) -> x = 0.
+Proof.
+Admitted.
+"""
+
+
+def test_clearing_denominators_of_a_hypothesis_then_lra(env, tmp_path):
+    """Lean's `field_simp at h`: the divisors of h are multiplied out and their `d <> 0` side
+    conditions come from the context; `field_simplify in h` alone leaves h as it was."""
+    ref = _write(tmp_path, "cleared", DENOMINATORS)
+    st = _state(env, ref, "intros x h0 h1 h2")
+    cands = [t for t, _ in ActionGenerator().generate(st.pp, [], 64)]
+    clear = [t for t in cands if t.startswith("apply (f_equal")]
+    assert clear == [
+        "apply (f_equal (fun t => t * ((x - 1) * (x + 2)))) in h2; field_simplify in h2; "
+        "[ | solve [ lra | intro; lra | intro; apply h0; lra | intro; apply h1; lra | nra ] .. ]"
+    ]
+    after = env.run_tactic(st, clear[0], timeout=5)
+    assert isinstance(after, TacticState) and "/" not in after.pp, after
+    assert isinstance(env.run_tactic(after, "lra", timeout=5), ProofFinished)
+    assert not isinstance(env.run_tactic(st, "lra", timeout=5), ProofFinished)
+    assert env.verify(ref, ["intros x h0 h1 h2.", clear[0] + ".", "lra."]).verified
+
+
+def test_denominators_are_divisors_not_numerals_or_conjunctions():
+    assert denominators("(n + 5) / (n - 3) = 2") == ["(n - 3)"]
+    assert denominators("3 + 1 / x = 7 / x") == ["x"]
+    assert denominators("x / 2 = 3 /\\ y = 1") == []
+    assert denominators("1 / sqrt x + y / (a * b) = 1") == ["sqrt x", "(a * b)"]
