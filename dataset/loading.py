@@ -17,7 +17,14 @@ from pathlib import Path
 from proofsmith.dataset.corpus import Corpus
 from proofsmith.dataset.files import atomic_writer, write_json
 from proofsmith.dataset.schema import TheoremRecord, pos_to_json
-from proofsmith.dataset.splits import DEFAULT_SEED, SPLIT_NAMES, make_splits
+from proofsmith.dataset.splits import (
+    ALL_SPLIT_STRATEGIES,
+    DEFAULT_SEED,
+    NOVEL_PACKAGES,
+    SPLIT_NAMES,
+    SPLIT_STRATEGIES,
+    make_splits,
+)
 
 
 def write_dataset(
@@ -68,6 +75,23 @@ def load_splits(out: Path, strategy: str = "random", backend: str | None = None)
         for name in SPLIT_NAMES
         if (Path(out) / strategy / f"{name}.json").is_file()
     }
+
+
+def strategies_on_disk(out: Path) -> tuple[str, ...]:
+    """The split strategies `out` holds a directory of, in `ALL_SPLIT_STRATEGIES` order."""
+    return tuple(s for s in ALL_SPLIT_STRATEGIES if (Path(out) / s).is_dir())
+
+
+def dataset_strategies(out: Path) -> tuple[str, ...]:
+    """What the downstream commands use by default: `random` and `novel_premises` (every dataset has
+    them), plus `novel_packages` when `out` has it (a `proofsmith corpus` dataset)."""
+    return SPLIT_STRATEGIES + ((NOVEL_PACKAGES,) if (Path(out) / NOVEL_PACKAGES).is_dir() else ())
+
+
+def split_files_text(out: Path) -> str:
+    """`OUT/{random,novel_premises}/{train,val,test}.json`, naming the strategies written under `out`."""
+    strategies = strategies_on_disk(out) or SPLIT_STRATEGIES
+    return f"{out}/{{{','.join(strategies)}}}/{{{','.join(SPLIT_NAMES)}}}.json"
 
 
 # --------------------------------------------------------------------------- datasets view

@@ -27,6 +27,7 @@ from proofsmith.dataset.corpus import Corpus
 from proofsmith.dataset.files import write_json
 from proofsmith.dataset.loading import write_dataset
 from proofsmith.dataset.schema import CorpusFile, Premise, Provenance, TheoremRecord, TracedTactic
+from proofsmith.dataset.splits import ALL_SPLIT_STRATEGIES
 from proofsmith.envs.base import EnvError
 from proofsmith.envs.coq.env import CoqConfig, CoqEnvironment
 from proofsmith.envs.coq.file_tracer import FileJob, trace_file
@@ -193,6 +194,8 @@ def _trace_mutants(
             return resolver.provenance(lib + "." + p.full_name[len(prefix) :])
         return p
 
+    # a mutant belongs to its original's package (`proofsmith corpus` data), so it splits with it
+    package = next((r.package for r in ctx.ds.records if r.file_path == chunk.file_path), None)
     records = []
     for d in traced["theorems"]:
         r = TheoremRecord.from_json(d, "coq")
@@ -205,7 +208,7 @@ def _trace_mutants(
             for t in r.traced_tactics
         )
         rec = TheoremRecord(
-            r.url, r.commit, r.file_path, r.full_name, r.start, r.end, tactics, r.theorem_statement, "coq"
+            r.url, r.commit, r.file_path, r.full_name, r.start, r.end, tactics, r.theorem_statement, "coq", package
         ).to_json()
         m = verified[r.full_name.rsplit(".", 1)[-1]]
         rec["mutation"] = {
@@ -410,7 +413,7 @@ def aggregate(ds: TracedDataset, out: Path, chunks: list[Chunk], index_info: dic
 def _add_provenance(out: Path, prov: dict[str, dict]) -> None:
     """Each split record also carries its `mutation` provenance (readers ignore unknown keys)."""
     for split in out.glob("*/*.json"):
-        if split.parent.name not in ("random", "novel_premises"):
+        if split.parent.name not in ALL_SPLIT_STRATEGIES:
             continue
         data = json.loads(split.read_text(encoding="utf-8"))
         for d in data:

@@ -12,6 +12,7 @@ from pathlib import Path
 from proofsmith.cli.errors import UsageError, output_dir, positive
 from proofsmith.cli.trace import add_trace_options
 from proofsmith.dataset.card import NOT_SELECTED, ExcludedPackage
+from proofsmith.dataset.loading import split_files_text
 from proofsmith.dataset.packages import (
     DEFAULT_PACKAGE_LIST,
     PackageListError,
@@ -90,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
     stats = build_corpus(sources, args.out, opts)
     print(json.dumps({k: v for k, v in stats.items() if k not in ("splits", "per_package")}, indent=1))
     print(
-        f"wrote {args.out}/corpus.jsonl, {args.out}/{{random,novel_premises,novel_packages}}/{{train,val,test}}.json, "
+        f"wrote {args.out}/corpus.jsonl, {split_files_text(args.out)}, "
         f"{args.out}/DATASET.md, {args.out}/dataset_card.json, {args.out}/trace_stats.json"
     )
     return 0 if stats["files_failed"] == 0 else 1

@@ -65,6 +65,31 @@ def traced_dataset(path: Path | str, what: str, need: Iterable[str] = ("corpus.j
     return p
 
 
+def dataset_with_strategies(
+    path: Path | str, what: str, strategies: Iterable[str], flag: str, need: Iterable[str] = ()
+) -> Path:
+    """A traced dataset with a split of each of `strategies` (asked for with `flag`) and each of
+    `need`. A strategy the dataset was written without (`novel_packages` of a `proofsmith trace`
+    dataset) is one line naming the option, the strategies the dataset has and what writes the one
+    it lacks; a directory that is no dataset at all gets `traced_dataset`'s message."""
+    from proofsmith.dataset.loading import strategies_on_disk
+    from proofsmith.dataset.splits import NOVEL_PACKAGES
+
+    p = existing_dir(path, what)
+    have = strategies_on_disk(p)
+    missing = [s for s in strategies if s not in have]
+    if have and missing:
+        hint = (
+            f"; {NOVEL_PACKAGES} is written by `proofsmith corpus` (a multi-package corpus), not `proofsmith trace`"
+            if NOVEL_PACKAGES in missing
+            else ""
+        )
+        raise UsageError(
+            f"{flag} {' '.join(missing)}: {what} {p} has no {', '.join(missing)} split (it has {', '.join(have)}){hint}"
+        )
+    return traced_dataset(p, what, need)
+
+
 def corpus_file(path: Path | str, what: str) -> Path:
     """A corpus.jsonl, or a dataset directory holding one; returns the file."""
     p = Path(path)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from proofsmith.cli.errors import (
     UsageError,
+    dataset_with_strategies,
     existing_dir,
     generator_spec,
     positive,
@@ -14,6 +15,7 @@ from proofsmith.cli.errors import (
     traced_dataset,
 )
 from proofsmith.cli.options import add_premises, add_search_limits, premises_corpus, search_config
+from proofsmith.dataset.splits import ALL_SPLIT_STRATEGIES
 from proofsmith.prover.benchmark import load_split
 from proofsmith.prover.distributed import JobConfig, run_job
 from proofsmith.prover.report import summarize, write_report
@@ -22,7 +24,11 @@ from proofsmith.prover.results import read_results, write_job_config
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", type=Path, required=True, help="a traced dataset directory (proofsmith trace --out)")
-    p.add_argument("--split", default="random/test", help="STRATEGY/SPLIT, e.g. novel_premises/test")
+    p.add_argument(
+        "--split",
+        default="random/test",
+        help="STRATEGY/SPLIT, e.g. novel_premises/test, or novel_packages/test of a `proofsmith corpus` dataset",
+    )
     p.add_argument("--root", type=Path, default=None, help="source root when the dataset's url is not a local path")
     p.add_argument("--load-path", action="append", default=[], metavar="DIR=NAME", help="Coq -R mapping; repeatable")
     p.add_argument("--generator", default="auto")
@@ -38,7 +44,11 @@ def run(args: argparse.Namespace) -> int:
     # Everything is checked before Ray starts and before anything is written.
     positive(args.workers, "--workers")
     positive(args.limit, "--limit")
-    traced_dataset(args.data, "--data", need=(f"{args.split}.json",))
+    strategy = args.split.partition("/")[0]
+    if strategy in ALL_SPLIT_STRATEGIES:
+        dataset_with_strategies(args.data, "--data", [strategy], "--split", need=(f"{args.split}.json",))
+    else:
+        traced_dataset(args.data, "--data", need=(f"{args.split}.json",))
     if args.root is not None:
         existing_dir(args.root, "--root")
     load_paths = []

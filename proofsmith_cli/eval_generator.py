@@ -1,5 +1,6 @@
 """`proofsmith eval-generator --data DIR [--knn PATH] [--model OUT]`: exact match (top-1/top-k) on
-held-out traced steps of both splits, and execution success of the top-k tactics in Coq."""
+held-out traced steps of each split strategy (random, novel_premises, and novel_packages in a `proofsmith
+corpus` dataset), and execution success of the top-k tactics in Coq."""
 
 from __future__ import annotations
 
@@ -10,7 +11,17 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from proofsmith.cli.errors import UsageError, existing_dir, generator_spec, output_file, positive, traced_dataset
+from proofsmith.cli.errors import (
+    UsageError,
+    dataset_with_strategies,
+    existing_dir,
+    generator_spec,
+    output_file,
+    positive,
+    traced_dataset,
+)
+from proofsmith.dataset.loading import dataset_strategies
+from proofsmith.dataset.splits import ALL_SPLIT_STRATEGIES, NOVEL_PACKAGES
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +38,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "STRATEGY=PATH names the split; repeatable (one model per split)",
     )
     p.add_argument("--no-ensemble", action="store_true", help="leave the k-NN + model ensemble out")
-    p.add_argument("--splits", nargs="+", default=["random", "novel_premises"])
+    p.add_argument(
+        "--splits",
+        nargs="+",
+        choices=ALL_SPLIT_STRATEGIES,
+        default=None,
+        help=f"split strategies to evaluate (default: random novel_premises, and {NOVEL_PACKAGES} when the "
+        f"dataset has it); {NOVEL_PACKAGES} needs a `proofsmith corpus` dataset",
+    )
     p.add_argument("--split", default="test", choices=["val", "test"], help="which held-out part")
     p.add_argument("--k", type=int, default=8, help="candidates per state (top-k)")
     p.add_argument("--max-steps", type=int, default=None, help="sample this many held-out steps per split")
@@ -75,7 +93,7 @@ def models_by_split(specs: list[str], splits: list[str]) -> dict[str, str]:
     for spec in specs:
         named, sep, path = spec.partition("=")
         strategy: str | None = named
-        if not sep or named not in ("random", "novel_premises"):
+        if not sep or named not in ALL_SPLIT_STRATEGIES:
             path, strategy = spec, trained_strategy(spec)
         for split in [strategy] if strategy else splits:
             out[split] = path
@@ -85,6 +103,9 @@ def models_by_split(specs: list[str], splits: list[str]) -> dict[str, str]:
 def check_args(args: argparse.Namespace) -> None:
     """Everything checked before a model loads or anything is written."""
     existing_dir(args.data, "--data")
+    if args.splits is None:
+        args.splits = list(dataset_strategies(args.data))
+    dataset_with_strategies(args.data, "--data", args.splits, "--splits")
     present = [s for s in args.splits if (args.data / s / f"{args.split}.json").is_file()]
     if not present:
         traced_dataset(args.data, "--data", [f"{s}/{args.split}.json" for s in args.splits])
@@ -96,7 +117,9 @@ def check_args(args: argparse.Namespace) -> None:
         traced_dataset(args.data, "--data", [f"{s}/train.json" for s in present])
     for spec in args.model:
         strategy, sep, path = spec.partition("=")
-        generator_spec(f"hf:{path if sep and strategy in ('random', 'novel_premises') else spec}", "--model")
+        if sep and strategy in ALL_SPLIT_STRATEGIES:
+            dataset_with_strategies(args.data, "--data", [strategy], "--model")
+        generator_spec(f"hf:{path if sep and strategy in ALL_SPLIT_STRATEGIES else spec}", "--model")
     if args.no_knn and not args.model:
         raise UsageError("nothing to evaluate: give --model and/or keep the k-NN")
     if args.retriever is not None:

@@ -1,13 +1,23 @@
 """`proofsmith eval-retriever --data DIR [--index INDEX | --model CKPT]`: R@1, R@10, MRR of BM25 and
-dense retrieval on the random and novel_premises test splits, one table (markdown + JSON)."""
+dense retrieval on the random and novel_premises test splits (and novel_packages, in a `proofsmith corpus`
+dataset), one table (markdown + JSON)."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from proofsmith.cli.errors import UsageError, dense_index, model_path, output_file, positive, traced_dataset
-from proofsmith.dataset.splits import SPLIT_STRATEGIES
+from proofsmith.cli.errors import (
+    UsageError,
+    dataset_with_strategies,
+    dense_index,
+    existing_dir,
+    model_path,
+    output_file,
+    positive,
+)
+from proofsmith.dataset.loading import dataset_strategies
+from proofsmith.dataset.splits import ALL_SPLIT_STRATEGIES, NOVEL_PACKAGES
 from proofsmith.retrieval.dense import STRATEGIES
 
 
@@ -17,7 +27,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     dense.add_argument("--index", type=Path, help="a dense index from `proofsmith index`")
     dense.add_argument("--model", default=None, help="an encoder checkpoint: its index is built in memory")
     p.add_argument("--no-bm25", action="store_true", help="leave the BM25 baseline out")
-    p.add_argument("--splits", nargs="+", choices=SPLIT_STRATEGIES, default=list(SPLIT_STRATEGIES))
+    p.add_argument(
+        "--splits",
+        nargs="+",
+        choices=ALL_SPLIT_STRATEGIES,
+        default=None,
+        help=f"split strategies to evaluate (default: random novel_premises, and {NOVEL_PACKAGES} when the "
+        f"dataset has it); {NOVEL_PACKAGES} needs a `proofsmith corpus` dataset",
+    )
     p.add_argument("--part", choices=("train", "val", "test"), default="test")
     p.add_argument("-k", type=int, default=100, help="retrieved list length for MRR")
     p.add_argument("--strategy", choices=STRATEGIES, default="overfetch")
@@ -33,7 +50,9 @@ def run(args: argparse.Namespace) -> int:
     from proofsmith.retrieval.pipeline import evaluate_all, load_dense, report
 
     # Everything is checked before a model loads.
-    traced_dataset(args.data, "--data", ["corpus.jsonl", *(f"{s}/{args.part}.json" for s in args.splits)])
+    splits = args.splits or dataset_strategies(existing_dir(args.data, "--data"))
+    need = ["corpus.jsonl", *(f"{s}/{args.part}.json" for s in splits)]
+    dataset_with_strategies(args.data, "--data", splits, "--splits", need)
     corpus_path = args.data / "corpus.jsonl"
     positive(args.k, "-k")
     if args.index is not None:
@@ -55,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     elif model is not None:
         dense = DenseRetriever.build(Encoder(model, device=args.device), corpus, strategy=args.strategy)
     results = evaluate_all(
-        args.data, dense=dense, bm25=not args.no_bm25, splits=args.splits, part=args.part, k=args.k, corpus=corpus
+        args.data, dense=dense, bm25=not args.no_bm25, splits=splits, part=args.part, k=args.k, corpus=corpus
     )
     table = report(
         results,

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from proofsmith.cli.errors import UsageError, output_dir, positive, regex, traced_dataset
+from proofsmith.dataset.loading import split_files_text
 from proofsmith.envs.base import ProverNotInstalledError
 from proofsmith.envs.limits import MUTATION_TACTIC_TIMEOUT
 from proofsmith.mutation.mutator import KINDS
@@ -81,6 +82,6 @@ def run(args: argparse.Namespace) -> int:
     print(json.dumps({k: stats[k] for k in keys}, indent=1))
     print(
         f"wrote {args.out}/mutate_stats.json, {args.out}/mutants.jsonl, {args.out}/corpus.jsonl, "
-        f"{args.out}/{{random,novel_premises}}/{{train,val,test}}.json"
+        f"{split_files_text(args.out)}"
     )
     return 0 if not stats["chunk_errors"] else 1

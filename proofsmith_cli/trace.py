@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from proofsmith.cli.errors import output_dir, positive, regex, source_dir
+from proofsmith.dataset.loading import split_files_text
 from proofsmith.dataset.splits import DEFAULT_SEED
 from proofsmith.envs.base import ProverNotInstalledError
 from proofsmith.envs.coq.build import discover
@@ -85,8 +86,5 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {e}")
         return 1
     print(json.dumps({k: v for k, v in stats.items() if k != "splits"}, indent=1))
-    print(
-        f"wrote {args.out}/corpus.jsonl, {args.out}/{{random,novel_premises}}/{{train,val,test}}.json, "
-        f"{args.out}/trace_stats.json"
-    )
+    print(f"wrote {args.out}/corpus.jsonl, {split_files_text(args.out)}, {args.out}/trace_stats.json")
     return 0 if stats["files_failed"] == 0 else 1

@@ -8,13 +8,14 @@ from pathlib import Path
 
 from proofsmith.cli.errors import (
     UsageError,
+    dataset_with_strategies,
     dense_index,
     existing_file,
     model_path,
     output_dir,
     positive,
-    traced_dataset,
 )
+from proofsmith.dataset.splits import ALL_SPLIT_STRATEGIES, NOVEL_PACKAGES
 
 
 def check_retriever(spec: str, what: str = "--retriever") -> None:
@@ -46,7 +47,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--init", default="scratch", help="'scratch' or a Hugging Face model name / local path")
     p.add_argument("--config", default="small", choices=["tiny", "small", "base"], help="scratch model size")
     p.add_argument("--arch", default="causal", choices=["causal", "seq2seq"], help="scratch architecture")
-    p.add_argument("--strategy", default="random", choices=["random", "novel_premises"], help="which split to train on")
+    p.add_argument(
+        "--strategy",
+        default="random",
+        choices=ALL_SPLIT_STRATEGIES,
+        help=f"which split to train on (its train part; val for the eval loss); {NOVEL_PACKAGES} needs a "
+        "`proofsmith corpus` dataset",
+    )
     p.add_argument(
         "--mutants",
         type=Path,
@@ -95,7 +102,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     # Everything is checked before a model loads or anything is written.
-    traced_dataset(args.data, "--data", [f"{args.strategy}/train.json"])
+    dataset_with_strategies(args.data, "--data", [args.strategy], "--strategy", [f"{args.strategy}/train.json"])
     output_dir(args.out, "--out")
     init = args.init if args.init == "scratch" else model_path(args.init, "--init", extra=("adapter_config.json",))
     for m in args.mutants:

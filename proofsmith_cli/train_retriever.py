@@ -5,15 +5,17 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from proofsmith.cli.errors import model_path, output_dir, positive, traced_dataset
-from proofsmith.dataset.splits import SPLIT_STRATEGIES
+from proofsmith.cli.errors import dataset_with_strategies, model_path, output_dir, positive
+from proofsmith.dataset.splits import ALL_SPLIT_STRATEGIES, NOVEL_PACKAGES
 from proofsmith.retrieval.encoder import SmallEncoderConfig
 from proofsmith.retrieval.train import TrainConfig
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     d, s = TrainConfig(), SmallEncoderConfig()
-    p.add_argument("--data", type=Path, required=True, help="a traced dataset directory")
+    p.add_argument(
+        "--data", type=Path, required=True, help="a traced dataset directory (proofsmith trace or corpus --out)"
+    )
     p.add_argument("--out", type=Path, required=True, help="checkpoint directory (HF format)")
     p.add_argument(
         "--model",
@@ -22,9 +24,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--split",
-        choices=("both", "random", "novel_premises"),
+        choices=("both", *ALL_SPLIT_STRATEGIES),
         default="both",
-        help="train part to use; both: theorems in the train part of both strategies",
+        help="train part to use; both: theorems in the train part of every strategy the dataset has (random "
+        f"and novel_premises, and {NOVEL_PACKAGES} in a `proofsmith corpus` dataset), so the model can be "
+        f"evaluated on any of its test parts; {NOVEL_PACKAGES} needs a `proofsmith corpus` dataset",
     )
     p.add_argument("--epochs", type=float, default=d.epochs)
     p.add_argument("--max-steps", type=int, default=None)
@@ -46,11 +50,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from proofsmith.retrieval.pipeline import train_retriever
+    from proofsmith.retrieval.pipeline import train_retriever, train_strategies
 
     # Everything is checked before a model loads or anything is written.
-    strategies = SPLIT_STRATEGIES if args.split == "both" else (args.split,)
-    traced_dataset(args.data, "--data", ["corpus.jsonl", *(f"{s}/train.json" for s in strategies)])
+    strategies = train_strategies(args.data, args.split)
+    need = ["corpus.jsonl", *(f"{s}/train.json" for s in strategies)]
+    dataset_with_strategies(args.data, "--data", strategies, "--split", need)
     model = model_path(args.model, "--model") if args.model is not None else None
     output_dir(args.out, "--out")
     for value, what in (

@@ -82,12 +82,21 @@ def source_file(url: str, file_path: str, root: Path | None = None) -> Path | No
 def load_split(
     data_dir: str | Path, split: str, root: Path | None = None, load_paths: tuple[tuple[str, str], ...] = ()
 ) -> list[BenchTheorem]:
-    """Theorems of a traced dataset split (`random/test`, `novel_premises/val`...) as benchmark items."""
+    """Theorems of a traced dataset split (`random/test`, `novel_premises/val`, `novel_packages/test`...) as
+    benchmark items."""
     from proofsmith.dataset.loading import read_split
+    from proofsmith.dataset.splits import ALL_SPLIT_STRATEGIES, NOVEL_PACKAGES, SPLIT_NAMES
 
     path = Path(data_dir) / f"{split}.json"
     if not path.is_file():
-        raise ValueError(f"no split file {path} (expected DIR/<random|novel_premises>/<train|val|test>.json)")
+        hint = (
+            f"; {NOVEL_PACKAGES} is written by `proofsmith corpus`, not `proofsmith trace`"
+            if split.partition("/")[0] == NOVEL_PACKAGES
+            else ""
+        )
+        raise ValueError(
+            f"no split file {path} (expected DIR/<{'|'.join(ALL_SPLIT_STRATEGIES)}>/<{'|'.join(SPLIT_NAMES)}>.json{hint})"
+        )
     out = []
     for rec in read_split(path):
         if rec.backend != "coq":

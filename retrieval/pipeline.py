@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 
-from proofsmith.dataset.loading import load_splits
+from proofsmith.dataset.loading import dataset_strategies, load_splits
 from proofsmith.dataset.schema import TheoremRecord
-from proofsmith.dataset.splits import SPLIT_STRATEGIES
+from proofsmith.dataset.splits import ALL_SPLIT_STRATEGIES, SPLIT_STRATEGIES
 from proofsmith.retrieval.bm25 import BM25Retriever
 from proofsmith.retrieval.corpus import PremiseCorpus
 from proofsmith.retrieval.dense import DenseRetriever
@@ -18,15 +18,24 @@ from proofsmith.retrieval.encoder import Encoder, SmallEncoderConfig, build_smal
 from proofsmith.retrieval.evaluate import RetrievalMetrics, evaluate, markdown_table, write_results
 from proofsmith.retrieval.train import TrainConfig, TrainResult, build_examples, save_checkpoint, train
 
-TRAIN_SPLITS = ("both",) + SPLIT_STRATEGIES
+TRAIN_SPLITS = ("both", *ALL_SPLIT_STRATEGIES)
+
+
+def train_strategies(data_dir: Path | str, split: str = "both") -> tuple[str, ...]:
+    """The strategies whose train parts `split` draws on: itself, or for `both` every one the dataset has."""
+    return dataset_strategies(Path(data_dir)) if split == "both" else (split,)
 
 
 def training_records(data_dir: Path | str, split: str = "both") -> list[TheoremRecord]:
-    """Training theorems. `both`: those in the train part of *both* strategies, so one model can be
-    evaluated on either test set without having seen any of its theorems."""
-    if split != "both":
-        return load_splits(Path(data_dir), split)["train"]
-    per = [load_splits(Path(data_dir), s)["train"] for s in SPLIT_STRATEGIES]
+    """Training theorems. `both`: those in the train part of *every* strategy the dataset has
+    (`random` and `novel_premises`, and `novel_packages` in a `proofsmith corpus` dataset), so one
+    model can be evaluated on any of its test sets without having seen any of their theorems."""
+    per = []
+    for s in train_strategies(data_dir, split):
+        train_part = load_splits(Path(data_dir), s).get("train")
+        if train_part is None:
+            raise FileNotFoundError(f"no {Path(data_dir) / s / 'train.json'} (a {s} split is not in this dataset)")
+        per.append(train_part)
     keep = set.intersection(*({r.key for r in recs} for recs in per))
     return [r for r in per[0] if r.key in keep]
 
@@ -46,6 +55,7 @@ def train_retriever(
     cfg = cfg or TrainConfig()
     corpus = PremiseCorpus.from_data_dir(data_dir)
     records = training_records(data_dir, split)
+    strategies = train_strategies(data_dir, split)
     examples = build_examples(records, corpus)
     out = Path(out_dir)
     if model is None:
@@ -56,7 +66,7 @@ def train_retriever(
         model = str(init)
     encoder = Encoder(model, device=device, max_len=small.max_len if small else None)
     log(
-        f"training on {len(examples)} (state, premise) pairs from {len(records)} theorems ({split} train), "
+        f"training on {len(examples)} (state, premise) pairs from {len(records)} theorems ({'+'.join(strategies)} train), "
         f"{len(corpus)} premises, device {encoder.device}"
     )
     result = train(encoder, corpus, examples, cfg)
@@ -68,6 +78,7 @@ def train_retriever(
         extra={
             "data": str(Path(data_dir).resolve()),
             "train_split": split,
+            "train_strategies": list(strategies),
             "small_encoder_config": asdict(small) if small else None,
         },
     )

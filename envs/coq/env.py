@@ -71,8 +71,9 @@ class CoqConfig:
     printing_width: int = 1000
     max_tactic_chars: int = MAX_TACTIC_CHARS
     allowed_axioms: tuple[str, ...] = ()  # full names allowed beyond Coq's standard library
-    # Sentences put before every theorem's own context, both live and in verify (LeanDojo's
-    # `additional_imports`), e.g. ("From Coq Require Import Lia Lra Psatz.",) for automation tactics.
+    # Sentences put just before every theorem's statement, after its own context (the file up to it, or
+    # its header), both live and in verify (LeanDojo's `additional_imports`), e.g.
+    # ("From Coq Require Import Lia Lra Psatz.",) for automation tactics; see `TheoremSource.context`.
     additional_imports: tuple[str, ...] = ()
     extra_args: tuple[str, ...] = ()
 
@@ -255,11 +256,8 @@ class CoqEnvironment(EnvironmentBase):
         self._ensure_session(source.load_paths)
         root = (
             (f"Set Printing Width {self.config.printing_width}.",)
-            + tuple(self.config.additional_imports)
-            + tuple(s.text for s in source.prefix)
-        ) + (
-            source.statement.text,
-            "Proof.",
+            + source.context(self.config.additional_imports)  # the imports after the file's own prefix
+            + (source.statement.text, "Proof.")
         )
         nid = self._new_node(None, root, (), source)
         deadline = time.monotonic() + self.config.start_timeout

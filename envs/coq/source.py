@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -95,6 +96,22 @@ class TheoremSource:
                 return [f"exact ({rest[:-1].strip()})."], "Qed."
             out.append(s.text)
         return out, None
+
+    def context(self, additional_imports: Sequence[str] = ()) -> tuple[str, ...]:
+        """The sentences replayed before the statement: the theorem's own prefix, then `additional_imports`.
+
+        The imports come after the prefix, so that they never change how the file's own sentences are
+        read: a hint they add (`Require Import Lra` loads ZArith's `Hint Extern ... => lia : zarith`) would
+        otherwise change what `intuition` or `auto with *` do in an earlier proof of the file, which then
+        no longer replays (`Znumtheory.prime_divisors`). The live environment (`context`) and the batch
+        verifier (`context_text`) place them the same way."""
+        return tuple(s.text for s in self.prefix) + tuple(additional_imports)
+
+    def context_text(self, additional_imports: Sequence[str] = ()) -> str:
+        """`context` as source text, for the batch verifier: the file up to the statement, then the imports."""
+        if not additional_imports:
+            return self.prefix_text
+        return self.prefix_text + "\n" + "".join(f"{line}\n" for line in additional_imports)
 
     def closing_text(self) -> str:
         """`End X.` for every section/module open at the theorem, innermost first."""

@@ -88,8 +88,9 @@ def verify_theorem(
             return verdict(False, ["a project load path may not be mapped to the reserved 'Coq' prefix"])
 
     body = "\n".join(s.text for s in checked.sentences)
-    imports = "".join(f"{line}\n" for line in additional_imports)
-    text = f"{imports}{source.prefix_text}{source.statement.text}\nProof.\n{body}\nQed.\n{source.closing_text()}\n"
+    # the imports where the live environment puts them: after the theorem's own context (`TheoremSource.context`)
+    context = source.context_text(additional_imports)
+    text = f"{context}{source.statement.text}\nProof.\n{body}\nQed.\n{source.closing_text()}\n"
     with tempfile.TemporaryDirectory(prefix="proofsmith-verify-") as tmp:
         vfile = Path(tmp) / f"{CHECK_MODULE}.v"
         vfile.write_text(text, encoding="utf-8")
