@@ -13,6 +13,7 @@ sentence, ranked by a fixed prior (higher = tried first):
   `csdp` solver, which `make setup` installs), hints followed by the closer in the same sentence
   (`pose proof (pow2_ge_0 (x - y)); nra`, products of positivity hypotheses, `Z.square_nonneg`...
   with `nia`);
+- facts about square roots for nra (`pose proof (sqrt_sqrt t ltac:(lra)); pose proof (sqrt_pos t)`);
 - rewriting with the function definitions miniF2F states as hypotheses (`rewrite !h0`);
 - `field_simplify`, `ring_simplify` (in the goal, in hypotheses with a division), and clearing the
   denominators of an equation hypothesis (Lean's `field_simp at h`: multiply by the divisors, simplify,
@@ -38,6 +39,7 @@ from proofsmith.prover.generators.base import BatchByLoop, Candidate, dedupe_can
 from proofsmith.prover.generators.goal_shape import (
     GoalShape,
     Hyp,
+    calls,
     denominators,
     first_goal,
     identifiers,
@@ -57,6 +59,7 @@ PRIOR = {
     "enum": -0.5,
     "abs": -0.7,
     "defs": -0.8,
+    "sqrt": -0.9,
     "hints": -1.0,
     "minmax": -1.1,
     "field": -1.4,
@@ -97,6 +100,11 @@ def _scoped(term: str, sort: str | None) -> str:
     return f"({term})"
 
 
+def _paren(term: str) -> str:
+    """`term` as one argument: atoms and numerals bare, anything else in parentheses."""
+    return term if re.fullmatch(r"[\w'.]+", term) or term.startswith("(") else f"({term})"
+
+
 def _num(n: int, sort: str) -> str:
     return f"{n}%{sort}" if n >= 0 else f"({n})%{sort}"
 
@@ -131,6 +139,7 @@ class ActionGenerator(BatchByLoop):
             ("enum", self.enumerations(g)),
             ("abs", _finished(self.abs_splits(g), closers)),
             ("defs", _finished(self.definition_rewrites(g), closers)),
+            ("sqrt", self.sqrt_facts(g)),
             ("hints", self.nonlinear_hints(g)),
             ("minmax", _finished(self.minmax_splits(g), closers)),
             ("field", self.simplifications(g)),
@@ -218,6 +227,17 @@ class ActionGenerator(BatchByLoop):
         return out
 
     # ------------------------------------------------------------------ nonlinear arithmetic
+    def sqrt_facts(self, g: GoalShape) -> list[str]:
+        """What nra needs to know of each `sqrt t` in the goal or context: `sqrt t * sqrt t = t`
+        (`sqrt_sqrt`, its `0 <= t` by lra or nra) and `0 <= sqrt t`; one step, the closer comes next."""
+        args = list(dict.fromkeys(a for (a,) in calls(g.text(), "sqrt")))[:3]
+        facts = [
+            f"pose proof (sqrt_sqrt {_paren(a)} ltac:(first [lra | nra])); pose proof (sqrt_pos {_paren(a)})"
+            for a in args
+        ]
+        weak = [f"pose proof (sqrt_pos {_paren(a)})" for a in args]
+        return ([" ; ".join(facts).replace(" ; ", "; ")] if len(facts) > 1 else []) + facts + weak
+
     def nonlinear_hints(self, g: GoalShape) -> list[str]:
         out: list[str] = []
         for sort, sq, closer in (("R", "pow2_ge_0", "nra"), ("Z", "Z.square_nonneg", "nia")):

@@ -222,3 +222,24 @@ def test_denominators_are_divisors_not_numerals_or_conjunctions():
     assert denominators("3 + 1 / x = 7 / x") == ["x"]
     assert denominators("x / 2 = 3 /\\ y = 1") == []
     assert denominators("1 / sqrt x + y / (a * b) = 1") == ["sqrt x", "(a * b)"]
+
+
+SQRT = """Require Import Reals Lra.
+Open Scope R_scope.
+
+Theorem root_value : forall (k x : R), x = (13 - sqrt 131) / 4 -> 2 * x^2 - 13 * x + k = 0 -> k = 19/4.
+Proof.
+Admitted.
+"""
+
+
+def test_sqrt_facts_let_nra_finish(env, tmp_path):
+    ref = _write(tmp_path, "root_value", SQRT)
+    st = _state(env, ref, "intros k x H H0")
+    cands = [t for t, _ in ActionGenerator().generate(st.pp, [], 64)]
+    fact = "pose proof (sqrt_sqrt 131 ltac:(first [lra | nra])); pose proof (sqrt_pos 131)"
+    assert fact in cands
+    assert not isinstance(env.run_tactic(st, "subst; nra", timeout=5), ProofFinished)
+    after = env.run_tactic(st, fact, timeout=5)
+    assert isinstance(after, TacticState) and "sqrt 131 * sqrt 131 = 131" in after.pp, after
+    assert isinstance(env.run_tactic(after, "subst; nra", timeout=5), ProofFinished)
