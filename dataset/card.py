@@ -35,6 +35,7 @@ class PackageCard:
     failures_by_reason: dict[str, int] = field(default_factory=dict)
     excluded_files: dict[str, str] = field(default_factory=dict)  # logical prefix -> why
     novel_packages: str = "train"  # the part of the novel_packages split it is in
+    coq_flags: tuple[str, ...] = ()  # what it is traced with (the list's `coq_flags`: HoTT's -noinit...)
 
 
 @dataclass
@@ -105,6 +106,15 @@ class DatasetCard:
         if partial:
             lines += ["", "Files left out of included packages:", ""]
             lines += [f"- {p.name}: `{k}` ({why})" for p in partial for k, why in p.excluded_files.items()]
+        flagged = [p for p in self.packages if p.coq_flags]
+        if flagged:
+            lines += [
+                "",
+                "Traced with their own Coq flags (every theorem records them in `coq_flags`; the environment",
+                "and the verifier pass them too):",
+                "",
+            ]
+            lines += [f"- {p.name}: `{' '.join(p.coq_flags)}`" for p in flagged]
         lines += ["", "## Splits", "", "| strategy | train | val | test |", "|---|---:|---:|---:|"]
         for strategy, parts in self.splits.items():
             lines.append(f"| {strategy} | {parts.get('train', 0)} | {parts.get('val', 0)} | {parts.get('test', 0)} |")

@@ -8,6 +8,7 @@ The list names every package, in or out and why; `load_package_list` checks it w
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
@@ -16,6 +17,8 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from proofsmith.envs.coq.flags import CoqFlagsError, check_coq_flags
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -27,7 +30,7 @@ log = logging.getLogger(__name__)
 DEFAULT_PACKAGE_LIST = Path(__file__).resolve().with_name("coq_packages.toml")
 DEBIAN_NAME = re.compile(r"[a-z0-9][a-z0-9+.-]+")
 LOGICAL = re.compile(r"[A-Za-z_][A-Za-z0-9_']*(\.[A-Za-z_][A-Za-z0-9_']*)*")
-_KEYS = {"version", "roots", "include", "reason", "exclude", "path", "licence"}
+_KEYS = {"version", "roots", "include", "reason", "exclude", "path", "licence", "coq_flags"}
 
 
 class PackageListError(ValueError):
@@ -46,6 +49,9 @@ class PackageEntry:
     exclude: dict[str, str] = field(default_factory=dict)  # logical prefix -> why its files are left out
     path: Path | None = None  # a local project directory: traced as it is, never installed
     licence: str = ""  # local projects: the licence as declared in the list
+    # Coq flags its libraries are compiled with (HoTT: -noinit -indices-matter), passed wherever its files are
+    # traced and its theorems started or verified (see envs/coq/flags.py)
+    coq_flags: tuple[str, ...] = ()
 
     @property
     def debian(self) -> bool:
@@ -100,7 +106,11 @@ def _entry(name: str, raw: object, base: Path, where: str) -> PackageEntry:
     licence = raw.get("licence", "")
     if not isinstance(licence, str):
         raise PackageListError(f"{where}: [packages.{name}] licence must be a string")
-    return PackageEntry(name, version, tuple(roots), include, reason.strip(), dict(exclude), local, licence)
+    try:
+        coq_flags = check_coq_flags(raw.get("coq_flags", []), f"[packages.{name}] coq_flags")
+    except CoqFlagsError as e:
+        raise PackageListError(f"{where}: {e}") from None
+    return PackageEntry(name, version, tuple(roots), include, reason.strip(), dict(exclude), local, licence, coq_flags)
 
 
 def load_package_list(path: Path | str = DEFAULT_PACKAGE_LIST) -> list[PackageEntry]:
@@ -116,6 +126,26 @@ def load_package_list(path: Path | str = DEFAULT_PACKAGE_LIST) -> list[PackageEn
     if set(data) != {"packages"} or not isinstance(packages, dict) or not packages:
         raise PackageListError(f"package list {p}: expected [packages.<name>] tables and nothing else")
     return [_entry(name, raw, p.resolve().parent, f"package list {p}") for name, raw in packages.items()]
+
+
+def coq_flags_of(library: str, package_list: Path | str = DEFAULT_PACKAGE_LIST) -> tuple[str, ...]:
+    """The `coq_flags` of the listed package whose roots hold `library` (a logical name), or () when none
+    does (or the list cannot be read): what an installed library's theorems are started and verified
+    with when they carry no flags of their own."""
+    for root, flags in _flagged_roots(str(Path(package_list).resolve())):
+        if library == root or library.startswith(root + "."):
+            return flags
+    return ()
+
+
+@functools.lru_cache(maxsize=4)
+def _flagged_roots(package_list: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    try:
+        entries = load_package_list(package_list)
+    except PackageListError as e:
+        log.warning("no Coq flags for installed libraries: %s", e)
+        return ()
+    return tuple((root, e.coq_flags) for e in entries if e.coq_flags and e.debian for root in e.roots)
 
 
 def select_packages(entries: Sequence[PackageEntry], spec: str) -> list[PackageEntry]:

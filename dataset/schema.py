@@ -96,6 +96,9 @@ class TheoremRecord:
     theorem_statement: str | None = None
     backend: str = "coq"
     package: str | None = None  # the library package it comes from (`proofsmith corpus`); None elsewhere
+    # Coq flags it was traced with, those its library is compiled with (HoTT: -noinit -indices-matter); the
+    # environment and the verifier pass them too (`TheoremRef.coq_flags`). Omitted from the JSON when none.
+    coq_flags: tuple[str, ...] = ()
 
     @property
     def key(self) -> tuple[str, str]:
@@ -105,7 +108,7 @@ class TheoremRecord:
         return {p.full_name for t in self.traced_tactics for p in t.premises}
 
     def to_json(self) -> dict:
-        d = {
+        d: dict[str, Any] = {
             "url": self.url,
             "commit": self.commit,
             "file_path": self.file_path,
@@ -118,6 +121,8 @@ class TheoremRecord:
         }
         if self.package is not None:  # an extra key: LeanDojo readers ignore it, older files lack it
             d["package"] = self.package
+        if self.coq_flags:  # likewise
+            d["coq_flags"] = list(self.coq_flags)
         return d
 
     @classmethod
@@ -133,6 +138,7 @@ class TheoremRecord:
             d.get("theorem_statement"),
             backend or d.get("backend", "lean"),
             d.get("package"),
+            tuple(d.get("coq_flags") or ()),
         )
 
 

@@ -110,7 +110,8 @@ class TheoremRef:
 
     Either a named theorem in a file (`file_path` + `name`; its context is everything before it in
     that file), or a self-contained statement (`statement` with its `header` of imports).
-    `project_root`/`load_paths` give the prover the project's logical paths, when any.
+    `load_paths` give the prover the project's logical paths, when any; `coq_flags` the Coq flags its
+    library is compiled with (see `proofsmith.envs.coq.flags`).
     """
 
     name: str
@@ -122,6 +123,9 @@ class TheoremRef:
     # 1-based (line, column) of the statement in `file_path`, as traced: picks the declaration when the
     # file declares the name more than once (in several modules, sections or functor bodies)
     position: tuple[int, int] | None = None
+    # Coq flags the theorem's library is compiled with (HoTT: ("-noinit", "-indices-matter")), as traced;
+    # () lets the Coq backend find them (the project's _CoqProject, the installed library's package list entry)
+    coq_flags: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if (self.file_path is None) == (self.statement is None):

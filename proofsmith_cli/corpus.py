@@ -53,7 +53,8 @@ def run(args: argparse.Namespace) -> int:
         if args.list:
             for e in entries:
                 state = "in " if e.include else "out"
-                print(f"{state} {e.name:36} {e.version:24} {e.reason}".rstrip())
+                flags = f"coq_flags: {' '.join(e.coq_flags)}" if e.coq_flags else ""
+                print(f"{state} {e.name:36} {e.version:24} {e.reason or flags}".rstrip())
             return 0
         if args.out is None:
             raise UsageError("--out is required (where the corpus is written)")

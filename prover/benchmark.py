@@ -105,9 +105,14 @@ def load_split(
         if f is None:
             raise ValueError(f"cannot find the source of {rec.full_name} ({rec.url} {rec.file_path}); pass --root")
         # the traced position finds the statement even where the short name is declared more than once in
-        # the file (several modules, sections, functor bodies); the short name keeps results keys stable
+        # the file (several modules, sections, functor bodies); the short name keeps results keys stable;
+        # the traced Coq flags (HoTT: -noinit -indices-matter) start and verify it as it was traced
         ref = TheoremRef.from_file(
-            f, rec.full_name.split(".")[-1], load_paths=load_paths, position=tuple(rec.start) if rec.start else None
+            f,
+            rec.full_name.split(".")[-1],
+            load_paths=load_paths,
+            position=tuple(rec.start) if rec.start else None,
+            coq_flags=rec.coq_flags,
         )
         out.append(BenchTheorem(ref, f"{split} split of {data_dir}"))
     return out

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from proofsmith.envs.coq.declarations import IDENT
-from proofsmith.envs.coq.source import coq_project_load_paths
+from proofsmith.envs.coq.source import coq_project_flags, coq_project_load_paths
 from proofsmith.envs.process import run_batch
 
 
@@ -24,6 +24,7 @@ class SourceTree:
 
     root: Path
     mappings: tuple[tuple[str, str], ...]  # (directory, logical prefix)
+    coq_flags: tuple[str, ...] = ()  # what its files are compiled with (`-noinit`...: envs/coq/flags.py)
 
     def files(self) -> list[tuple[str, str]]:
         """(absolute .v path, library name) of every file."""
@@ -38,12 +39,15 @@ class SourceTree:
 
 
 def discover(src: Path, logical: str | None = None) -> SourceTree:
-    """The logical paths of `src`: its `_CoqProject`, else `logical`, else the directory's name."""
+    """The logical paths of `src`: its `_CoqProject`, else `logical`, else the directory's name; and the
+    Coq flags its `_CoqProject` passes (`-arg -noinit`...)."""
     src = Path(src).resolve()
     if (src / "_CoqProject").is_file():
         maps = coq_project_load_paths(src / "_CoqProject")
+        flags = coq_project_flags(src / "_CoqProject")
         if maps:
-            return SourceTree(src, maps)
+            return SourceTree(src, maps, flags)
+        return SourceTree(src, ((str(src), logical or src.name),), flags)
     return SourceTree(src, ((str(src), logical or src.name),))
 
 
@@ -104,11 +108,13 @@ def build(tree: SourceTree, build_dir: Path, timeout: float = 1800.0) -> SourceT
     if build_dir.exists():
         shutil.rmtree(build_dir)
     shutil.copytree(tree.root, build_dir, ignore=shutil.ignore_patterns("*.vo", "*.vos", "*.vok", "*.glob", ".git"))
-    copy = SourceTree(build_dir, tuple((str(build_dir / os.path.relpath(d, tree.root)), l) for d, l in tree.mappings))
+    copy = SourceTree(
+        build_dir, tuple((str(build_dir / os.path.relpath(d, tree.root)), l) for d, l in tree.mappings), tree.coq_flags
+    )
     cwd = str(build_dir)
     rargs = [a for d, l in copy.mappings for a in ("-R", os.path.relpath(d, cwd), l)]
     for f in _coqdep_order(copy, cwd):
-        res = run_batch(["coqc", "-q", *rargs, f], timeout=timeout, cwd=cwd)
+        res = run_batch(["coqc", "-q", *copy.coq_flags, *rargs, f], timeout=timeout, cwd=cwd)
         if res.returncode != 0:
             raise RuntimeError(f"coqc {f} failed: {res.output.strip()[-2000:]}")
     return copy

@@ -83,6 +83,11 @@ class PackageSources:
     def name(self) -> str:
         return self.entry.name
 
+    @property
+    def coq_flags(self) -> tuple[str, ...]:
+        """The Coq flags its files are traced with (its trees share them: the list's `coq_flags`)."""
+        return next((t.coq_flags for t in self.trees if t.coq_flags), ())
+
 
 def _root_dir(root: str) -> Path:
     base = Path(coqlib())
@@ -103,7 +108,8 @@ def discover_package(entry: PackageEntry) -> PackageSources:
             raise PackageListError(f"{entry.name}: local project {entry.path} is not a directory")
         tree = discover(entry.path, entry.roots[0])
         only, dropped = _keep(entry, tree)
-        tree = PackageTree(tree.root, tree.mappings, only)
+        # the list's flags, else those of the project's _CoqProject
+        tree = PackageTree(tree.root, tree.mappings, entry.coq_flags or tree.coq_flags, only=only)
         libs = tuple(lib for _, lib in tree.files())
         if not libs:
             raise PackageListError(f"{entry.name}: no .v files in {entry.path}")
@@ -126,10 +132,10 @@ def discover_package(entry: PackageEntry) -> PackageSources:
             )
         claimed.update(mine)
         top = Path(os.path.commonpath([os.path.dirname(f) for f in mine]))
-        tree = PackageTree(top, ((str(directory), root),), frozenset(mine))
+        tree = PackageTree(top, ((str(directory), root),), entry.coq_flags, only=frozenset(mine))
         only, dropped = _keep(entry, tree)
         dropped_total += dropped
-        trees.append(PackageTree(top, tree.mappings, only))
+        trees.append(PackageTree(top, tree.mappings, entry.coq_flags, only=only))
     stray = [f for f in shipped if f not in claimed]
     if stray:
         raise PackageListError(
@@ -158,7 +164,10 @@ def _pkg_dir(out: Path, name: str) -> Path:
 
 
 def _identity(pkg: PackageSources) -> dict:
-    return {"name": pkg.name, "version": pkg.version, "libraries": list(pkg.libraries)}
+    ident = {"name": pkg.name, "version": pkg.version, "libraries": list(pkg.libraries)}
+    if pkg.coq_flags:  # other flags, another trace (kept out when none: older outputs resume)
+        ident["coq_flags"] = list(pkg.coq_flags)
+    return ident
 
 
 def _read_json(path: Path) -> dict | None:
@@ -265,6 +274,7 @@ def merge(out: Path, packages: Sequence[PackageSources], per_package: dict[str, 
                 else "test"
                 if pkg.name in NOVEL_PACKAGES_TEST
                 else "train",
+                coq_flags=pkg.coq_flags,
             )
             used: set[str] = set()
             for path in _traced_outputs(out, pkg):
@@ -292,7 +302,8 @@ def merge(out: Path, packages: Sequence[PackageSources], per_package: dict[str, 
     resolver = LibraryResolver(
         tuple((d, l) for p in packages for t in p.trees for d, l in t.mappings if not is_default_load_path(d, l))
     )
-    files += external_corpus(loaded, traced, resolver)
+    noinit = sorted({l for p in packages if "-noinit" in p.coq_flags for t in p.trees for _, l in t.mappings})
+    files += external_corpus(loaded, traced, resolver, noinit)
     Corpus(files).write_jsonl(out / "corpus.jsonl")
     counts: dict[str, dict[str, int]] = {}
     with open(scratch, "rb") as reader:

@@ -105,7 +105,7 @@ class CoqEnvironment(EnvironmentBase):
     def __init__(self, config: CoqConfig | None = None, **overrides: object):
         self._session: CoqIdeSession | None = None
         self.config = _configure(config, overrides)
-        self._load_paths: tuple[tuple[str, str], ...] = ()
+        self._session_key: tuple[tuple[tuple[str, str], ...], tuple[str, ...]] = ((), ())  # load paths, flags
         self._nodes: dict[int, _Node] = {}
         self._next_id = 0
         self._live: list[tuple[str, int]] = []  # (sentence, state id) of the live document
@@ -113,18 +113,22 @@ class CoqEnvironment(EnvironmentBase):
         self.calls = 0
 
     # ------------------------------------------------------------------ session plumbing
-    def _ensure_session(self, load_paths: tuple[tuple[str, str], ...]) -> CoqIdeSession:
-        if self._session is not None and self._session.alive and load_paths == self._load_paths:
+    def _ensure_session(
+        self, load_paths: tuple[tuple[str, str], ...], coq_flags: tuple[str, ...] = ()
+    ) -> CoqIdeSession:
+        """A coqidetop with these load paths and the theorem's library flags (`TheoremSource.coq_flags`)."""
+        key = (load_paths, coq_flags)
+        if self._session is not None and self._session.alive and key == self._session_key:
             return self._session
         if self._session is not None:
             self._session.close()
-        self._load_paths = load_paths
+        self._session_key = key
         self._session = CoqIdeSession(
             CoqSessionConfig(
                 load_paths=load_paths,
                 memory_limit=self.config.memory_limit,
                 call_timeout=self.config.start_timeout,
-                extra_args=self.config.extra_args,
+                extra_args=coq_flags + tuple(self.config.extra_args),
             )
         )
         self._session.start()
@@ -253,7 +257,7 @@ class CoqEnvironment(EnvironmentBase):
     # ------------------------------------------------------------------ protocol
     def start(self, theorem: TheoremRef) -> TacticState:
         source = locate(theorem)
-        self._ensure_session(source.load_paths)
+        self._ensure_session(source.load_paths, source.coq_flags)
         root = (
             (f"Set Printing Width {self.config.printing_width}.",)
             + source.context(self.config.additional_imports)  # the imports after the file's own prefix
@@ -319,6 +323,9 @@ class CoqEnvironment(EnvironmentBase):
             self._maybe_recycle()
 
     def _run(self, node_id: int, checked: CheckedTactic, tactic_timeout: float) -> TacticResult:
+        source = self._nodes[node_id].source
+        if self._session is not None and (source.load_paths, source.coq_flags) != self._session_key:
+            self._ensure_session(source.load_paths, source.coq_flags)  # a state of a theorem started earlier
         session = self.session
         tip = self._goto(node_id, time.monotonic() + self.config.start_timeout)  # rebuilding: start_timeout
         # One deadline for everything Coq does for this tactic: Add, Goal, Qed, and the cleanup.

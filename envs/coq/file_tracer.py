@@ -61,6 +61,7 @@ class FileJob:
     commit: str = ""
     call_timeout: float = 300.0
     memory_limit: int | None = 8 * 1024**3
+    coq_flags: tuple[str, ...] = ()  # what its library is compiled with (HoTT: -noinit -indices-matter)
 
     @property
     def path(self) -> str:
@@ -99,7 +100,7 @@ class FileTracer:
         self.text = Path(job.source).read_text(encoding="utf-8")
         self.lines = LineIndex(self.text)
         self.resolver = LibraryResolver(job.load_paths)
-        self.noinit = job.library.startswith("Coq.Init.")
+        self.noinit = job.library.startswith("Coq.Init.") or "-noinit" in job.coq_flags  # no Prelude loaded
         self.session: CoqIdeSession | None = None
         self.doc: list[tuple[str, int]] = []  # sentences now in Coq's document and their state ids
         self.cache: dict[str, tuple[str, str] | None] = {}  # identifier → (kind, full name) or None
@@ -111,7 +112,8 @@ class FileTracer:
 
     # ------------------------------------------------------------------ session
     def _start(self) -> None:
-        args = ["-topfile", self.job.source] + (["-noinit"] if self.noinit else [])
+        flags = list(self.job.coq_flags)
+        args = ["-topfile", self.job.source] + (["-noinit"] if self.noinit and "-noinit" not in flags else []) + flags
         self.session = CoqIdeSession(
             CoqSessionConfig(
                 load_paths=self.job.load_paths,
@@ -285,6 +287,7 @@ class FileTracer:
             "path": self.job.path,
             "library": self.job.library,
             "source": self.job.source,
+            "coq_flags": list(self.job.coq_flags),
             "theorems": [t.to_json() for t in self.theorems],
             "corpus": corpus.to_json(),
             "loaded_libraries": loaded,
@@ -426,6 +429,7 @@ class FileTracer:
                 tuple(proof.tactics),
                 strip_comments(st.text).strip(),
                 "coq",
+                coq_flags=self.job.coq_flags,  # so that the environment and the verifier pass them too
             )
         )
 

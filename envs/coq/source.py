@@ -11,6 +11,7 @@ from pathlib import Path
 
 from proofsmith.envs.base import EnvStartError, TheoremRef
 from proofsmith.envs.coq.compat import for_installed_coq
+from proofsmith.envs.coq.flags import COQ_FLAGS, CoqFlagsError, check_coq_flags
 from proofsmith.envs.coq.sentences import Sentence, split_sentences, strip_comments
 
 THEOREM_KEYWORDS = ("Theorem", "Lemma", "Fact", "Remark", "Corollary", "Proposition", "Property", "Example")
@@ -28,6 +29,7 @@ class StartFailure(str, Enum):
     STATEMENT_FAILED = "statement_failed"  # the statement itself is rejected
     NO_PROOF_OPEN = "no_proof_open"  # the statement opens no proof
     TIMEOUT = "timeout"  # loading the context exceeded the start limit
+    BAD_FLAGS = "bad_flags"  # the theorem carries Coq flags that are not accepted (`envs/coq/flags.py`)
 
     def __str__(self) -> str:
         return str(self.value)
@@ -61,6 +63,7 @@ class TheoremSource:
     open_blocks: tuple[tuple[str, str], ...]  # (Section|Module, name) open at the statement
     load_paths: tuple[tuple[str, str], ...]
     file_path: Path | None = None
+    coq_flags: tuple[str, ...] = ()  # passed to coqidetop and coqc wherever the theorem is started or re-checked
 
     @property
     def prefix(self) -> tuple[Sentence, ...]:
@@ -136,18 +139,37 @@ def _blocks_before(sentences: tuple[Sentence, ...], index: int) -> tuple[tuple[s
     return tuple(stack)
 
 
-def coq_project_load_paths(path: Path) -> tuple[tuple[str, str], ...]:
-    """`-R`/`-Q` mappings from the nearest `_CoqProject` above `path` (directories made absolute)."""
+def _coq_project(path: Path) -> tuple[Path, list[str]] | None:
+    """The directory and words of the nearest `_CoqProject` above `path`."""
     for d in [path if path.is_dir() else path.parent, *path.resolve().parents]:
         proj = d / "_CoqProject"
         if proj.is_file():
-            words = shlex.split(proj.read_text(), comments=True)
-            out = []
-            for i, w in enumerate(words):
-                if w in ("-R", "-Q") and i + 2 < len(words):
-                    out.append((str((d / words[i + 1]).resolve()), words[i + 2]))
-            return tuple(out)
-    return ()
+            return d, shlex.split(proj.read_text(), comments=True)
+    return None
+
+
+def coq_project_load_paths(path: Path) -> tuple[tuple[str, str], ...]:
+    """`-R`/`-Q` mappings from the nearest `_CoqProject` above `path` (directories made absolute)."""
+    found = _coq_project(path)
+    if found is None:
+        return ()
+    d, words = found
+    out = []
+    for i, w in enumerate(words):
+        if w in ("-R", "-Q") and i + 2 < len(words):
+            out.append((str((d / words[i + 1]).resolve()), words[i + 2]))
+    return tuple(out)
+
+
+def coq_project_flags(path: Path) -> tuple[str, ...]:
+    """The accepted Coq flags (`envs/coq/flags.py`) among the `-arg` lines of the nearest `_CoqProject`
+    above `path` (`-arg -noinit`); other arguments (warnings...) are not flags of the library's logic."""
+    found = _coq_project(path)
+    if found is None:
+        return ()
+    words = found[1]
+    args = [words[i + 1] for i, w in enumerate(words[:-1]) if w == "-arg"]
+    return tuple(dict.fromkeys(a for a in args if a in COQ_FLAGS))
 
 
 def installed_library_load_paths(path: Path) -> tuple[tuple[str, str], ...]:
@@ -159,6 +181,19 @@ def installed_library_load_paths(path: Path) -> tuple[tuple[str, str], ...]:
         i = len(parts) - 1 - parts[::-1].index("user-contrib")
         if i + 2 < len(parts):  # user-contrib/<Lib>/.../file.v
             return ((str(Path(*parts[: i + 2])), parts[i + 1]),)
+    return ()
+
+
+def installed_library_flags(path: Path) -> tuple[str, ...]:
+    """The Coq flags of an installed library's file (user-contrib/HoTT/...: `-noinit -indices-matter`), from
+    the package list entry whose roots hold it (`dataset/coq_packages.toml`, `coq_flags`)."""
+    from proofsmith.dataset.packages import coq_flags_of
+
+    parts = path.resolve().with_suffix("").parts
+    if "user-contrib" in parts:
+        i = len(parts) - 1 - parts[::-1].index("user-contrib")
+        if i + 2 < len(parts):
+            return coq_flags_of(".".join(parts[i + 1 :]))
     return ()
 
 
@@ -242,10 +277,16 @@ def locate(theorem: TheoremRef) -> TheoremSource:
         except OSError as e:
             raise TheoremStartError(f"cannot read {path}: {e}", StartFailure.SOURCE_UNREADABLE) from e
         load_paths = theorem.load_paths or coq_project_load_paths(path) or installed_library_load_paths(path)
+        raw_flags = theorem.coq_flags or coq_project_flags(path) or installed_library_flags(path)
     else:
         text = (header + "\n\n" if header else "") + (theorem.statement or "")
         load_paths = theorem.load_paths
+        raw_flags = theorem.coq_flags
         path = None
+    try:
+        flags = check_coq_flags(raw_flags, f"{theorem.name}: coq_flags")
+    except CoqFlagsError as e:
+        raise TheoremStartError(str(e), StartFailure.BAD_FLAGS) from None
     try:
         sentences = tuple(_split(text))
     except ValueError as e:
@@ -255,7 +296,8 @@ def locate(theorem: TheoremRef) -> TheoremSource:
     wanted = theorem.name.split(".")[-1]
     index = _find(theorem, sentences, text)
     if index is not None:
-        return TheoremSource(wanted, text, sentences, index, _blocks_before(sentences, index), tuple(load_paths), path)
+        blocks = _blocks_before(sentences, index)
+        return TheoremSource(wanted, text, sentences, index, blocks, tuple(load_paths), path, flags)
     if theorem.statement is not None and sentences:
         # a bare statement ("forall n, n = n") given without a Theorem keyword
         header_n = len(split_sentences(theorem.header, allow_unterminated=True)) if theorem.header.strip() else 0
@@ -263,7 +305,7 @@ def locate(theorem: TheoremRef) -> TheoremSource:
         if stmt and not theorem_name(Sentence(stmt, 0, 0)):
             text2 = (header + "\n\n" if header else "") + f"Theorem {wanted} : {stmt}."
             s2 = tuple(split_sentences(text2))
-            return TheoremSource(wanted, text2, s2, header_n, (), tuple(load_paths), None)
+            return TheoremSource(wanted, text2, s2, header_n, (), tuple(load_paths), None, flags)
     where = f" at line {theorem.position[0]}" if theorem.position is not None else ""
     raise TheoremStartError(
         f"theorem {theorem.name!r} not found{where} in {path or 'the statement'}", StartFailure.NOT_FOUND

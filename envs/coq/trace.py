@@ -37,7 +37,10 @@ from proofsmith.envs.coq.libraries import LibraryResolver, is_default_load_path,
 def _jobs(tree: SourceTree, call_timeout: float) -> list[FileJob]:
     url, commit = git_origin(tree.root)
     load_paths = tuple((d, l) for d, l in tree.mappings if not is_default_load_path(d, l))
-    return [FileJob(path, lib, load_paths, url, commit, call_timeout) for path, lib in tree.files()]
+    return [
+        FileJob(path, lib, load_paths, url, commit, call_timeout, coq_flags=tree.coq_flags)
+        for path, lib in tree.files()
+    ]
 
 
 def _run_job(job: FileJob) -> tuple[FileJob, dict | None, str]:
@@ -112,15 +115,19 @@ def trace_sources(trees: Sequence[SourceTree], out: Path, options: TraceOptions 
     return stats
 
 
-def external_corpus(libraries: set[str], known: set[str], resolver: LibraryResolver) -> list[CorpusFile]:
+def external_corpus(
+    libraries: set[str], known: set[str], resolver: LibraryResolver, noinit_roots: Sequence[str] = ()
+) -> list[CorpusFile]:
     """Premise-only corpus lines for the libraries the traced files load but that were not traced,
-    so that accessibility can follow imports transitively."""
+    so that accessibility can follow imports transitively. Libraries under `noinit_roots` (compiled
+    with `-noinit`: HoTT) do not import Coq's prelude, nor do Coq.Init's own."""
     out = []
     for lib in sorted(libraries - known):
         decls = resolver.declarations(lib)
         if decls is None:
             continue
-        imports = [] if lib.startswith("Coq.Init.") else [library_path("Coq.Init.Prelude")]
+        noinit = lib.startswith("Coq.Init.") or any(lib == r or lib.startswith(r + ".") for r in noinit_roots)
+        imports = [] if noinit else [library_path("Coq.Init.Prelude")]
         for req in decls.requires:
             cands = sorted((l for l in libraries if l == req or l.endswith("." + req)), key=len)
             if cands:
@@ -151,7 +158,8 @@ def aggregate(out: Path, jobs: Sequence[FileJob], errors: list[dict], opts: Trac
     splits: dict[str, dict[str, int]] = {}
     if opts.write_dataset:
         resolver = LibraryResolver(tuple(lp for job in jobs for lp in job.load_paths))
-        files += external_corpus(loaded, {j.library for j in jobs}, resolver)
+        noinit = sorted({l for job in jobs if "-noinit" in job.coq_flags for _, l in job.load_paths})
+        files += external_corpus(loaded, {j.library for j in jobs}, resolver, noinit)
         metadata = {
             "backend": "coq",
             "coq_version": coq_version(),

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from proofsmith.envs.base import EnvCrashError, EnvTimeoutError, ProverNotInstalledError, Verdict
 from proofsmith.envs.coq import xml_protocol as xp
+from proofsmith.envs.coq.flags import CoqFlagsError, check_coq_flags
 from proofsmith.envs.coq.session import COQ_INSTALL_HINT, INTERRUPT_GRACE, CoqIdeSession, CoqSessionConfig
 from proofsmith.envs.coq.source import TheoremSource
 from proofsmith.envs.coq.tactic_filter import CheckedTactic, check_tactic
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 CHECK_LIBRARY = "ProofsmithVerify"
 CHECK_MODULE = "Check"
 _HEADER = re.compile(r"^[A-Z][^:]*:$")  # "Axioms:", "Section Variables:", "... assumed to be guarded:"
+_RELIES = re.compile(r"^(\S+) relies on (.+?)\.?$")  # "paths relies on an unsafe hierarchy."
 
 
 def parse_print_assumptions(text: str) -> tuple[dict[str, list[str]], bool]:
@@ -46,6 +48,10 @@ def parse_print_assumptions(text: str) -> tuple[dict[str, list[str]], bool]:
         if _HEADER.match(line.strip()) and " : " not in line:
             current = line.strip()[:-1]
             sections.setdefault(current, [])
+            continue
+        unsafe = _RELIES.match(line.strip())
+        if unsafe:  # `-type-in-type`: "UU relies on an unsafe hierarchy." (a section of its own, never an axiom)
+            sections.setdefault(f"Constants relying on {unsafe.group(2)}", []).append(unsafe.group(1))
             continue
         name = line.split(" : ")[0].split()[0]
         sections.setdefault(current or "Axioms", []).append(name)
@@ -86,6 +92,10 @@ def verify_theorem(
     for _, logical in source.load_paths:
         if logical == "Coq" or logical.startswith("Coq."):
             return verdict(False, ["a project load path may not be mapped to the reserved 'Coq' prefix"])
+    try:  # the library's flags, as traced: only the accepted ones, whoever built the source
+        flags = list(check_coq_flags(source.coq_flags))
+    except CoqFlagsError as e:
+        return verdict(False, [f"refused: {e}"])
 
     body = "\n".join(s.text for s in checked.sentences)
     # the imports where the live environment puts them: after the theorem's own context (`TheoremSource.context`)
@@ -94,7 +104,7 @@ def verify_theorem(
     with tempfile.TemporaryDirectory(prefix="proofsmith-verify-") as tmp:
         vfile = Path(tmp) / f"{CHECK_MODULE}.v"
         vfile.write_text(text, encoding="utf-8")
-        argv = [coqc, "-q"]
+        argv = [coqc, "-q", *flags]
         for directory, prefix in source.load_paths:
             argv += ["-R", directory, prefix]
         argv += ["-Q", tmp, CHECK_LIBRARY, str(vfile)]
@@ -108,6 +118,7 @@ def verify_theorem(
         session = CoqIdeSession(
             CoqSessionConfig(
                 load_paths=[*source.load_paths, (tmp, CHECK_LIBRARY)],
+                extra_args=flags,
                 memory_limit=memory_limit,
                 # Init is bounded by what is left; every other call gets the deadline explicitly
                 call_timeout=max(0.0, deadline - time.monotonic()) + INTERRUPT_GRACE,
