@@ -20,8 +20,9 @@ from proofsmith.cli.errors import (
     positive,
     traced_dataset,
 )
+from proofsmith.cli.options import add_split_strategies
 from proofsmith.dataset.loading import dataset_strategies
-from proofsmith.dataset.splits import ALL_SPLIT_STRATEGIES, NOVEL_PACKAGES
+from proofsmith.dataset.splits import ALL_SPLIT_STRATEGIES
 
 log = logging.getLogger(__name__)
 
@@ -38,14 +39,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "STRATEGY=PATH names the split; repeatable (one model per split)",
     )
     p.add_argument("--no-ensemble", action="store_true", help="leave the k-NN + model ensemble out")
-    p.add_argument(
-        "--splits",
-        nargs="+",
-        choices=ALL_SPLIT_STRATEGIES,
-        default=None,
-        help=f"split strategies to evaluate (default: random novel_premises, and {NOVEL_PACKAGES} when the "
-        f"dataset has it); {NOVEL_PACKAGES} needs a `proofsmith corpus` dataset",
-    )
+    add_split_strategies(p)
     p.add_argument("--split", default="test", choices=["val", "test"], help="which held-out part")
     p.add_argument("--k", type=int, default=8, help="candidates per state (top-k)")
     p.add_argument("--max-steps", type=int, default=None, help="sample this many held-out steps per split")

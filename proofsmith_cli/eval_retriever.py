@@ -16,8 +16,8 @@ from proofsmith.cli.errors import (
     output_file,
     positive,
 )
+from proofsmith.cli.options import add_split_strategies
 from proofsmith.dataset.loading import dataset_strategies
-from proofsmith.dataset.splits import ALL_SPLIT_STRATEGIES, NOVEL_PACKAGES
 from proofsmith.retrieval.dense import STRATEGIES
 
 
@@ -27,14 +27,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     dense.add_argument("--index", type=Path, help="a dense index from `proofsmith index`")
     dense.add_argument("--model", default=None, help="an encoder checkpoint: its index is built in memory")
     p.add_argument("--no-bm25", action="store_true", help="leave the BM25 baseline out")
-    p.add_argument(
-        "--splits",
-        nargs="+",
-        choices=ALL_SPLIT_STRATEGIES,
-        default=None,
-        help=f"split strategies to evaluate (default: random novel_premises, and {NOVEL_PACKAGES} when the "
-        f"dataset has it); {NOVEL_PACKAGES} needs a `proofsmith corpus` dataset",
-    )
+    add_split_strategies(p)
     p.add_argument("--part", choices=("train", "val", "test"), default="test")
     p.add_argument("-k", type=int, default=100, help="retrieved list length for MRR")
     p.add_argument("--strategy", choices=STRATEGIES, default="overfetch")

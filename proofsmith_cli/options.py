@@ -48,6 +48,20 @@ def add_verify_timeout(p: argparse.ArgumentParser, help_text: str = "time limit 
     )
 
 
+def add_split_strategies(p: argparse.ArgumentParser) -> None:
+    """`--splits`: which split strategies an evaluation covers (default: what the dataset has)."""
+    from proofsmith.dataset.splits import ALL_SPLIT_STRATEGIES, NOVEL_PACKAGES
+
+    p.add_argument(
+        "--splits",
+        nargs="+",
+        choices=ALL_SPLIT_STRATEGIES,
+        default=None,
+        help=f"split strategies to evaluate (default: random novel_premises, and {NOVEL_PACKAGES} when the "
+        f"dataset has it); {NOVEL_PACKAGES} needs a `proofsmith corpus` dataset",
+    )
+
+
 def add_premises(p: argparse.ArgumentParser) -> None:
     """`--premises`: retrieval inside search (prove, eval)."""
     p.add_argument(
