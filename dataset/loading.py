@@ -5,13 +5,18 @@ when every theorem has a package), `corpus.jsonl` and `metadata.json`; `write_sp
 split from records already serialized (`proofsmith corpus` streams them, never holding the corpus in
 memory); `load_splits` / `load_dataset_dict` read a trace (or a LeanDojo benchmark) back, the latter
 as the `datasets.DatasetDict` that training code reads.
+
+Beside the splits, the tracer's per-file outputs: `traced/<path>.json` in a `proofsmith trace`
+dataset, `packages/<pkg>/traced/<path>.json` in a `proofsmith corpus` one; `traced_outputs` lists
+either (with the package), `package_traced_dir` is where a corpus keeps a package's.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from proofsmith.dataset.corpus import Corpus
@@ -92,6 +97,42 @@ def split_files_text(out: Path) -> str:
     """`OUT/{random,novel_premises}/{train,val,test}.json`, naming the strategies written under `out`."""
     strategies = strategies_on_disk(out) or SPLIT_STRATEGIES
     return f"{out}/{{{','.join(strategies)}}}/{{{','.join(SPLIT_NAMES)}}}.json"
+
+
+# --------------------------------------------------------------------------- per-file outputs
+TRACED_DIR = "traced"  # the tracer's per-file outputs: DATASET/traced/<path>.json (`proofsmith trace`)
+PACKAGES_DIR = "packages"  # DATASET/packages/<pkg>/traced/<path>.json (`proofsmith corpus`)
+
+
+def package_traced_dir(out: Path, package: str) -> Path:
+    """Where a `proofsmith corpus` dataset keeps the per-file outputs of `package`."""
+    return Path(out) / PACKAGES_DIR / package / TRACED_DIR
+
+
+@dataclass(frozen=True)
+class TracedOutput:
+    """One per-file output of the tracer under a dataset, with the package it belongs to (the name of
+    its `packages/<pkg>/` directory in a corpus; None in a plain trace)."""
+
+    path: Path
+    package: str | None = None
+
+
+def traced_outputs(out: Path) -> Iterator[TracedOutput]:
+    """The tracer's per-file outputs under the dataset `out`, whichever command wrote it: `traced/**.json`
+    (`proofsmith trace`, package None), then `packages/<pkg>/traced/**.json` (`proofsmith corpus`, by
+    package name), each sorted by path."""
+    out = Path(out)
+    traced = out / TRACED_DIR
+    if traced.is_dir():
+        for p in sorted(traced.rglob("*.json")):
+            yield TracedOutput(p)
+    packages = out / PACKAGES_DIR
+    for pdir in sorted(packages.iterdir()) if packages.is_dir() else ():
+        ptraced = pdir / TRACED_DIR
+        if pdir.is_dir() and ptraced.is_dir():
+            for p in sorted(ptraced.rglob("*.json")):
+                yield TracedOutput(p, pdir.name)
 
 
 # --------------------------------------------------------------------------- datasets view

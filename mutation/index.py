@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from proofsmith.envs.coq import xml_protocol as xp
+from proofsmith.envs.coq.flags import check_coq_flags
 from proofsmith.envs.coq.session import CoqIdeSession, CoqSessionConfig
 from proofsmith.mutation import terms as T
 
@@ -122,15 +123,23 @@ def parse_check(notice: str) -> str | None:
 
 @dataclass
 class TypeReader:
-    """One coqidetop that has `Require`d the dataset's libraries and prints types in Printing All."""
+    """One coqidetop that has `Require`d the dataset's libraries and prints types in Printing All;
+    started with the Coq flags those libraries were traced with (HoTT: -noinit -indices-matter)."""
 
     load_paths: Sequence[tuple[str, str]]
     libraries: Sequence[str]
     timeout: float = 300.0
     failed_requires: list[str] = field(default_factory=list)
+    coq_flags: tuple[str, ...] = ()
 
     def __enter__(self) -> TypeReader:
-        self.session = CoqIdeSession(CoqSessionConfig(load_paths=tuple(self.load_paths), call_timeout=self.timeout))
+        self.session = CoqIdeSession(
+            CoqSessionConfig(
+                load_paths=tuple(self.load_paths),
+                extra_args=check_coq_flags(self.coq_flags),
+                call_timeout=self.timeout,
+            )
+        )
         sid = self.session.start()
         for lib in self.libraries:
             reply = self.session.add(f"Require {lib}.", sid)

@@ -59,6 +59,7 @@ class Target:
     start_line: int
     library: str
     pa_type: str | None = None  # its type printed with Printing All (from the index session)
+    coq_flags: tuple[str, ...] = ()  # what its file was traced with (HoTT: -noinit -indices-matter)
 
 
 @dataclass
@@ -157,6 +158,9 @@ class TargetMutator:
         self.c = counters
         self.seen_keys: set[str] = set()
         self.target_keys: dict[str, str] = {}  # full name → normal form of its statement
+        # the Coq flags the last target started with (`TheoremSource.coq_flags`: its traced flags, else its
+        # library's); its mutants are live-checked with them, and batch-verified with them (`verify_mutants`)
+        self.coq_flags: tuple[str, ...] | None = None
 
     # ------------------------------------------------------------------ helpers
     def _fresh(self, base: str) -> str:
@@ -176,9 +180,13 @@ class TargetMutator:
     # ------------------------------------------------------------------ one target
     def load(self, target: Target) -> tuple[TheoremRef, TheoremSource, StatementParts, list[str]] | None:
         ref = TheoremRef.from_file(
-            target.source_file, target.full_name.rsplit(".", 1)[-1], load_paths=target.load_paths
+            target.source_file,
+            target.full_name.rsplit(".", 1)[-1],
+            load_paths=target.load_paths,
+            coq_flags=target.coq_flags,
         )
         source = locate(ref)
+        self.coq_flags = source.coq_flags
         line = source.text[: source.statement.start].count("\n") + 1
         if line != target.start_line:
             return None  # another theorem of the same short name comes first in the file
@@ -409,7 +417,9 @@ class TargetMutator:
 
     # ------------------------------------------------------------------ dedupe + live check
     def _check(self, m: Mutant, source: TheoremSource, target: Target) -> None:
-        ref = TheoremRef.from_statement(m.statement, m.name, header=source.prefix_text, load_paths=target.load_paths)
+        ref = TheoremRef.from_statement(
+            m.statement, m.name, header=source.prefix_text, load_paths=target.load_paths, coq_flags=source.coq_flags
+        )
         try:
             state = self.env.start(ref)
         except EnvError as e:

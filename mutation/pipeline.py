@@ -35,7 +35,15 @@ from proofsmith.envs.coq.libraries import LibraryResolver
 from proofsmith.envs.coq.source import list_theorems
 from proofsmith.mutation.index import RuleIndex, TypeReader, rules_of
 from proofsmith.mutation.mutator import KINDS, Counters, Mutant, MutateOptions, Target, TargetMutator
-from proofsmith.mutation.sources import TracedDataset, accessible_names, all_libraries, library_of_path, premise_pool
+from proofsmith.mutation.sources import (
+    TracedDataset,
+    TracedFile,
+    accessible_names,
+    all_libraries,
+    files_load_paths,
+    library_of_path,
+    premise_pool,
+)
 from proofsmith.mutation.verify import verify_mutants
 
 MUTANT_ROOT = "Mutants"  # logical prefix of the mutant files
@@ -131,11 +139,19 @@ def _mutate_chunk(chunk: Chunk) -> dict:
     mutants: list[Mutant] = []
     placements: dict[int, list[Mutant]] = defaultdict(list)
     mutator = TargetMutator(env, ctx.index, {}, mopts, taken, counters)
+    load_paths = ds.load_paths_of(chunk.file_path)
     try:
         for name in chunk.targets:
             rec = records[name]
             target = Target(
-                name, rec.file_path, tf.source, ds.load_paths, (rec.start or (0, 0))[0], tf.library, ctx.types.get(name)
+                name,
+                rec.file_path,
+                tf.source,
+                load_paths,
+                (rec.start or (0, 0))[0],
+                tf.library,
+                ctx.types.get(name),
+                rec.coq_flags or tf.coq_flags,
             )
             mutator.lemma_names = accessible_names(ds, ctx.pool, rec)
             try:
@@ -147,7 +163,9 @@ def _mutate_chunk(chunk: Chunk) -> dict:
             placements[target.start_line] += [m for m in ms if m.status == "live_ok"]
     finally:
         env.close()
-    result = verify_mutants(text, placements, ds.load_paths) if any(placements.values()) else None
+    # the flags the targets started with (their traced ones: HoTT's -noinit...), for coqc and the audit too
+    flags = mutator.coq_flags if mutator.coq_flags is not None else tf.coq_flags
+    result = verify_mutants(text, placements, load_paths, coq_flags=flags) if any(placements.values()) else None
     if result is not None:
         for m in mutants:
             if m.name in result.verdicts:
@@ -157,7 +175,7 @@ def _mutate_chunk(chunk: Chunk) -> dict:
     recs_out: list[dict] = []
     premises: list[dict] = []
     if verified and result is not None and result.final_text:
-        recs_out, premises = _trace_mutants(ctx, chunk, tf, result.final_text, verified)
+        recs_out, premises = _trace_mutants(ctx, chunk, tf, result.final_text, verified, flags)
     return {
         "id": chunk.id,
         "file_path": chunk.file_path,
@@ -174,18 +192,26 @@ def _mutate_chunk(chunk: Chunk) -> dict:
 
 
 def _trace_mutants(
-    ctx: _Context, chunk: Chunk, tf, text: str, verified: dict[str, Mutant]
+    ctx: _Context,
+    chunk: Chunk,
+    tf: TracedFile,
+    text: str,
+    verified: dict[str, Mutant],
+    coq_flags: tuple[str, ...] | None = None,
 ) -> tuple[list[dict], list[dict]]:
-    """Trace the file of verified mutants; keep the mutants' records, with premises named by the
-    original library (the copy's names are the original's under another library name)."""
+    """Trace the file of verified mutants (with the flags they were verified with: `coq_flags`, else the
+    file's traced ones); keep the mutants' records, with premises named by the original library (the
+    copy's names are the original's under another library name), each with its original's package and
+    Coq flags."""
     lib = library_of_path(chunk.file_path)
     mut_lib = f"{MUTANT_ROOT}.{lib}_{chunk.id.rsplit('_', 1)[-1]}"
     root = ctx.out / "mutants"
     vpath = root / Path(*mut_lib.split(".")[1:]).with_suffix(".v")
     vpath.parent.mkdir(parents=True, exist_ok=True)
     vpath.write_text(text, encoding="utf-8")
-    load_paths = tuple(ctx.ds.load_paths) + ((str(root), MUTANT_ROOT),)
-    traced = trace_file(FileJob(str(vpath), mut_lib, load_paths, tf.url, tf.commit))
+    load_paths = ctx.ds.load_paths_of(chunk.file_path) + ((str(root), MUTANT_ROOT),)
+    flags = tf.coq_flags if coq_flags is None else tuple(coq_flags)
+    traced = trace_file(FileJob(str(vpath), mut_lib, load_paths, tf.url, tf.commit, coq_flags=flags))
     resolver = LibraryResolver(load_paths)
     prefix = mut_lib + "."
 
@@ -194,13 +220,17 @@ def _trace_mutants(
             return resolver.provenance(lib + "." + p.full_name[len(prefix) :])
         return p
 
-    # a mutant belongs to its original's package (`proofsmith corpus` data), so it splits with it
-    package = next((r.package for r in ctx.ds.records if r.file_path == chunk.file_path), None)
+    # a mutant belongs to its original's package (`proofsmith corpus` data), so it splits with it, and starts and
+    # verifies with its original's Coq flags (HoTT: -noinit -indices-matter)
+    originals = {r.full_name: r for r in ctx.ds.records if r.file_path == chunk.file_path}
+    file_package = next((r.package for r in originals.values()), tf.package)
     records = []
     for d in traced["theorems"]:
         r = TheoremRecord.from_json(d, "coq")
         if r.full_name.rsplit(".", 1)[-1] not in verified:
             continue
+        m = verified[r.full_name.rsplit(".", 1)[-1]]
+        original = originals.get(m.original)
         tactics = tuple(
             TracedTactic(
                 t.tactic, (t.annotated_tactic[0], tuple(remap(p) for p in t.premises)), t.state_before, t.state_after
@@ -208,9 +238,18 @@ def _trace_mutants(
             for t in r.traced_tactics
         )
         rec = TheoremRecord(
-            r.url, r.commit, r.file_path, r.full_name, r.start, r.end, tactics, r.theorem_statement, "coq", package
+            r.url,
+            r.commit,
+            r.file_path,
+            r.full_name,
+            r.start,
+            r.end,
+            tactics,
+            r.theorem_statement,
+            "coq",
+            original.package if original is not None else file_package,
+            (original.coq_flags if original is not None else ()) or r.coq_flags,
         ).to_json()
-        m = verified[r.full_name.rsplit(".", 1)[-1]]
         rec["mutation"] = {
             "original": m.original,
             "kind": m.kind,
@@ -235,9 +274,13 @@ def build_index(ds: TracedDataset, out: Path, resume: bool) -> tuple[dict, RuleI
         saved = json.loads(cache.read_text(encoding="utf-8"))
         types, info = saved["types"], saved["info"]
     else:
-        with TypeReader(ds.load_paths, all_libraries(ds)) as reader:
-            types = reader.types(list(pool) + [r.full_name for r in ds.records])
-            failed = list(reader.failed_requires)
+        types, failed = {}, []
+        for flags, names in _names_by_flags(ds, pool).items():
+            # one coqidetop per set of Coq flags: HoTT's libraries load only under -noinit, the others only without
+            files = ds.flag_groups().get(flags, [])
+            with TypeReader(files_load_paths(files), all_libraries(ds, files), coq_flags=flags) as reader:
+                types.update(reader.types(names))
+                failed += reader.failed_requires
         info = {
             "lemmas": len(pool),
             "typed": sum(1 for n in pool if n in types),
@@ -249,6 +292,19 @@ def build_index(ds: TracedDataset, out: Path, resume: bool) -> tuple[dict, RuleI
     index = RuleIndex(r for n in pool if n in types for r in rules_of(n, types[n]))
     info = {**info, "rules": index.count}
     return pool, index, types, info
+
+
+def _names_by_flags(ds: TracedDataset, pool: dict) -> dict[tuple[str, ...], list[str]]:
+    """The lemmas of the pool and the traced theorems, by the Coq flags their file loads under (a plain
+    trace: one group). A lemma of a library the dataset loads but did not trace goes with its package's
+    flags when some traced file shares them, else with the first group."""
+    groups = ds.flag_groups()
+    first = next(iter(groups), ())
+    out: dict[tuple[str, ...], dict[str, None]] = defaultdict(dict)
+    for name, path in [(n, p) for n, (p, _) in pool.items()] + [(r.full_name, r.file_path) for r in ds.records]:
+        flags = ds.flags_of_path(path)
+        out[flags if flags in groups else first][name] = None
+    return {flags: list(names) for flags, names in out.items()}
 
 
 def plan_chunks(ds: TracedDataset, opts: PipelineOptions) -> list[Chunk]:

@@ -2,12 +2,12 @@
 
 All mutants go into one copy of the source file, each right after the proof of the theorem it
 mutates (so it sees the same context, sections included); the copy is cut after the last mutant
-and its open sections/modules are closed. One `coqc` compiles it (under a scratch logical name, as
-`envs.coq.verify` does). If `coqc` stops at an error inside a mutant, that mutant is rejected with
-Coq's message and the file is compiled again without it; an error outside every mutant rejects the
-rest. Then every mutant gets its own `Print Assumptions` audit in one coqidetop that loads the
-compiled file: a mutant is verified only if coqc accepted it and all its axioms are Coq's standard
-library's (or allow-listed).
+and its open sections/modules are closed. One `coqc` compiles it (under a scratch logical name, and
+with the Coq flags its theorems were started with, as `envs.coq.verify` does). If `coqc` stops at an
+error inside a mutant, that mutant is rejected with Coq's message and the file is compiled again
+without it; an error outside every mutant rejects the rest. Then every mutant gets its own `Print
+Assumptions` audit in one coqidetop that loads the compiled file (with the same flags): a mutant is
+verified only if coqc accepted it and all its axioms are Coq's standard library's (or allow-listed).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from pathlib import Path
 
 from proofsmith.envs.base import ProverNotInstalledError
 from proofsmith.envs.coq import xml_protocol as xp
+from proofsmith.envs.coq.flags import check_coq_flags
 from proofsmith.envs.coq.sentences import split_sentences
 from proofsmith.envs.coq.session import COQ_INSTALL_HINT, CoqIdeSession, CoqSessionConfig
 from proofsmith.envs.coq.source import sentence_body, theorem_name
@@ -116,16 +117,21 @@ def verify_mutants(
     timeout: float = 600.0,
     max_compiles: int = 8,
     memory_limit: int | None = 8 * 1024**3,
+    coq_flags: Sequence[str] = (),
 ) -> BatchResult:
+    """`coq_flags`: those the original file was traced with (`TheoremSource.coq_flags` of its theorems),
+    checked as `envs.coq.verify` checks them and passed to coqc and to the audit's coqidetop."""
     coqc = shutil.which("coqc")
     if coqc is None:
         raise ProverNotInstalledError(COQ_INSTALL_HINT)
+    flags = list(check_coq_flags(tuple(coq_flags), "mutants: coq_flags"))
     verdicts: dict[str, tuple[bool, str]] = {}
     live = {line: list(ms) for line, ms in placements.items() if ms}
     compiles = 0
     with tempfile.TemporaryDirectory(prefix="proofsmith-mutants-") as tmp:
         vfile = Path(tmp) / f"{CHECK_MODULE}.v"
-        argv = [coqc, "-q"] + [a for d, p in load_paths for a in ("-R", d, p)] + ["-Q", tmp, CHECK_LIBRARY, str(vfile)]
+        argv = [coqc, "-q", *flags] + [a for d, p in load_paths for a in ("-R", d, p)]
+        argv += ["-Q", tmp, CHECK_LIBRARY, str(vfile)]
         while True:
             mf = build_file(text, live)
             if not mf.spans:
@@ -150,7 +156,7 @@ def verify_mutants(
             verdicts[culprit] = (False, "coqc rejected the proof: " + message)
             live = {l: [x for x in ms if x.name != culprit] for l, ms in live.items()}
             live = {l: ms for l, ms in live.items() if ms}
-        _audit(mf, tmp, load_paths, set(allowed_axioms), verdicts, timeout, memory_limit)
+        _audit(mf, tmp, load_paths, set(allowed_axioms), verdicts, timeout, memory_limit, flags)
         for ms in placements.values():  # a mutant whose original's proof end was not found is never checked
             for m in ms:
                 verdicts.setdefault(m.name, (False, "its original theorem's proof was not found in the file"))
@@ -166,10 +172,14 @@ def _audit(
     verdicts: dict[str, tuple[bool, str]],
     timeout: float,
     memory_limit: int | None,
+    flags: Sequence[str] = (),
 ) -> None:
     session = CoqIdeSession(
         CoqSessionConfig(
-            load_paths=[*load_paths, (tmp, CHECK_LIBRARY)], memory_limit=memory_limit, call_timeout=timeout
+            load_paths=[*load_paths, (tmp, CHECK_LIBRARY)],
+            extra_args=tuple(flags),
+            memory_limit=memory_limit,
+            call_timeout=timeout,
         )
     )
     try:

@@ -7,9 +7,18 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from proofsmith.cli.errors import UsageError, existing_dir, generator_spec, output_dir, positive, traced_dataset
+from proofsmith.cli.errors import (
+    UsageError,
+    dataset_with_strategies,
+    existing_dir,
+    generator_spec,
+    output_dir,
+    positive,
+    traced_dataset,
+)
 from proofsmith.cli.options import add_search_limits, search_config
 from proofsmith.cli.progress import JobProgress
+from proofsmith.dataset.splits import ALL_SPLIT_STRATEGIES, NOVEL_PACKAGES, SPLIT_NAMES
 from proofsmith.envs.limits import ITERATE_THEOREM_TIMEOUT
 from proofsmith.prover.distributed import TERMINATED, Terminated
 from proofsmith.prover.results import ResultsLockedError
@@ -22,8 +31,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, required=True, help="output directory (reused: a rerun resumes)")
     p.add_argument("--rounds", type=int, default=2, help="expert-iteration rounds (default %(default)s)")
     p.add_argument("--generator", default="auto", help="round-0 generator: auto | knn:DIR | hf:DIR | ensemble:A+B")
-    p.add_argument("--base-data", type=Path, default=None, help="a traced dataset whose train split seeds the k-NN")
-    p.add_argument("--library-split", default=None, help="also prove this split of --base-data (e.g. random/train)")
+    p.add_argument(
+        "--base-data",
+        type=Path,
+        default=None,
+        help="a traced dataset whose train split (of the --library-split strategy, else random) seeds the k-NN",
+    )
+    p.add_argument(
+        "--library-split",
+        default=None,
+        metavar="STRATEGY/PART",
+        help=f"also prove this split of --base-data: {'|'.join(ALL_SPLIT_STRATEGIES)} ({NOVEL_PACKAGES}: a "
+        f"`proofsmith corpus` dataset) / {'|'.join(SPLIT_NAMES)}, e.g. random/train",
+    )
     p.add_argument("--max-library", type=int, default=None, help="at most N library theorems")
     p.add_argument("--workers", type=int, default=2)
     add_search_limits(p, theorem_timeout=ITERATE_THEOREM_TIMEOUT)
@@ -79,6 +99,17 @@ def table(stats: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def library_split_strategy(split: str) -> str:
+    """The strategy of `--library-split STRATEGY/PART`, both parts named as `dataset/splits.py` names them."""
+    strategy, _, part = split.partition("/")
+    if strategy not in ALL_SPLIT_STRATEGIES or part not in SPLIT_NAMES:
+        raise UsageError(
+            f"--library-split {split}: expected STRATEGY/PART with STRATEGY one of {', '.join(ALL_SPLIT_STRATEGIES)} "
+            f"and PART one of {', '.join(SPLIT_NAMES)} (e.g. random/train)"
+        )
+    return strategy
+
+
 def run(args: argparse.Namespace) -> int:
     from proofsmith.cli.prove import benchmark
     from proofsmith.prover.iterate import IterateConfig, run_iterate
@@ -94,13 +125,20 @@ def run(args: argparse.Namespace) -> int:
         positive(value, what)
     search = search_config(args, num_sampled_tactics=args.num_tactics)
     spec = generator_spec(args.generator)
-    if args.base_data is not None:
-        traced_dataset(args.base_data, "--base-data", need=("random/train.json",))
     if args.library_split is not None:
         if args.base_data is None:
             raise UsageError("--library-split needs --base-data")
-        if not (args.base_data / f"{args.library_split}.json").is_file():
-            raise UsageError(f"--library-split {args.library_split}: no {args.base_data / args.library_split}.json")
+        strategy = library_split_strategy(args.library_split)
+        # a strategy the dataset lacks (`novel_packages` of a `proofsmith trace` dataset): one line, exit 2
+        dataset_with_strategies(
+            args.base_data,
+            "--base-data",
+            [strategy],
+            "--library-split",
+            need=(f"{strategy}/train.json", f"{args.library_split}.json"),
+        )
+    elif args.base_data is not None:
+        traced_dataset(args.base_data, "--base-data", need=("random/train.json",))
     existing_dir(args.pool, "POOL_DIR")
     output_dir(args.out, "--out")
     theorems = benchmark(args.pool, "POOL_DIR")

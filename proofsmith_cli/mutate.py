@@ -15,7 +15,9 @@ from proofsmith.mutation.pipeline import PipelineOptions, run_mutate
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--dataset", type=Path, required=True, help="a dataset written by `proofsmith trace`")
+    p.add_argument(
+        "--dataset", type=Path, required=True, help="a dataset written by `proofsmith trace` or `proofsmith corpus`"
+    )
     p.add_argument("--out", type=Path, required=True, help="output directory (reused: finished chunks are skipped)")
     p.add_argument("--kinds", default=",".join(KINDS), help="mutation kinds, comma-separated: rw,apply")
     p.add_argument("--workers", type=int, default=1, help="parallel worker processes")

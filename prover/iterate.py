@@ -6,7 +6,8 @@ Round r, in `OUT/round_r/`:
    results in `results.jsonl`; a killed round resumes there).
 2. `harvest`: every proof found is replayed step by step into traced records (`harvested/`, see
    `prover.harvest`).
-3. `knn`: a k-NN index over the base data's train split plus every harvest so far (`knn/`).
+3. `knn`: a k-NN index over the base data's train split (of the library split's strategy: `random`,
+   `novel_premises` or `novel_packages`) plus every harvest so far (`knn/`).
 4. `train` (optional): the LoRA generator continues on base + harvested data (`model/`, through
    `training.pipeline.run_training`).
 5. `mutate` (optional): the proofs found are written into copies of their files, traced, and
@@ -45,14 +46,16 @@ HALVES = ("A", "B", "all")
 @dataclass(frozen=True)
 class IterateConfig:
     pool: Path  # a benchmark directory (or .v file)
-    base_data: Path | None = None  # a traced dataset: its random/train split seeds the k-NN (and training)
+    # a traced dataset: the train split of its `base_strategy` seeds the k-NN (and training)
+    base_data: Path | None = None
     generator: str = "auto"  # G_0: auto, knn:DIR, hf:DIR, ensemble:A+B
     rounds: int = 2
     # Search settings of every round (theorem budget, tactic limit, candidates per expansion).
     search: SearchConfig = field(default_factory=lambda: SearchConfig(theorem_timeout=ITERATE_THEOREM_TIMEOUT))
     workers: int = 2
     half: str = "A"  # which half of the pool (`benchmark_half`): A | B | all
-    library_split: str | None = None  # also prove this split of base_data (e.g. "random/train")
+    # also prove this split of base_data: "random/train", "novel_premises/val", "novel_packages/train" (a corpus)...
+    library_split: str | None = None
     library_root: Path | None = None  # where the library split's sources are (`load_split(root=)`)
     max_library: int | None = None
     train_model: bool = False
@@ -63,6 +66,21 @@ class IterateConfig:
     mutate_max_targets: int = 50  # proofs mutated per round
     mutate_tactic_timeout: float = MUTATION_TACTIC_TIMEOUT
     address: str | None = None
+
+    @property
+    def base_strategy(self) -> str:
+        """The split strategy of `library_split` (`novel_packages/train` → `novel_packages`), `random` without
+        one: the k-NN and training read its train part, so that a theorem held out by that strategy (a whole
+        package, for `novel_packages`) never seeds them."""
+        return library_strategy(self.library_split)
+
+
+def library_strategy(split: str | None) -> str:
+    """The strategy part of a `STRATEGY/PART` split name (`dataset/splits.py`); `random` for None."""
+    from proofsmith.dataset.splits import ALL_SPLIT_STRATEGIES
+
+    strategy = (split or "").partition("/")[0]
+    return strategy if strategy in ALL_SPLIT_STRATEGIES else "random"
 
 
 # --------------------------------------------------------------------------- pools
@@ -234,13 +252,13 @@ def mutate_proofs(
 
 
 # --------------------------------------------------------------------------- rounds
-def _knn(base: Path | None, harvested: Sequence[Path], out: Path) -> int:
+def _knn(base: Path | None, harvested: Sequence[Path], out: Path, strategy: str = "random") -> int:
     from proofsmith.dataset.loading import read_split, tactic_pairs
     from proofsmith.prover.generators.knn import KNNTacticGenerator
 
     recs: list[TheoremRecord] = []
-    if base is not None and (Path(base) / "random" / "train.json").is_file():
-        recs += read_split(Path(base) / "random" / "train.json")
+    if base is not None and (Path(base) / strategy / "train.json").is_file():
+        recs += read_split(Path(base) / strategy / "train.json")
     recs += harvested_records(harvested)
     knn = KNNTacticGenerator.from_pairs(tactic_pairs(recs))
     knn.save(out)
@@ -254,8 +272,9 @@ def _train(cfg: IterateConfig, out: Path, r: int, harvested: Sequence[Path]) -> 
 
     rdir = out / f"round_{r}"
     recs: list[TheoremRecord] = []
-    if cfg.base_data is not None and (Path(cfg.base_data) / "random" / "train.json").is_file():
-        recs += read_split(Path(cfg.base_data) / "random" / "train.json")
+    base_train = Path(cfg.base_data) / cfg.base_strategy / "train.json" if cfg.base_data is not None else None
+    if base_train is not None and base_train.is_file():
+        recs += read_split(base_train)
     recs += harvested_records(harvested)
     data = rdir / "train_data"
     write_dataset(data, recs, Corpus([]), {"backend": "coq", "kind": "iterate"}, num_eval=0)
@@ -352,7 +371,7 @@ def run_round(
     if info is None:
         stage("knn")
         t0 = time.monotonic()
-        n = _knn(cfg.base_data, harvested, rdir / "knn")
+        n = _knn(cfg.base_data, harvested, rdir / "knn", cfg.base_strategy)
         info = _mark(rdir, "knn", {"seconds": round(time.monotonic() - t0, 2), "examples": n})
     seconds["knn"] = info["seconds"]
     knn_examples = info["examples"]

@@ -31,7 +31,7 @@ from tqdm import tqdm
 from proofsmith.dataset.card import DatasetCard, ExcludedPackage, PackageCard, write_card
 from proofsmith.dataset.corpus import Corpus
 from proofsmith.dataset.files import atomic_writer, write_json
-from proofsmith.dataset.loading import write_split_file
+from proofsmith.dataset.loading import PACKAGES_DIR, package_traced_dir, write_split_file
 from proofsmith.dataset.packages import (
     PackageEntry,
     PackageListError,
@@ -160,7 +160,7 @@ class CorpusOptions:
 
 
 def _pkg_dir(out: Path, name: str) -> Path:
-    return out / "packages" / name
+    return out / PACKAGES_DIR / name
 
 
 def _identity(pkg: PackageSources) -> dict:
@@ -206,7 +206,7 @@ def trace_package(
         on_file=(lambda: _tick(overall)) if overall is not None else None,
     )
     if overall is not None:
-        overall.update(sum((pdir / "traced" / (library_path(lib)[:-2] + ".json")).is_file() for lib in pkg.libraries))
+        overall.update(sum(path.is_file() for path in _traced_outputs(out, pkg)))
     stats = trace_sources(pkg.trees, pdir, topts)
     write_json(pdir / "package.json", {"source": ident, "stats": stats})
     return stats, False
@@ -243,8 +243,9 @@ def build_corpus(packages: Sequence[PackageSources], out: Path, opts: CorpusOpti
 
 
 def _traced_outputs(out: Path, pkg: PackageSources) -> list[Path]:
-    pdir = _pkg_dir(out, pkg.name)
-    return [pdir / "traced" / (library_path(lib)[:-2] + ".json") for lib in pkg.libraries]
+    """The per-file outputs the package's files get (`dataset.loading.traced_outputs` lists what is there)."""
+    traced = package_traced_dir(out, pkg.name)
+    return [traced / (library_path(lib)[:-2] + ".json") for lib in pkg.libraries]
 
 
 def merge(out: Path, packages: Sequence[PackageSources], per_package: dict[str, dict], opts: CorpusOptions) -> dict:

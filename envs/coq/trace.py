@@ -25,7 +25,7 @@ from tqdm import tqdm
 
 from proofsmith.dataset.corpus import Corpus
 from proofsmith.dataset.files import write_json
-from proofsmith.dataset.loading import write_dataset
+from proofsmith.dataset.loading import TRACED_DIR, write_dataset
 from proofsmith.dataset.schema import CorpusFile, TheoremRecord
 from proofsmith.dataset.splits import DEFAULT_SEED
 from proofsmith.envs.coq.build import SourceTree, build, git_origin, needs_build
@@ -66,7 +66,7 @@ class TraceOptions:
 
 
 def _output_of(out: Path, job: FileJob) -> Path:
-    return out / "traced" / (job.path[:-2] + ".json")
+    return out / TRACED_DIR / (job.path[:-2] + ".json")
 
 
 def trace_sources(trees: Sequence[SourceTree], out: Path, options: TraceOptions | None = None) -> dict:
