@@ -323,8 +323,8 @@ class ActionGenerator(BatchByLoop):
         ds = denominators(t)[:3]
         if not ds:
             return []
-        product = " * ".join(d if d.startswith("(") else f"({d})" for d in ds)
-        product = product[1:-1] if len(ds) == 1 and ds[0].startswith("(") else product
+        product = " * ".join(_paren(d) for d in ds)
+        product = product[1:-1] if len(ds) == 1 and product.startswith("(") else product
         diseqs = [p.name for p in g.props if "<>" in p.type and p.name != h.name]
         side = " | ".join(["lra", "intro; lra", *(f"intro; apply {n}; lra" for n in diseqs), "nra"])
         return [
