@@ -23,7 +23,7 @@ import shutil
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from tqdm import tqdm
@@ -98,6 +98,16 @@ def _keep(entry: PackageEntry, tree: SourceTree) -> tuple[frozenset[str], int]:
     """The tree's files minus those `exclude` leaves out, and how many were left out."""
     keep = [(p, lib) for p, lib in tree.files() if entry.excluded(lib) is None]
     return frozenset(p for p, _ in keep), len(tree.files()) - len(keep)
+
+
+def only_library(pkg: PackageSources, library: str) -> PackageSources:
+    """`pkg` restricted to the one file of logical name `library` (e.g. `HoTT.Basics.Contractible`):
+    trace a single file as `proofsmith corpus` would, with the package's load paths and flags."""
+    for tree in pkg.trees:
+        only = frozenset(path for path, lib in tree.files() if lib == library)
+        if only:
+            return replace(pkg, trees=(replace(tree, only=only),), libraries=(library,))
+    raise PackageListError(f"{pkg.name} has no file {library}")
 
 
 def discover_package(entry: PackageEntry) -> PackageSources:

@@ -21,7 +21,7 @@ from proofsmith.dataset.packages import (
 from proofsmith.dataset.schema import TheoremRecord
 from proofsmith.envs.base import ProofFinished, TacticState, TheoremRef
 from proofsmith.envs.coq import CoqEnvironment
-from proofsmith.envs.coq.corpus import CorpusOptions, PackageSources, build_corpus, discover_package
+from proofsmith.envs.coq.corpus import CorpusOptions, PackageSources, build_corpus, discover_package, only_library
 from proofsmith.envs.coq.flags import CoqFlagsError, check_coq_flags
 from proofsmith.envs.coq.libraries import coqlib
 from proofsmith.envs.coq.source import StartFailure, TheoremStartError, coq_project_flags, locate
@@ -124,11 +124,7 @@ def test_an_unsafe_hierarchy_is_never_an_axiom():
 def _one_file(name: str, library: str) -> PackageSources:
     """The installed package as `proofsmith corpus` finds it, restricted to one of its files."""
     entry = next(e for e in load_package_list(DEFAULT_PACKAGE_LIST) if e.name == name)
-    pkg = discover_package(entry)
-    (tree,) = pkg.trees
-    only = frozenset(path for path, lib in tree.files() if lib == library)
-    assert len(only) == 1
-    return dataclasses.replace(pkg, trees=(dataclasses.replace(tree, only=only),), libraries=(library,))
+    return only_library(discover_package(entry), library)
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,7 @@ from proofsmith.dataset.packages import DEFAULT_PACKAGE_LIST, load_package_list
 from proofsmith.dataset.splits import ALL_SPLIT_STRATEGIES, NOVEL_PACKAGES, SPLIT_NAMES
 from proofsmith.envs.base import TheoremRef
 from proofsmith.envs.coq import CoqEnvironment
-from proofsmith.envs.coq.corpus import CorpusOptions, PackageSources, build_corpus, discover_package
+from proofsmith.envs.coq.corpus import CorpusOptions, PackageSources, build_corpus, discover_package, only_library
 from proofsmith.mutation.sources import TracedDataset
 
 REPO = Path(__file__).resolve().parents[2]
@@ -44,11 +44,7 @@ Proof. rewrite add_zero. apply add_zero. Qed.
 def _one_file(name: str, library: str) -> PackageSources:
     """The installed package as `proofsmith corpus` finds it, restricted to one of its files."""
     entry = next(e for e in load_package_list(DEFAULT_PACKAGE_LIST) if e.name == name)
-    pkg = discover_package(entry)
-    tree = next(t for t in pkg.trees if any(lib == library for _, lib in t.files()))
-    only = frozenset(path for path, lib in tree.files() if lib == library)
-    assert len(only) == 1
-    return dataclasses.replace(pkg, trees=(dataclasses.replace(tree, only=only),), libraries=(library,))
+    return only_library(discover_package(entry), library)
 
 
 @pytest.fixture(scope="module")
