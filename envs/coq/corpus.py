@@ -106,7 +106,8 @@ def only_library(pkg: PackageSources, library: str) -> PackageSources:
     for tree in pkg.trees:
         only = frozenset(path for path, lib in tree.files() if lib == library)
         if only:
-            return replace(pkg, trees=(replace(tree, only=only),), libraries=(library,))
+            one = PackageTree(tree.root, tree.mappings, tree.coq_flags, only=only)
+            return replace(pkg, trees=(one,), libraries=(library,))
     raise PackageListError(f"{pkg.name} has no file {library}")
 
 
