@@ -33,10 +33,12 @@ from proofsmith.dataset.corpus import Corpus
 from proofsmith.dataset.files import atomic_writer, write_json
 from proofsmith.dataset.loading import PACKAGES_DIR, package_traced_dir, write_split_file
 from proofsmith.dataset.packages import (
+    DEFAULT_PACKAGE_LIST,
     PackageEntry,
     PackageListError,
     declared_licences,
     installed_version,
+    load_package_list,
     package_files,
 )
 from proofsmith.dataset.schema import CorpusFile, TheoremRecord
@@ -109,6 +111,15 @@ def only_library(pkg: PackageSources, library: str) -> PackageSources:
             one = PackageTree(tree.root, tree.mappings, tree.coq_flags, only=only)
             return replace(pkg, trees=(one,), libraries=(library,))
     raise PackageListError(f"{pkg.name} has no file {library}")
+
+
+def package_file(name: str, library: str, package_list: Path = DEFAULT_PACKAGE_LIST) -> PackageSources:
+    """The installed package `name` of the list, as `proofsmith corpus` finds it, restricted to the file
+    `library` (`only_library`)."""
+    entry = next((e for e in load_package_list(package_list) if e.name == name), None)
+    if entry is None:
+        raise PackageListError(f"{name} is not in {package_list}")
+    return only_library(discover_package(entry), library)
 
 
 def discover_package(entry: PackageEntry) -> PackageSources:

@@ -21,7 +21,7 @@ from proofsmith.dataset.packages import (
 from proofsmith.dataset.schema import TheoremRecord
 from proofsmith.envs.base import ProofFinished, TacticState, TheoremRef
 from proofsmith.envs.coq import CoqEnvironment
-from proofsmith.envs.coq.corpus import CorpusOptions, PackageSources, build_corpus, discover_package, only_library
+from proofsmith.envs.coq.corpus import CorpusOptions, build_corpus, package_file
 from proofsmith.envs.coq.flags import CoqFlagsError, check_coq_flags
 from proofsmith.envs.coq.libraries import coqlib
 from proofsmith.envs.coq.source import StartFailure, TheoremStartError, coq_project_flags, locate
@@ -121,16 +121,10 @@ def test_an_unsafe_hierarchy_is_never_an_axiom():
 
 
 # --------------------------------------------------------------------------- traced with the corpus machinery
-def _one_file(name: str, library: str) -> PackageSources:
-    """The installed package as `proofsmith corpus` finds it, restricted to one of its files."""
-    entry = next(e for e in load_package_list(DEFAULT_PACKAGE_LIST) if e.name == name)
-    return only_library(discover_package(entry), library)
-
-
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("noinit") / "corpus"
-    packages = [_one_file("libcoq-hott", HOTT_FILE), _one_file("libcoq-unimath", UNIMATH_FILE)]
+    packages = [package_file("libcoq-hott", HOTT_FILE), package_file("libcoq-unimath", UNIMATH_FILE)]
     assert [p.coq_flags for p in packages] == [HOTT_FLAGS, UNIMATH_FLAGS]
     stats = build_corpus(packages, out, CorpusOptions(workers=1, progress=False))
     assert stats["files_failed"] == 0, stats

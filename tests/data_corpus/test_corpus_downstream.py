@@ -19,11 +19,10 @@ import pytest
 
 from proofsmith.cli.main import main
 from proofsmith.dataset.loading import load_splits, read_split, traced_outputs
-from proofsmith.dataset.packages import DEFAULT_PACKAGE_LIST, load_package_list
 from proofsmith.dataset.splits import ALL_SPLIT_STRATEGIES, NOVEL_PACKAGES, SPLIT_NAMES
 from proofsmith.envs.base import TheoremRef
 from proofsmith.envs.coq import CoqEnvironment
-from proofsmith.envs.coq.corpus import CorpusOptions, PackageSources, build_corpus, discover_package, only_library
+from proofsmith.envs.coq.corpus import CorpusOptions, build_corpus, package_file
 from proofsmith.mutation.sources import TracedDataset
 
 REPO = Path(__file__).resolve().parents[2]
@@ -41,16 +40,10 @@ Proof. rewrite add_zero. apply add_zero. Qed.
 """
 
 
-def _one_file(name: str, library: str) -> PackageSources:
-    """The installed package as `proofsmith corpus` finds it, restricted to one of its files."""
-    entry = next(e for e in load_package_list(DEFAULT_PACKAGE_LIST) if e.name == name)
-    return only_library(discover_package(entry), library)
-
-
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("corpus") / "data"
-    packages = [_one_file(name, library) for name, library in FILES.items()]
+    packages = [package_file(name, library) for name, library in FILES.items()]
     assert [p.coq_flags for p in packages] == [(), HOTT_FLAGS]
     stats = build_corpus(packages, out, CorpusOptions(workers=1, progress=False))
     assert stats["files_failed"] == 0 and stats["traced_theorems"] >= 12, stats
