@@ -6,7 +6,7 @@ VPY := $(VENV)/bin/python
 DEB_PKGS := coq libcoq-stdlib libcoq-mathcomp-ssreflect libcoq-coquelicot libcoq-hammer libcoq-interval eprover z3 cvc4 coinor-csdp
 STAMP := $(VENV)/.installed
 
-.PHONY: setup deps venv test lint demo data docs bench bench-env bench-start bench-reliability bench-serve clean
+.PHONY: setup deps venv test lint demo data docs bench bench-env bench-start bench-load bench-reliability bench-serve clean
 
 setup: deps $(STAMP)
 
@@ -72,6 +72,11 @@ START_SAMPLE ?= 0
 bench-start: setup
 	$(VPY) scripts/bench_start.py --data $(START_DATA) --split $(START_SPLIT) --sample $(START_SAMPLE) \
 	    --out bench_results/bench_start
+
+# Time and peak memory to load a traced dataset's splits, premise corpus and BM25 lookup (docs/corpus.md).
+LOAD_DATA ?= runs/data/coq-debian
+bench-load: setup
+	$(VPY) scripts/bench_load.py --data $(LOAD_DATA) --out bench_results/bench_load
 
 # The prover-learns table: half B of miniF2F-rocq valid (never tuned on), 2 workers, 20 s per theorem.
 bench-search: setup
