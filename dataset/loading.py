@@ -74,6 +74,43 @@ def read_split(path: Path, backend: str | None = None) -> list[TheoremRecord]:
         return [TheoremRecord.from_json(d, backend) for d in json.load(f)]
 
 
+def iter_split(path: Path, chunk_chars: int = 1 << 20) -> Iterator[dict]:
+    """The objects of a split file (a JSON array, LeanDojo's format) one at a time, reading the file in
+    chunks: memory holds one record and one chunk, not the whole file."""
+    decoder = json.JSONDecoder()
+    with open(path, encoding="utf-8") as f:
+        buf, pos, started = "", 0, False
+        while True:
+            # skip whitespace, the opening bracket and separating commas
+            while True:
+                while pos < len(buf) and buf[pos] in " \t\r\n,":
+                    pos += 1
+                if pos < len(buf) and not started:
+                    if buf[pos] != "[":
+                        raise ValueError(f"{path}: not a JSON array")
+                    started, pos = True, pos + 1
+                    continue
+                if pos < len(buf):
+                    break
+                more = f.read(chunk_chars)
+                if not more:
+                    return
+                buf, pos = buf[pos:] + more, 0
+            if buf[pos] == "]":
+                return
+            while True:
+                try:
+                    obj, end = decoder.raw_decode(buf, pos)
+                    break
+                except json.JSONDecodeError:
+                    more = f.read(chunk_chars)
+                    if not more:
+                        raise
+                    buf, pos = buf[pos:] + more, 0
+            yield obj
+            buf, pos = buf[end:], 0
+
+
 def load_splits(out: Path, strategy: str = "random", backend: str | None = None) -> dict[str, list[TheoremRecord]]:
     return {
         name: read_split(Path(out) / strategy / f"{name}.json", backend)
@@ -217,8 +254,34 @@ def to_dataset_dict(splits: Mapping[str, Sequence[TheoremRecord]]):
 
 def load_dataset_dict(out: Path, strategy: str = "random"):
     """The splits a trace (or a LeanDojo benchmark) wrote under `out/strategy/`, as a DatasetDict;
-    `strategy` is `random`, `novel_premises` or (a `proofsmith corpus` dataset) `novel_packages`."""
-    return to_dataset_dict(load_splits(out, strategy))
+    `strategy` is `random`, `novel_premises` or (a `proofsmith corpus` dataset) `novel_packages`.
+
+    Each split file is streamed record by record into an Arrow file (the `datasets` cache, keyed by
+    the file's path, size and modification time), so memory stays flat whatever the corpus size."""
+    from datasets import Dataset, DatasetDict
+
+    feats = _features()
+    parts = {}
+    for name in SPLIT_NAMES:
+        path = Path(out) / strategy / f"{name}.json"
+        if not path.is_file():
+            continue
+        if next(iter_split(path), None) is None:  # from_generator cannot build an empty split
+            parts[name] = Dataset.from_dict({k: [] for k in feats}, features=feats)
+            continue
+        st = path.stat()
+        parts[name] = Dataset.from_generator(
+            _split_rows,
+            features=feats,
+            gen_kwargs={"path": str(path.resolve()), "size": st.st_size, "mtime_ns": st.st_mtime_ns},
+        )
+    return DatasetDict(parts)
+
+
+def _split_rows(path: str, size: int, mtime_ns: int) -> Iterator[dict]:
+    # size and mtime_ns only key the cache: a rewritten file is read again
+    for d in iter_split(Path(path)):
+        yield _row(TheoremRecord.from_json(d))
 
 
 def tactic_pairs(records: Iterable[TheoremRecord]) -> Iterable[dict]:

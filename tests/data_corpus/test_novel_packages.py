@@ -9,7 +9,14 @@ import random
 import pytest
 
 from proofsmith.dataset.corpus import Corpus
-from proofsmith.dataset.loading import load_dataset_dict, load_splits, write_dataset, write_split_file
+from proofsmith.dataset.loading import (
+    iter_split,
+    load_dataset_dict,
+    load_splits,
+    to_dataset_dict,
+    write_dataset,
+    write_split_file,
+)
 from proofsmith.dataset.schema import Provenance, TheoremRecord, TracedTactic
 from proofsmith.dataset.splits import (
     ALL_SPLIT_STRATEGIES,
@@ -124,3 +131,29 @@ def test_streamed_split_file_reads_back(tmp_path):
     assert load_splits(tmp_path, "s")["test"] == recs
     assert write_split_file(tmp_path / "s" / "val.json", iter(())) == 0
     assert json.loads((tmp_path / "s" / "val.json").read_text()) == []
+
+
+def test_iter_split_streams_any_chunking_of_a_json_array(tmp_path):
+    objs = [{"a": '],[ "q" ,'}, {"b": [1, 2, {"c": "}"}]}, {}]
+    path = tmp_path / "x.json"
+    path.write_text(json.dumps(objs, indent=1))
+    for chunk in (1, 2, 3, 7, 1 << 20):
+        assert list(iter_split(path, chunk)) == objs, chunk
+    for empty in ("[]", " [\n ] "):
+        path.write_text(empty)
+        assert list(iter_split(path, 1)) == []
+    path.write_text('{"a": 1}')
+    with pytest.raises(ValueError):
+        list(iter_split(path))
+
+
+def test_streamed_dataset_dict_equals_the_in_memory_one_and_follows_rewrites(tmp_path, corpus_records):
+    write_dataset(tmp_path, corpus_records, Corpus([]), {"backend": "coq"}, num_eval=10)
+    for strategy in ALL_SPLIT_STRATEGIES:
+        streamed = load_dataset_dict(tmp_path, strategy)
+        in_memory = to_dataset_dict(load_splits(tmp_path, strategy))
+        assert {n: streamed[n].to_list() for n in streamed} == {n: in_memory[n].to_list() for n in in_memory}
+    # a split file written again (fewer records) is read again, not served from the Arrow cache
+    path = tmp_path / "random" / "val.json"
+    write_split_file(path, (json.dumps(r.to_json()) for r in load_splits(tmp_path)["val"][:3]))
+    assert len(load_dataset_dict(tmp_path)["val"]) == 3
