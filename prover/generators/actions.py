@@ -13,7 +13,8 @@ sentence, ranked by a fixed prior (higher = tried first):
   `csdp` solver, which `make setup` installs), hints followed by the closer in the same sentence
   (`pose proof (pow2_ge_0 (x - y)); nra`, products of positivity hypotheses, `Z.square_nonneg`...
   with `nia`);
-- facts about square roots for nra (`pose proof (sqrt_sqrt t ltac:(lra)); pose proof (sqrt_pos t)`);
+- facts about square roots for nra (`pose proof (sqrt_sqrt t ltac:(first [lra | nra])); pose proof
+  (sqrt_pos t)`);
 - rewriting with the function definitions miniF2F states as hypotheses (`rewrite !h0`);
 - `field_simplify`, `ring_simplify` (in the goal, in hypotheses with a division), and clearing the
   denominators of an equation hypothesis (Lean's `field_simp at h`: multiply by the divisors, simplify,
@@ -236,7 +237,7 @@ class ActionGenerator(BatchByLoop):
             for a in args
         ]
         weak = [f"pose proof (sqrt_pos {_paren(a)})" for a in args]
-        return ([" ; ".join(facts).replace(" ; ", "; ")] if len(facts) > 1 else []) + facts + weak
+        return (["; ".join(facts)] if len(facts) > 1 else []) + facts + weak
 
     def nonlinear_hints(self, g: GoalShape) -> list[str]:
         out: list[str] = []
