@@ -79,36 +79,35 @@ def iter_split(path: Path, chunk_chars: int = 1 << 20) -> Iterator[dict]:
     chunks: memory holds one record and one chunk, not the whole file."""
     decoder = json.JSONDecoder()
     with open(path, encoding="utf-8") as f:
-        buf, pos, started = "", 0, False
+        buf = ""
+
+        def more() -> bool:
+            nonlocal buf
+            chunk = f.read(chunk_chars)
+            buf += chunk
+            return bool(chunk)
+
+        while not buf.strip() and more():
+            pass
+        buf = buf.lstrip()
+        if not buf.startswith("["):
+            raise ValueError(f"{path}: not a JSON array")
+        buf = buf[1:]
         while True:
-            # skip whitespace, the opening bracket and separating commas
-            while True:
-                while pos < len(buf) and buf[pos] in " \t\r\n,":
-                    pos += 1
-                if pos < len(buf) and not started:
-                    if buf[pos] != "[":
-                        raise ValueError(f"{path}: not a JSON array")
-                    started, pos = True, pos + 1
-                    continue
-                if pos < len(buf):
-                    break
-                more = f.read(chunk_chars)
-                if not more:
-                    return
-                buf, pos = buf[pos:] + more, 0
-            if buf[pos] == "]":
+            buf = buf.lstrip(" \t\r\n,")  # between records: whitespace and separating commas
+            while not buf and more():
+                buf = buf.lstrip(" \t\r\n,")
+            if not buf or buf[0] == "]":
                 return
             while True:
                 try:
-                    obj, end = decoder.raw_decode(buf, pos)
+                    obj, end = decoder.raw_decode(buf)
                     break
-                except json.JSONDecodeError:
-                    more = f.read(chunk_chars)
-                    if not more:
+                except json.JSONDecodeError:  # the record runs past the chunk: read on
+                    if not more():
                         raise
-                    buf, pos = buf[pos:] + more, 0
             yield obj
-            buf, pos = buf[end:], 0
+            buf = buf[end:]
 
 
 def load_splits(out: Path, strategy: str = "random", backend: str | None = None) -> dict[str, list[TheoremRecord]]:
@@ -127,7 +126,7 @@ def strategies_on_disk(out: Path) -> tuple[str, ...]:
 def dataset_strategies(out: Path) -> tuple[str, ...]:
     """What the downstream commands use by default: `random` and `novel_premises` (every dataset has
     them), plus `novel_packages` when `out` has it (a `proofsmith corpus` dataset)."""
-    return SPLIT_STRATEGIES + ((NOVEL_PACKAGES,) if (Path(out) / NOVEL_PACKAGES).is_dir() else ())
+    return SPLIT_STRATEGIES + tuple(s for s in strategies_on_disk(out) if s == NOVEL_PACKAGES)
 
 
 def split_files_text(out: Path) -> str:
@@ -238,6 +237,12 @@ def _row(r: TheoremRecord) -> dict:
     }
 
 
+def _empty_dataset(feats):
+    from datasets import Dataset
+
+    return Dataset.from_dict({k: [] for k in feats}, features=feats)
+
+
 def to_dataset_dict(splits: Mapping[str, Sequence[TheoremRecord]]):
     """`datasets.DatasetDict` with one row per theorem (empty splits included)."""
     from datasets import Dataset, DatasetDict
@@ -246,7 +251,7 @@ def to_dataset_dict(splits: Mapping[str, Sequence[TheoremRecord]]):
 
     def build(recs: Sequence[TheoremRecord]):
         if not recs:  # from_list cannot type an empty list
-            return Dataset.from_dict({k: [] for k in feats}, features=feats)
+            return _empty_dataset(feats)
         return Dataset.from_list([_row(r) for r in recs], features=feats)
 
     return DatasetDict({name: build(recs) for name, recs in splits.items()})
@@ -267,7 +272,7 @@ def load_dataset_dict(out: Path, strategy: str = "random"):
         if not path.is_file():
             continue
         if next(iter_split(path), None) is None:  # from_generator cannot build an empty split
-            parts[name] = Dataset.from_dict({k: [] for k in feats}, features=feats)
+            parts[name] = _empty_dataset(feats)
             continue
         st = path.stat()
         parts[name] = Dataset.from_generator(
