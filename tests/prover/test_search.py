@@ -64,9 +64,11 @@ def test_tactic_frontier_follows_the_likely_step_down_before_unlikely_siblings(e
         cfg = SearchConfig(theorem_timeout=60, tactic_timeout=1, keep_tree=True, frontier=frontier)
         result = BestFirstSearch(Scripted(table), cfg).search(env, THM)
         assert result.status == "proved" and result.proof == ["intros a b H.", "rewrite Nat.add_0_r; auto."], frontier
-        runs[frontier] = [a["tactic"] for a in result.tree["attempts"]]
+        # In order of first attempt: on a loaded machine an interrupted slow closer can take its
+        # coqidetop down, and the search runs it once more on the respawned one (a second attempt).
+        runs[frontier] = list(dict.fromkeys(a["tactic"] for a in result.tree["attempts"]))
     assert runs[Frontier.TACTIC] == ["intros a b H.", "rewrite Nat.add_0_r; auto."]
-    assert runs[Frontier.NODE][:1] == ["intros a b H."] and len(runs[Frontier.NODE]) == 5
+    assert runs[Frontier.NODE] == ["intros a b H.", *(t for t, _ in slow), "rewrite Nat.add_0_r; auto."]
     assert SearchConfig(frontier="tactic").frontier is Frontier.TACTIC  # JSON configs give strings
 
 
