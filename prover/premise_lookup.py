@@ -19,15 +19,17 @@ from __future__ import annotations
 import logging
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from proofsmith.envs.base import TheoremRef
+from proofsmith.envs.coq.circularity import library_name
 from proofsmith.envs.coq.compat import stdlib_as_coq
 from proofsmith.envs.coq.declarations import required_libraries as sentence_libraries
+from proofsmith.envs.coq.libraries import library_path
 from proofsmith.envs.coq.sentences import split_sentences, strip_comments
 from proofsmith.prover.generators.goal_shape import first_goal
 from proofsmith.retrieval.bm25 import BM25Retriever
@@ -77,6 +79,14 @@ def matching_files(libraries: Iterable[str], corpus_paths: Iterable[str]) -> lis
     return out
 
 
+def corpus_file(theorem: TheoremRef, corpus_paths: Container[str]) -> str | None:
+    """The corpus path (`Coq/ZArith/BinInt.v`, `Coquelicot/RInt.v`) of the file the theorem is in,
+    read through its load paths and Coq's defaults; None for a file the corpus does not hold."""
+    library = library_name(theorem.file_path, theorem.load_paths)
+    path = library_path(library) if library else None
+    return path if path in corpus_paths else None
+
+
 def state_query(state_pp: str) -> str:
     """What the retriever reads of a state: its first goal (hypotheses and conclusion) with the local
     names (variables, hypotheses) taken out: they say nothing about which lemma applies."""
@@ -119,6 +129,18 @@ class PremiseLookup(ABC):
         return required_libraries(text)
 
     def accessible_ids(self, theorem: TheoremRef) -> np.ndarray:
+        """A theorem of a corpus file (a library theorem, as traced): ReProver's rule, the premises of
+        every file it imports and those of its own file that end before its statement. Any other
+        theorem (a benchmark statement): the premises of the libraries its source `Require`s."""
+        own = corpus_file(theorem, self.corpus.ranges)
+        if own is not None and theorem.position is not None:
+            key = f"{own}@{theorem.position[0]}:{theorem.position[1]}"
+            ids = self._accessible.get(key)
+            if ids is None:
+                ids = self.corpus.accessible_ids(own, theorem.position)
+                ids = np.sort(ids[self._usable[ids]])
+                self._accessible[key] = ids
+            return ids
         key = f"{theorem.file_path}::{theorem.header}" if theorem.file_path else theorem.header
         ids = self._accessible.get(key)
         if ids is None:
@@ -150,11 +172,18 @@ class PremiseLookup(ABC):
         kk = min(k, len(ids))
         top = np.argpartition(-scores, kk - 1)[:kk]
         top = top[np.lexsort((ids[top], -scores[top]))]
+        own = corpus_file(theorem, self.corpus.ranges)
+        # The theorem's own file is being replayed, not loaded: its earlier premises go by the name
+        # relative to the file (`Z.testbit_neg_r`, not `Coq.ZArith.BinInt.Z.testbit_neg_r`).
+        own_prefix = logical_name(own) + "." if own else None
         out: list[tuple[str, float]] = []
         for i in top:
             if scores[i] <= 0:
                 continue
-            name = self.corpus.premises[int(ids[i])].full_name
+            pid = int(ids[i])
+            name = self.corpus.premises[pid].full_name
+            if own_prefix and self.corpus.file_of[pid] == own and name.startswith(own_prefix):
+                name = name[len(own_prefix) :]
             if name not in (n for n, _ in out):
                 out.append((name, float(scores[i])))
         return out

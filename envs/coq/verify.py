@@ -22,6 +22,7 @@ from pathlib import Path
 
 from proofsmith.envs.base import EnvCrashError, EnvTimeoutError, ProverNotInstalledError, Verdict
 from proofsmith.envs.coq import xml_protocol as xp
+from proofsmith.envs.coq.circularity import circular_reference, library_name
 from proofsmith.envs.coq.flags import CoqFlagsError, check_coq_flags
 from proofsmith.envs.coq.session import COQ_INSTALL_HINT, INTERRUPT_GRACE, CoqIdeSession, CoqSessionConfig
 from proofsmith.envs.coq.source import TheoremSource
@@ -98,6 +99,10 @@ def verify_theorem(
         return verdict(False, [f"refused: {e}"])
 
     body = "\n".join(s.text for s in checked.sentences)
+    library = library_name(source.file_path, source.load_paths)
+    circular = circular_reference(body, name, source.module_path, library)
+    if circular is not None:
+        return verdict(False, [f"circular: the proof names {circular}, the theorem's own library as compiled"])
     # the imports where the live environment puts them: after the theorem's own context (`TheoremSource.context`)
     context = source.context_text(additional_imports)
     text = f"{context}{source.statement.text}\nProof.\n{body}\nQed.\n{source.closing_text()}\n"

@@ -220,3 +220,27 @@ def test_dense_lookup_scores_by_the_encoder_among_accessible_premises(tmp_path):
     assert [n for n, _ in got] == want
     accessible = {lookup.corpus.premises[int(i)].full_name for i in ids}
     assert "Coq.Arith.PeanoNat.Nat.sqrt_square" not in accessible and all(n in accessible for n in want)
+
+
+def test_a_library_theorem_sees_its_own_file_up_to_its_statement(tmp_path):
+    """ReProver's accessibility for a theorem of a corpus file (the real R_sqrt.v of Coq's stdlib):
+    the premises of what the file imports and its own premises that end before the statement, the
+    latter named relative to the file, which is replayed, not loaded."""
+    from proofsmith.envs.coq.libraries import coqlib
+    from proofsmith.prover.premise_lookup import corpus_file
+
+    lookup = BM25PremiseLookup.from_path(make_corpus(tmp_path), k=8)
+    source = Path(coqlib()) / "theories" / "Reals" / "R_sqrt.v"
+    # the corpus's premises of R_sqrt.v sit on lines 1-3 (`make_corpus`); sqrt_mult starts line 3
+    ref = TheoremRef("sqrt_mult", file_path=source, position=(3, 1))
+    assert corpus_file(ref, lookup.corpus.ranges) == "Coq/Reals/R_sqrt.v"
+    accessible = {lookup.corpus.premises[int(i)].full_name for i in lookup.accessible_ids(ref)}
+    assert {"Coq.Reals.R_sqrt.sqrt_pos", "Coq.Reals.R_sqrt.sqrt_sqrt", "Coq.Reals.Rbasic_fun.Rabs_pos"} <= accessible
+    assert "Coq.Reals.R_sqrt.sqrt_mult" not in accessible  # itself (and anything later in the file)
+    assert "Coq.Arith.PeanoNat.Nat.add_0_r" not in accessible  # R_sqrt.v does not import it
+    names = lookup(ref, "x : R\nH : 0 <= x\n⊢ sqrt x * sqrt x = x")
+    assert names[0] == "sqrt_sqrt" and "Coq.Reals.Rbasic_fun.Rabs_pos" not in names[:1]
+    early = TheoremRef("sqrt_pos", file_path=source, position=(1, 1))
+    assert not {"Coq.Reals.R_sqrt.sqrt_pos", "Coq.Reals.R_sqrt.sqrt_sqrt"} & {
+        lookup.corpus.premises[int(i)].full_name for i in lookup.accessible_ids(early)
+    }

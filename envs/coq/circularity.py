@@ -1,0 +1,51 @@
+"""Refuse a library theorem's proof that uses the theorem's own library as compiled.
+
+A traced library theorem is started by replaying its file up to the statement, and the extra
+imports the automation needs (`Require Import Lra.`...) come after that context. Those imports can
+load the compiled copy of the very file being replayed (`Coq.ZArith.Zdiv` for a theorem of
+`Zdiv.v`), so `exact Coq.ZArith.Zdiv.Zmod_le` "proves" `Zmod_le` with itself, and any later lemma
+of the file is reachable by its full name. coqc and the axiom audit accept such a proof: it is
+circular for evaluation, not unsound. This check is textual: it refuses a proof that names the
+theorem itself (bare or qualified by its modules) or anything under the file's logical name. A
+short name that an import made visible for a *later* lemma of the same file is not caught.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+
+def library_name(file_path: Path | str | None, load_paths: Sequence[tuple[str, str]]) -> str | None:
+    """The logical name of a source file under the load paths or Coq's defaults (`.../theories/ZArith/
+    Zdiv.v` → `Coq.ZArith.Zdiv`, `.../user-contrib/Coquelicot/RInt.v` → `Coquelicot.RInt`); None
+    for a file outside them (a benchmark statement's own file)."""
+    if file_path is None:
+        return None
+    from proofsmith.envs.coq.libraries import default_roots
+
+    path = os.path.realpath(file_path)
+    for directory, prefix in [*load_paths, *default_roots()]:
+        rel = os.path.relpath(path, os.path.realpath(directory))
+        if rel.startswith("..") or not rel.endswith(".v"):
+            continue
+        parts = [p for p in prefix.split(".") if p] + rel[:-2].split(os.sep)
+        return ".".join(parts)
+    return None
+
+
+def circular_reference(proof: str, name: str, module_path: Sequence[str], library: str | None) -> str | None:
+    """The first name in `proof` that refers to the theorem itself or to its library's compiled
+    copy, or None. `library` None (a file outside every load path) checks the theorem's name only."""
+    quals = [".".join(module_path[i:]) for i in range(len(module_path) + 1)]
+    own = "|".join(re.escape(f"{q}.{name}" if q else name) for q in quals)
+    patterns = [rf"(?<![\w'.])(?:{own})(?![\w'])"]
+    if library:
+        patterns.append(rf"(?<![\w'.]){re.escape(library)}(?:\.[A-Za-z_][\w']*)+")
+    for pattern in patterns:
+        m = re.search(pattern, proof)
+        if m:
+            return m.group(0)
+    return None
