@@ -16,7 +16,7 @@ from proofsmith.cli.errors import (
 )
 from proofsmith.cli.options import add_premises, add_search_limits, premises_corpus, search_config
 from proofsmith.dataset.splits import ALL_SPLIT_STRATEGIES
-from proofsmith.prover.benchmark import load_split
+from proofsmith.prover.benchmark import load_split, sample_theorems
 from proofsmith.prover.distributed import JobConfig, run_job
 from proofsmith.prover.report import summarize, write_report
 from proofsmith.prover.results import read_results, write_job_config
@@ -37,6 +37,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--num-tactics", type=int, default=64)
     add_premises(p)
     p.add_argument("--limit", type=int, default=None, help="only the first N theorems of the split")
+    p.add_argument(
+        "--sample",
+        type=int,
+        default=None,
+        metavar="N",
+        help="a fixed random sample of N theorems of the split (by a hash of each theorem and --seed), not the first N",
+    )
+    p.add_argument("--seed", type=int, default=0, help="the seed of --sample (default 0)")
     p.add_argument("--out", type=Path, required=True, help="results JSONL (resumable)")
 
 
@@ -44,6 +52,9 @@ def run(args: argparse.Namespace) -> int:
     # Everything is checked before Ray starts and before anything is written.
     positive(args.workers, "--workers")
     positive(args.limit, "--limit")
+    positive(args.sample, "--sample")
+    if args.sample is not None and args.limit is not None:
+        raise UsageError("--sample and --limit: give one of them")
     strategy = args.split.partition("/")[0]
     if strategy in ALL_SPLIT_STRATEGIES:
         dataset_with_strategies(args.data, "--data", [strategy], "--split", need=(f"{args.split}.json",))
@@ -67,6 +78,8 @@ def run(args: argparse.Namespace) -> int:
     results_config(args.out, cfg.results_config())
     try:
         theorems = load_split(args.data, args.split, args.root, tuple(load_paths))[: args.limit]
+        if args.sample is not None:
+            theorems = sample_theorems(theorems, args.sample, args.seed)
     except ValueError as e:
         raise UsageError(f"--data {args.data}: {e}") from None
     if not theorems:

@@ -30,6 +30,14 @@ def benchmark_half(name: str) -> str:
     return "A" if hashlib.sha256(name.encode("utf-8")).digest()[0] % 2 == 0 else "B"
 
 
+def sample_theorems(theorems: list[BenchTheorem], n: int, seed: int = 0) -> list[BenchTheorem]:
+    """A fixed random sample of `n` theorems (all of them when there are fewer): the `n` smallest by
+    sha256(seed:key), so the sample depends only on the keys and the seed, not on their order, and a
+    larger sample contains a smaller one."""
+    ranked = sorted(theorems, key=lambda t: hashlib.sha256(f"{seed}:{t.key}".encode()).hexdigest())
+    return ranked[:n]
+
+
 def _unproved(ref: TheoremRef) -> bool:
     _, end = locate(ref).proof()
     return end in (None, "Admitted.", "Abort.")

@@ -117,6 +117,8 @@ CASES: dict[str, list[tuple[str, str]]] = {
         ("hf-nope", "eval --data {ws}/data --generator hf:/nope --out {ws}/r.jsonl"),
         ("other-config", "eval --data {ws}/data --out {ws}/old.jsonl"),
         ("empty-split", "eval --data {ws}/data --out {ws}/r.jsonl"),
+        ("sample-zero", "eval --data {ws}/data --sample 0 --out {ws}/r.jsonl"),
+        ("sample-and-limit", "eval --data {ws}/data --sample 5 --limit 5 --out {ws}/r.jsonl"),
     ],
     "demo": [
         ("missing", "demo --bench {ws}/nope --cache {ws}/cache"),
