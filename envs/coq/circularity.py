@@ -5,9 +5,15 @@ imports the automation needs (`Require Import Lra.`...) come after that context.
 load the compiled copy of the very file being replayed (`Coq.ZArith.Zdiv` for a theorem of
 `Zdiv.v`), so `exact Coq.ZArith.Zdiv.Zmod_le` "proves" `Zmod_le` with itself, and any later lemma
 of the file is reachable by its full name. coqc and the axiom audit accept such a proof: it is
-circular for evaluation, not unsound. This check is textual: it refuses a proof that names the
-theorem itself (bare or qualified by its modules) or anything under the file's logical name. A
-short name that an import made visible for a *later* lemma of the same file is not caught.
+circular for evaluation, not unsound. Two checks, both in `verify`:
+
+- textual, before coqc: the proof names the theorem itself (bare or qualified by its modules) or
+  anything under the file's logical name (`circular_reference`);
+- in Coq, after the axiom audit: `Print All Dependencies` of the checked theorem, and every
+  dependency whose last name is declared at or after the statement in the file
+  (`later_declarations`) is located; one under the file's logical name is the compiled copy of a
+  lemma the replayed file had not reached yet (reached, for instance, through a short name an
+  import made visible). Earlier lemmas are not checked: the replayed file proved them already.
 """
 
 from __future__ import annotations
@@ -16,6 +22,10 @@ import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from proofsmith.envs.coq.source import TheoremSource
 
 
 def library_name(file_path: Path | str | None, load_paths: Sequence[tuple[str, str]]) -> str | None:
@@ -49,3 +59,29 @@ def circular_reference(proof: str, name: str, module_path: Sequence[str], librar
         if m:
             return m.group(0)
     return None
+
+
+def later_declarations(source: TheoremSource) -> set[str]:
+    """Names of what the file declares from the theorem's statement on (the theorem included)."""
+    from proofsmith.envs.coq.declarations import declared_name
+    from proofsmith.envs.coq.source import sentence_body
+
+    names = {source.name}
+    for sentence in source.sentences[source.index :]:
+        declared = declared_name(sentence_body(sentence))
+        if declared:
+            names.add(declared[1])
+    return names
+
+
+def dependency_names(printed: str) -> list[str]:
+    """The (shortest unambiguous) names `Print All Dependencies` lists: each entry starts a line,
+    `name : type`; wrapped types continue indented, section headers end with a colon."""
+    out: list[str] = []
+    for line in printed.splitlines():
+        if line[:1].isspace() or " : " not in line:
+            continue
+        name = line.split(" : ", 1)[0].strip()
+        if re.fullmatch(r"[A-Za-z_][\w'.]*", name):
+            out.append(name)
+    return out

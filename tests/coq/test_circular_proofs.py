@@ -61,6 +61,23 @@ def test_a_proof_by_the_compiled_copy_is_refused(env):
     assert isinstance(env.run_tactic(root, circular[0]), ProofFinished)  # Coq itself accepts it
     verdict = env.verify(ref, circular)
     assert not verdict.verified and "circular" in verdict.reasons[0] and "Coq.ZArith.Zdiv.Zmod_le" in verdict.reasons[0]
+    # a later lemma of the same file, by a short name the import made visible: caught in Coq
+    later = ["intros; pose proof (Zmod_mod a b) as Hm; apply Z.mod_le; auto."]
+    assert circular_reference(later[0], "Zmod_le", (), "Coq.ZArith.Zdiv") is None
+    assert isinstance(env.run_tactic(root, later[0]), ProofFinished)
+    verdict = env.verify(ref, later)
+    assert not verdict.verified and "Coq.ZArith.Zdiv.Zmod_mod" in verdict.reasons[0], verdict.reasons
     honest = ["intros; apply Z.mod_le; auto."]
     assert isinstance(env.run_tactic(root, honest[0]), ProofFinished)
     assert env.verify(ref, honest).verified
+
+
+def test_dependency_names_and_later_declarations():
+    from proofsmith.envs.coq.circularity import dependency_names, later_declarations
+    from proofsmith.envs.coq.source import locate
+
+    printed = "Transparent constants:\nZ.add : Z -> Z -> Z\nOpaque constants:\nNat.A'A_left : forall (A : nat -> Prop)\n  (z : nat), A z\n"
+    assert dependency_names(printed) == ["Z.add", "Nat.A'A_left"]
+    source = locate(TheoremRef("Zmod_le", file_path=ZDIV, position=(310, 1)))
+    later = later_declarations(source)
+    assert {"Zmod_le", "Zmod_mod", "Zplus_mod"} <= later and "Z_mod_lt" not in later  # Z_mod_lt comes earlier
