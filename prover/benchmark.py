@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,11 +18,14 @@ from proofsmith.envs.coq.source import list_theorems, locate
 class BenchTheorem:
     ref: TheoremRef
     note: str  # how the theorem was found
+    # The name qualified by its modules in the file (`Z2N.inj_quot2`), set where the short name is not
+    # unique in its file: Znat.v states `inj_quot2` in both N2Z and Z2N.
+    qualified_name: str | None = None
 
     @property
     def key(self) -> str:
         """Stable identity of the theorem in a results file."""
-        return f"{self.ref.file_path}::{self.ref.name}"
+        return f"{self.ref.file_path}::{self.qualified_name or self.ref.name}"
 
 
 def benchmark_half(name: str) -> str:
@@ -106,21 +110,29 @@ def load_split(
             f"no split file {path} (expected DIR/<{'|'.join(ALL_SPLIT_STRATEGIES)}>/<{'|'.join(SPLIT_NAMES)}>.json{hint})"
         )
     out = []
-    for rec in read_split(path):
+    records = list(read_split(path))
+    seen = Counter((rec.file_path, rec.full_name.rsplit(".", 1)[-1]) for rec in records)
+    for rec in records:
         if rec.backend != "coq":
             raise ValueError(f"{rec.full_name}: backend {rec.backend!r} cannot run here (only Coq is installed)")
         f = source_file(rec.url, rec.file_path, root)
         if f is None:
             raise ValueError(f"cannot find the source of {rec.full_name} ({rec.url} {rec.file_path}); pass --root")
         # the traced position finds the statement even where the short name is declared more than once in
-        # the file (several modules, sections, functor bodies); the short name keeps results keys stable;
-        # the traced Coq flags (HoTT: -noinit -indices-matter) start and verify it as it was traced
+        # the file (several modules, sections, functor bodies); the short name keeps results keys stable,
+        # and is qualified by its modules where the file states it twice; the traced Coq flags (HoTT:
+        # -noinit -indices-matter) start and verify it as it was traced
+        short = rec.full_name.rsplit(".", 1)[-1]
         ref = TheoremRef.from_file(
             f,
-            rec.full_name.split(".")[-1],
+            short,
             load_paths=load_paths,
             position=tuple(rec.start) if rec.start else None,
             coq_flags=rec.coq_flags,
         )
-        out.append(BenchTheorem(ref, f"{split} split of {data_dir}"))
+        qualified = None
+        if seen[(rec.file_path, short)] > 1:
+            library = rec.file_path.removesuffix(".v").replace("/", ".") + "."
+            qualified = rec.full_name.removeprefix(library)
+        out.append(BenchTheorem(ref, f"{split} split of {data_dir}", qualified))
     return out

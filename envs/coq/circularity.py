@@ -11,8 +11,8 @@ circular for evaluation, not unsound. Two checks, both in `verify`:
   anything under the file's logical name (`circular_reference`);
 - in Coq, after the axiom audit: `Print All Dependencies` of the checked theorem, and every
   dependency whose last name is declared at or after the statement in the file
-  (`later_declarations`) is located; one under the file's logical name is the compiled copy of a
-  lemma the replayed file had not reached yet (reached, for instance, through a short name an
+  (`later_declarations`, theorems only) is located; one under the file's logical name is the
+  compiled copy of a lemma the replayed file had not reached yet (reached, for instance, through a short name an
   import made visible). Earlier lemmas are not checked: the replayed file proved them already.
 """
 
@@ -62,16 +62,12 @@ def circular_reference(proof: str, name: str, module_path: Sequence[str], librar
 
 
 def later_declarations(source: TheoremSource) -> set[str]:
-    """Names of what the file declares from the theorem's statement on (the theorem included)."""
-    from proofsmith.envs.coq.declarations import declared_name
-    from proofsmith.envs.coq.source import sentence_body
+    """Names of the theorems (Lemma, Theorem, ...) the file states from the theorem's statement on, the
+    theorem included. Later definitions are not counted: a tactic's machinery may unfold a compiled
+    definition (psatz and `Rsqr`) without borrowing any proof."""
+    from proofsmith.envs.coq.source import theorem_name
 
-    names = {source.name}
-    for sentence in source.sentences[source.index :]:
-        declared = declared_name(sentence_body(sentence))
-        if declared:
-            names.add(declared[1])
-    return names
+    return {source.name} | {n for s in source.sentences[source.index :] if (n := theorem_name(s))}
 
 
 def dependency_names(printed: str) -> list[str]:

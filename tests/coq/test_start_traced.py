@@ -188,3 +188,29 @@ def test_load_split_passes_the_traced_position(tmp_path, functor_file):
     (thm,) = load_split(tmp_path / "data", "random/test")
     assert thm.ref.name == "le_twice" and thm.ref.position == (line, 3)
     assert locate(thm.ref).module_path == ("NatQ",)
+    assert thm.key.endswith("::le_twice")  # a short name unique in the split keeps its key
+
+
+def test_load_split_keys_a_short_name_stated_twice_by_its_modules(tmp_path, functor_file):
+    """Results files are keyed by theorem: `Props.le_twice` and `NatQ.le_twice` must not share a key
+    (one would be skipped on resume as done, or its row read as the other's)."""
+    lines = [_line_of(functor_file, "Lemma le_twice", i) for i in (0, 1)]
+    records = [
+        {
+            "url": f"file://{functor_file.parent}",
+            "commit": "",
+            "file_path": "Functors.v",
+            "full_name": f"Functors.{module}.le_twice",
+            "start": [line, 3],
+            "end": [line + 1, 60],
+            "traced_tactics": [],
+            "backend": "coq",
+        }
+        for module, line in zip(("Props", "NatQ"), lines)
+    ]
+    (tmp_path / "data" / "random").mkdir(parents=True)
+    (tmp_path / "data" / "random" / "test.json").write_text(json.dumps(records), encoding="utf-8")
+    body, inst = load_split(tmp_path / "data", "random/test")
+    assert body.key.endswith("::Props.le_twice") and inst.key.endswith("::NatQ.le_twice")
+    assert body.ref.name == inst.ref.name == "le_twice"
+    assert locate(body.ref).module_path == ("Props",) and locate(inst.ref).module_path == ("NatQ",)
