@@ -26,10 +26,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from proofsmith.envs.base import TheoremRef
-from proofsmith.envs.coq.circularity import library_name
 from proofsmith.envs.coq.compat import stdlib_as_coq
 from proofsmith.envs.coq.declarations import required_libraries as sentence_libraries
-from proofsmith.envs.coq.libraries import library_path
+from proofsmith.envs.coq.libraries import library_name, library_path
 from proofsmith.envs.coq.sentences import split_sentences, strip_comments
 from proofsmith.prover.generators.goal_shape import first_goal
 from proofsmith.retrieval.bm25 import BM25Retriever

@@ -18,32 +18,12 @@ circular for evaluation, not unsound. Two checks, both in `verify`:
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from proofsmith.envs.coq.source import TheoremSource
-
-
-def library_name(file_path: Path | str | None, load_paths: Sequence[tuple[str, str]]) -> str | None:
-    """The logical name of a source file under the load paths or Coq's defaults (`.../theories/ZArith/
-    Zdiv.v` → `Coq.ZArith.Zdiv`, `.../user-contrib/Coquelicot/RInt.v` → `Coquelicot.RInt`); None
-    for a file outside them (a benchmark statement's own file)."""
-    if file_path is None:
-        return None
-    from proofsmith.envs.coq.libraries import default_roots
-
-    path = os.path.realpath(file_path)
-    for directory, prefix in [*load_paths, *default_roots()]:
-        rel = os.path.relpath(path, os.path.realpath(directory))
-        if rel.startswith("..") or not rel.endswith(".v"):
-            continue
-        parts = [p for p in prefix.split(".") if p] + rel[:-2].split(os.sep)
-        return ".".join(parts)
-    return None
 
 
 def circular_reference(proof: str, name: str, module_path: Sequence[str], library: str | None) -> str | None:

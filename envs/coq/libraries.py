@@ -31,6 +31,22 @@ def default_roots() -> list[tuple[str, str]]:
     return [(os.path.join(coqlib(), "theories"), "Coq"), (os.path.join(coqlib(), "user-contrib"), "")]
 
 
+def library_name(file_path: Path | str | None, load_paths: Sequence[tuple[str, str]]) -> str | None:
+    """The logical name of a source file under the load paths or Coq's defaults (`.../theories/ZArith/
+    Zdiv.v` → `Coq.ZArith.Zdiv`, `.../user-contrib/Coquelicot/RInt.v` → `Coquelicot.RInt`); None
+    for a file outside them (a benchmark statement's own file)."""
+    if file_path is None:
+        return None
+    path = os.path.realpath(file_path)
+    for directory, prefix in [*load_paths, *default_roots()]:
+        rel = os.path.relpath(path, os.path.realpath(directory))
+        if rel.startswith("..") or not rel.endswith(".v"):
+            continue
+        parts = [p for p in prefix.split(".") if p] + rel[:-2].split(os.sep)
+        return ".".join(parts)
+    return None
+
+
 def is_default_load_path(directory: str, logical: str) -> bool:
     """True for the stdlib's own mapping. user-contrib is only `-Q`-bound by default, so its
     libraries (MathComp: `Require Export eqtype.`) still get an explicit `-R`."""

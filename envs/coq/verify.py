@@ -22,8 +22,9 @@ from pathlib import Path
 
 from proofsmith.envs.base import EnvCrashError, EnvTimeoutError, ProverNotInstalledError, Verdict
 from proofsmith.envs.coq import xml_protocol as xp
-from proofsmith.envs.coq.circularity import circular_reference, dependency_names, later_declarations, library_name
+from proofsmith.envs.coq.circularity import circular_reference, dependency_names, later_declarations
 from proofsmith.envs.coq.flags import CoqFlagsError, check_coq_flags
+from proofsmith.envs.coq.libraries import library_name
 from proofsmith.envs.coq.session import COQ_INSTALL_HINT, INTERRUPT_GRACE, CoqIdeSession, CoqSessionConfig
 from proofsmith.envs.coq.source import TheoremSource
 from proofsmith.envs.coq.tactic_filter import CheckedTactic, check_tactic

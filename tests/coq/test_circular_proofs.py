@@ -13,8 +13,8 @@ import pytest
 
 from proofsmith.envs.base import ProofFinished, TheoremRef
 from proofsmith.envs.coq import CoqEnvironment
-from proofsmith.envs.coq.circularity import circular_reference, library_name
-from proofsmith.envs.coq.libraries import coqlib
+from proofsmith.envs.coq.circularity import circular_reference
+from proofsmith.envs.coq.libraries import coqlib, library_name
 
 ZDIV = Path(coqlib()) / "theories" / "ZArith" / "Zdiv.v"
 
