@@ -110,6 +110,7 @@ class PremiseLookup(ABC):
             usable = np.array([p.kind in allowed for p in corpus.premises], dtype=bool)
         self._usable = usable
         self._accessible: dict[str, np.ndarray] = {}
+        self._last_own: tuple[str, np.ndarray] | None = None
 
     @abstractmethod
     def scores(self, query: str) -> np.ndarray:
@@ -133,19 +134,19 @@ class PremiseLookup(ABC):
         theorem (a benchmark statement): the premises of the libraries its source `Require`s."""
         own = corpus_file(theorem, self.corpus.ranges)
         if own is not None and theorem.position is not None:
+            # one theorem's ids at a time: a search asks for the same theorem at every state, and one
+            # array per position would grow with the split (the corpus caches each file's imports)
             key = f"{own}@{theorem.position[0]}:{theorem.position[1]}"
-            ids = self._accessible.get(key)
-            if ids is None:
-                ids = self.corpus.accessible_ids(own, theorem.position)
-                ids = np.sort(ids[self._usable[ids]])
-                self._accessible[key] = ids
-            return ids
+            if self._last_own is None or self._last_own[0] != key:
+                own_ids = self.corpus.accessible_ids(own, theorem.position)
+                self._last_own = (key, np.sort(own_ids[self._usable[own_ids]]))
+            return self._last_own[1]
         key = f"{theorem.file_path}::{theorem.header}" if theorem.file_path else theorem.header
-        ids = self._accessible.get(key)
-        if ids is None:
-            ids = self._compute_accessible(self.libraries(theorem))
-            self._accessible[key] = ids
-        return ids
+        cached = self._accessible.get(key)
+        if cached is None:
+            cached = self._compute_accessible(self.libraries(theorem))
+            self._accessible[key] = cached
+        return cached
 
     def _compute_accessible(self, libraries: Sequence[str]) -> np.ndarray:
         files = matching_files(libraries, self.corpus.ranges)

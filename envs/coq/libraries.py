@@ -31,7 +31,8 @@ def default_roots() -> list[tuple[str, str]]:
     return [(os.path.join(coqlib(), "theories"), "Coq"), (os.path.join(coqlib(), "user-contrib"), "")]
 
 
-def library_name(file_path: Path | str | None, load_paths: Sequence[tuple[str, str]]) -> str | None:
+@functools.lru_cache(maxsize=4096)
+def library_name(file_path: Path | str | None, load_paths: tuple[tuple[str, str], ...]) -> str | None:
     """The logical name of a source file under the load paths or Coq's defaults (`.../theories/ZArith/
     Zdiv.v` → `Coq.ZArith.Zdiv`, `.../user-contrib/Coquelicot/RInt.v` → `Coquelicot.RInt`); None
     for a file outside them (a benchmark statement's own file)."""
