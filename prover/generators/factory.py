@@ -64,13 +64,22 @@ def check_spec(spec: str) -> str:
     return name + sep + arg
 
 
+def spec_members(spec: str) -> list[str]:
+    """The members of an ensemble spec (`ensemble:auto+knn:DIR` → `auto`, `knn:DIR`), or the spec itself."""
+    name, _, arg = spec.strip().partition(":")
+    return [m for p in arg.split("+") if p for m in spec_members(p)] if name == "ensemble" else [spec.strip()]
+
+
 def check_knn_path(arg: str) -> str:
-    """`knn:PATH`: a saved k-NN index (knn.json + examples.jsonl + tfidf.json + index.faiss) or a traced dataset."""
+    """`knn:PATH`: a saved k-NN index (knn.json + examples.jsonl + tfidf.json + index.faiss), a traced
+    dataset (its random/train split) or one traced split file (`DIR/novel_packages/train.json`)."""
     if not arg:
-        raise GeneratorSpecError("knn: needs a path: knn:INDEX_DIR or knn:DATASET_DIR")
+        raise GeneratorSpecError("knn: needs a path: knn:INDEX_DIR, knn:DATASET_DIR or knn:SPLIT.json")
     path = Path(arg).expanduser()
     if not path.exists():
         raise GeneratorSpecError(f"knn:{arg}: no such directory")
+    if path.is_file() and path.suffix == ".json":
+        return str(path.resolve())
     if not path.is_dir():
         raise GeneratorSpecError(f"knn:{arg}: not a directory (expected a k-NN index or a traced dataset)")
     if (path / "knn.json").is_file():

@@ -211,12 +211,17 @@ def tactic_prefixes(tactic: str) -> list[str]:
 
 
 def from_spec(arg: str) -> KNNTacticGenerator:
-    """`knn:PATH`: a saved index, or a traced dataset directory (indexed from its random/train split)."""
+    """`knn:PATH`: a saved index, a traced dataset directory (indexed from its random/train split), or
+    one traced split file (`DIR/novel_packages/train.json`, for a model judged on novel_packages)."""
     path = Path(arg)
     if (path / "knn.json").is_file():
         return KNNTacticGenerator.load(path)
+    if path.is_file() and path.suffix == ".json":
+        from proofsmith.dataset.loading import read_split, tactic_pairs
+
+        return KNNTacticGenerator.from_pairs(tactic_pairs(read_split(path)))
     if (path / "random" / "train.json").is_file():
         from proofsmith.dataset.loading import read_split, tactic_pairs
 
         return KNNTacticGenerator.from_pairs(tactic_pairs(read_split(path / "random" / "train.json")))
-    raise FileNotFoundError(f"knn:{arg}: neither a k-NN index (knn.json) nor a traced dataset")
+    raise FileNotFoundError(f"knn:{arg}: neither a k-NN index (knn.json), a traced dataset nor a split file")

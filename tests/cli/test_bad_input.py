@@ -118,6 +118,7 @@ CASES: dict[str, list[tuple[str, str]]] = {
         ("other-config", "eval --data {ws}/data --out {ws}/old.jsonl"),
         ("empty-split", "eval --data {ws}/data --out {ws}/r.jsonl"),
         ("sample-zero", "eval --data {ws}/data --sample 0 --out {ws}/r.jsonl"),
+        ("knn-leaks", "eval --data {ws}/data --split novel_premises/test --generator knn:{ws}/data --out {ws}/r.jsonl"),
         ("sample-and-limit", "eval --data {ws}/data --sample 5 --limit 5 --out {ws}/r.jsonl"),
     ],
     "demo": [
@@ -370,3 +371,13 @@ def test_time_limit_flags_and_their_aliases():
     assert lean.command_timeout == 6.0
     assert parse("isabelle", "verify", "--file", "f", "--lemma", "l", "--timeout", "8").verify_timeout == 8.0
     assert parse("fstar", "verify", "--file", "f", "--name", "n").verify_timeout == limits.VERIFY_TIMEOUT
+
+
+def test_eval_refuses_a_knn_indexing_random_train_for_another_split(ws, capsys):
+    """random/train holds novel_premises (and novel_packages) test theorems: indexing it would leak."""
+    argv = (
+        f"eval --data {ws}/data --split novel_premises/test --generator ensemble:auto+knn:{ws}/data --out {ws}/r.jsonl"
+    )
+    assert main(argv.split()) == 2
+    err = capsys.readouterr().err
+    assert "random/train" in err and f"{ws}/data/novel_premises/train.json" in err

@@ -77,3 +77,21 @@ def test_knn_compound_tactics_vote_for_their_prefixes():
     cands = dict(on.generate(state, [], 4))
     assert list(cands) == ["split; reflexivity.", "split"]
     assert abs((cands["split"] - cands["split; reflexivity."]) - math.log(0.25)) < 1e-6
+
+
+def test_knn_spec_indexes_one_split_file(tmp_path):
+    """`knn:DIR/novel_packages/train.json`: the k-NN a novel_packages evaluation needs (the dataset
+    directory form indexes random/train, which holds the held-out packages' theorems)."""
+    import json
+
+    from proofsmith.prover.generators.factory import check_spec, spec_members
+    from proofsmith.prover.generators.knn import from_spec
+
+    records = synthetic_theorems()
+    split = tmp_path / "novel_packages" / "train.json"
+    split.parent.mkdir()
+    split.write_text(json.dumps([r.to_json() for r in records[:1]]))
+    g = from_spec(str(split))
+    assert len(g.tactics) == len(records[0].traced_tactics) < len(_knn().tactics)
+    spec = check_spec(f"ensemble:auto+knn:{split}")
+    assert spec_members(spec) == ["auto", f"knn:{split.resolve()}"]
