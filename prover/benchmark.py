@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from proofsmith.envs.base import TheoremRef
+from proofsmith.envs.coq.libraries import logical_name
 from proofsmith.envs.coq.source import list_theorems, locate
 
 
@@ -132,7 +133,6 @@ def load_split(
         )
         qualified = None
         if seen[(rec.file_path, short)] > 1:
-            library = rec.file_path.removesuffix(".v").replace("/", ".") + "."
-            qualified = rec.full_name.removeprefix(library)
+            qualified = rec.full_name.removeprefix(logical_name(rec.file_path) + ".")
         out.append(BenchTheorem(ref, f"{split} split of {data_dir}", qualified))
     return out

@@ -28,7 +28,7 @@ import numpy as np
 from proofsmith.envs.base import TheoremRef
 from proofsmith.envs.coq.compat import stdlib_as_coq
 from proofsmith.envs.coq.declarations import required_libraries as sentence_libraries
-from proofsmith.envs.coq.libraries import library_name, library_path
+from proofsmith.envs.coq.libraries import library_name, library_path, logical_name
 from proofsmith.envs.coq.sentences import split_sentences, strip_comments
 from proofsmith.prover.generators.goal_shape import first_goal
 from proofsmith.retrieval.bm25 import BM25Retriever
@@ -55,11 +55,6 @@ def required_libraries(text: str) -> list[str]:
             if name not in out:
                 out.append(name)
     return out
-
-
-def logical_name(corpus_path: str) -> str:
-    """`Coq/Reals/Reals.v` → `Coq.Reals.Reals`."""
-    return corpus_path[:-2].replace("/", ".") if corpus_path.endswith(".v") else corpus_path.replace("/", ".")
 
 
 def matching_files(libraries: Iterable[str], corpus_paths: Iterable[str]) -> list[str]:

@@ -21,6 +21,11 @@ def library_path(library: str) -> str:
     return library.replace(".", "/") + ".v"
 
 
+def logical_name(corpus_path: str) -> str:
+    """`Coq/Reals/Reals.v` → `Coq.Reals.Reals`."""
+    return corpus_path[:-2].replace("/", ".") if corpus_path.endswith(".v") else corpus_path.replace("/", ".")
+
+
 @functools.lru_cache(maxsize=1)
 def coqlib() -> str:
     return subprocess.check_output(["coqc", "-where"], text=True).strip()
