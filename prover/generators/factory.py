@@ -71,7 +71,8 @@ def spec_members(spec: str) -> list[str]:
 
 
 def check_knn_path(arg: str) -> str:
-    """`knn:PATH`: a saved k-NN index (knn.json + examples.jsonl + tfidf.json + index.faiss), a traced
+    """`knn:PATH`: a saved k-NN index (knn.json + examples.jsonl + tfidf.json + vectors.npz, or the
+    index.faiss of an index saved before the sparse vectors), a traced
     dataset (its random/train split) or one traced split file (`DIR/novel_packages/train.json`)."""
     if not arg:
         raise GeneratorSpecError("knn: needs a path: knn:INDEX_DIR, knn:DATASET_DIR or knn:SPLIT.json")
@@ -83,7 +84,9 @@ def check_knn_path(arg: str) -> str:
     if not path.is_dir():
         raise GeneratorSpecError(f"knn:{arg}: not a directory (expected a k-NN index or a traced dataset)")
     if (path / "knn.json").is_file():
-        missing = [f for f in ("examples.jsonl", "tfidf.json", "index.faiss") if not (path / f).is_file()]
+        missing = [f for f in ("examples.jsonl", "tfidf.json") if not (path / f).is_file()]
+        if not (path / "vectors.npz").is_file() and not (path / "index.faiss").is_file():
+            missing.append("vectors.npz")
         if missing:
             raise GeneratorSpecError(f"knn:{arg}: incomplete k-NN index (missing {', '.join(missing)})")
     elif not (path / "random" / "train.json").is_file():

@@ -1,6 +1,10 @@
 """Tactician-style k-nearest-neighbour tactic prediction: find the traced states most similar to the
-current one (FAISS, inner product of L2-normalised vectors = cosine) and propose the tactics used
-there, with the neighbour's hypothesis names mapped to the current state's by position.
+current one (cosine of L2-normalised vectors) and propose the tactics used there, with the neighbour's hypothesis names mapped to the current state's by position.
+
+The default TF-IDF vectors are kept sparse and searched through their inverted index (the term-major
+matrix: a query touches only the states sharing one of its terms), so the index grows with the tokens
+traced, not with states x vocabulary: 450k corpus states are ~0.3 GB sparse, 7 GB as dense FAISS rows.
+A dense encoder (a trained retriever's) is searched with an exact FAISS inner-product index.
 
 Scores are log-probabilities of a similarity-weighted vote, w = exp((cos - 1) / temperature): with the
 default temperature an identical state outweighs ~150 neighbours at cosine 0.9, so the nearest
@@ -16,6 +20,7 @@ take the first steps and close the rest with other candidates.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import re
 from collections.abc import Iterable, Sequence
@@ -25,11 +30,14 @@ from typing import Any, cast
 
 import faiss
 import numpy as np
+from scipy import sparse
 
 from proofsmith.prover.generators.base import Candidate
 from proofsmith.prover.generators.prompt import normalize_tactic
 from proofsmith.prover.generators.state_text import context_names, rename_identifiers
 from proofsmith.prover.generators.tfidf import StateEncoder, TfidfEncoder
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -64,11 +72,41 @@ class KNNTacticGenerator:
         self.states = list(states)
         self.tactics = list(tactics)
         self.encoder = encoder if encoder is not None else TfidfEncoder.fit(self.states, config.max_features)
-        self._names = [context_names(s) for s in self.states]
-        vectors = self.encoder.encode(self.states) if self.states else np.zeros((0, 1), np.float32)
-        self.index: Any = faiss.IndexFlatIP(vectors.shape[1])
-        if len(vectors):
-            self.index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+        self._names: dict[int, list[str]] = {}
+        self.index: Any = None
+        self._by_term: sparse.csr_matrix | None = None
+        if isinstance(self.encoder, TfidfEncoder):
+            self._by_term = self.encoder.encode_sparse(self.states).T.tocsr()
+        else:
+            vectors = self.encoder.encode(self.states) if self.states else np.zeros((0, 1), np.float32)
+            self.index = faiss.IndexFlatIP(vectors.shape[1])
+            if len(vectors):
+                self.index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+
+    def __len__(self) -> int:
+        return len(self.states)
+
+    def _search(self, states: Sequence[str], k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The `k` most similar traced states of each query: (cosines, ids), best first."""
+        if self._by_term is None:
+            q = np.ascontiguousarray(self.encoder.encode(list(states)), dtype=np.float32)
+            return self.index.search(q, k)
+        assert isinstance(self.encoder, TfidfEncoder)
+        scores = (self.encoder.encode_sparse(states) @ self._by_term).toarray()
+        ids = np.argpartition(-scores, k - 1, axis=1)[:, :k] if k < scores.shape[1] else np.tile(
+            np.arange(scores.shape[1]), (len(states), 1)
+        )
+        top = np.take_along_axis(scores, ids, axis=1)
+        order = np.argsort(-top, axis=1, kind="stable")
+        return np.take_along_axis(top, order, axis=1), np.take_along_axis(ids, order, axis=1)
+
+    def _context_names(self, j: int) -> list[str]:
+        names = self._names.get(j)
+        if names is None:
+            if len(self._names) >= 200_000:  # bounded: a long search meets most of a corpus-size index
+                self._names.clear()
+            names = self._names[j] = context_names(self.states[j])
+        return names
 
     # ------------------------------------------------------------------ building
     @classmethod
@@ -87,7 +125,7 @@ class KNNTacticGenerator:
     def _adapt(self, tactic: str, neighbour: int, names: list[str]) -> str:
         if not self.config.adapt_names:
             return tactic
-        theirs = self._names[neighbour]
+        theirs = self._context_names(neighbour)
         mapping = {a: b for a, b in zip(theirs, names) if a != b}
         # Never rename onto a name that the tactic already uses for something else.
         used = set(theirs) - set(mapping)
@@ -122,11 +160,9 @@ class KNNTacticGenerator:
     ) -> list[list[Candidate]]:
         if not states:
             return []
-        if self.index.ntotal == 0:
+        if not self.states:
             return [[] for _ in states]
-        k = min(max(self.config.neighbours, num), self.index.ntotal)
-        q = np.ascontiguousarray(self.encoder.encode(list(states)), dtype=np.float32)
-        sims, ids = self.index.search(q, k)
+        sims, ids = self._search(states, min(max(self.config.neighbours, num), len(self.states)))
         return [self._vote(s, sims[i], ids[i], num) for i, s in enumerate(states)]
 
     def generate(self, state_pp: str, premises: Sequence[str], num: int) -> list[Candidate]:
@@ -142,7 +178,8 @@ class KNNTacticGenerator:
         with open(path / "examples.jsonl", "w", encoding="utf-8") as f:
             for s, t in zip(self.states, self.tactics):
                 f.write(json.dumps({"state": s, "tactic": t}, ensure_ascii=False) + "\n")
-        faiss.write_index(self.index, str(path / "index.faiss"))
+        assert self._by_term is not None
+        sparse.save_npz(path / "vectors.npz", self._by_term)
         (path / "knn.json").write_text(
             json.dumps({"kind": "knn", "encoder": "tfidf", **self.config.__dict__}, indent=1)
         )
@@ -160,8 +197,13 @@ class KNNTacticGenerator:
         self.states = [r["state"] for r in rows]
         self.tactics = [r["tactic"] for r in rows]
         self.encoder = TfidfEncoder.load(path / "tfidf.json")
-        self._names = [context_names(s) for s in self.states]
-        self.index = faiss.read_index(str(path / "index.faiss"))
+        self._names = {}
+        self.index = None
+        if (path / "vectors.npz").is_file():
+            self._by_term = sparse.load_npz(path / "vectors.npz").tocsr()
+        else:  # an index saved before the sparse one (dense index.faiss): the same vectors, encoded again
+            log.info("%s: no vectors.npz (an older index); encoding its %d states again", path, len(self.states))
+            self._by_term = self.encoder.encode_sparse(self.states).T.tocsr()
         return self
 
 

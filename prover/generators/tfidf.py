@@ -1,5 +1,6 @@
-"""A sparse-style state representation with no training: TF-IDF over canonical state tokens, kept
-dense (top `max_features` terms by document frequency) so FAISS can search it exactly."""
+"""A state representation with no training: TF-IDF over canonical state tokens (the top `max_features`
+terms by document frequency), as sparse rows (`encode_sparse`, what the k-NN index stores: a state has
+tens of distinct tokens out of thousands) or dense ones (`encode`, the `StateEncoder` protocol)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import numpy as np
+from scipy import sparse
 
 from proofsmith.prover.generators.state_text import canonical_tokens
 
@@ -44,15 +46,26 @@ class TfidfEncoder:
         idf = np.array([math.log((1 + n) / (1 + df[t])) + 1.0 for t in sorted(terms)], dtype=np.float32)
         return cls(vocab, idf)
 
+    def encode_sparse(self, states: Sequence[str]) -> sparse.csr_matrix:
+        """One L2-normalised float32 row per state, sparse."""
+        indptr, indices, data = [0], [], []
+        for s in states:
+            row = sorted(
+                (j, (1.0 + math.log(c)) * float(self.idf[j]))
+                for tok, c in Counter(canonical_tokens(s)).items()
+                if (j := self.vocab.get(tok)) is not None
+            )
+            norm = math.sqrt(sum(w * w for _, w in row)) or 1.0
+            indices.extend(j for j, _ in row)
+            data.extend(w / norm for _, w in row)
+            indptr.append(len(indices))
+        return sparse.csr_matrix(
+            (np.asarray(data, np.float32), np.asarray(indices, np.int32), np.asarray(indptr, np.int64)),
+            shape=(len(states), max(self.dim, 1)),
+        )
+
     def encode(self, states: Sequence[str]) -> np.ndarray:
-        out = np.zeros((len(states), max(self.dim, 1)), dtype=np.float32)
-        for row, s in enumerate(states):
-            for tok, c in Counter(canonical_tokens(s)).items():
-                j = self.vocab.get(tok)
-                if j is not None:
-                    out[row, j] = (1.0 + math.log(c)) * self.idf[j]
-        norms = np.linalg.norm(out, axis=1, keepdims=True)
-        return out / np.maximum(norms, 1e-12)
+        return self.encode_sparse(states).toarray()
 
     def save(self, path: Path) -> None:
         terms = sorted(self.vocab, key=lambda t: self.vocab[t])

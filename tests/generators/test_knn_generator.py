@@ -47,6 +47,38 @@ def test_knn_generator_save_load_round_trip(tmp_path):
     assert g.generate(s, [], 4) == h.generate(s, [], 4)
 
 
+def test_knn_sparse_search_finds_the_same_neighbours_as_exact_dense_search():
+    import faiss
+    import numpy as np
+
+    g = _knn()
+    assert g.index is None and g._by_term is not None  # TF-IDF rows are kept sparse
+    dense = faiss.IndexFlatIP(g.encoder.dim)
+    dense.add(g.encoder.encode(g.states))
+    queries = ["c : nat\n⊢ c + 0 = c", "⊢ forall q : nat, q + 0 = q", "x : nat\nH : x = 1\n⊢ 1 = x"]
+    k = min(8, len(g))
+    sims, ids = g._search(queries, k)
+    want_sims, want_ids = dense.search(g.encoder.encode(queries), k)
+    np.testing.assert_allclose(sims, want_sims, atol=1e-6)
+    for got, want, s in zip(ids, want_ids, want_sims):
+        strict = s > s[-1] + 1e-6  # neighbours above the k-th similarity are the same; ties may swap
+        assert set(got[strict]) == set(want[strict])
+
+
+def test_knn_index_saved_as_sparse_vectors_and_an_older_dense_index_still_loads(tmp_path):
+    import faiss
+
+    g = _knn()
+    saved = g.save(tmp_path / "idx")
+    assert (saved / "vectors.npz").is_file() and not (saved / "index.faiss").exists()
+    # an index saved before the sparse vectors: index.faiss beside the examples and the encoder
+    (saved / "vectors.npz").unlink()
+    faiss.write_index(faiss.IndexFlatIP(g.encoder.dim), str(saved / "index.faiss"))
+    old = KNNTacticGenerator.load(saved)
+    s = "u, v : nat\nHuv : u = v\n⊢ v = u"
+    assert old.generate(s, [], 4) == g.generate(s, [], 4)
+
+
 def test_state_text_generator_helpers():
     s = "a, b : nat\nHab : a <= b\n⊢ a <= b + 1"
     assert hypothesis_names(s) == ["a", "b", "Hab"]
