@@ -18,7 +18,7 @@ from proofsmith.cli.options import add_premises, add_search_limits, premises_cor
 from proofsmith.dataset.splits import ALL_SPLIT_STRATEGIES
 from proofsmith.prover.benchmark import load_split, sample_theorems
 from proofsmith.prover.distributed import JobConfig, run_job
-from proofsmith.prover.generators.factory import spec_members
+from proofsmith.prover.generators.factory import split_leak
 from proofsmith.prover.report import summarize, write_report
 from proofsmith.prover.results import read_results, write_job_config
 
@@ -70,14 +70,8 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"--load-path {x!r}: expected DIR=NAME")
         load_paths.append((d, name))
     generator = generator_spec(args.generator)
-    if strategy != "random":
-        for member in spec_members(generator):
-            name, _, path = member.partition(":")
-            if name == "knn" and (Path(path) / "random" / "train.json").is_file():
-                raise UsageError(
-                    f"--generator {member}: a dataset directory is indexed from its random/train split, which holds "
-                    f"theorems of {args.split}; pass knn:{path}/{strategy}/train.json"
-                )
+    if leak := split_leak(generator, args.split):
+        raise UsageError(f"--generator {leak}")
     premises = premises_corpus(args.premises)
     cfg = JobConfig(
         generator=generator,

@@ -6,7 +6,14 @@ or more steps, time per proved theorem, where the time goes, and scaling with 1 
 
 `--half B` keeps the half of the benchmark that expert iteration and tuning never see
 (`prover.benchmark.benchmark_half`, a fixed hash of the theorem name). Every proof counted was
-re-verified (coqc + axiom audit) by the search before it was recorded. Each (generator, budget) run
+re-verified (coqc + axiom audit) by the search before it was recorded.
+
+A traced dataset split instead of a benchmark directory (issue 16's table on unseen packages: a fixed
+random sample, by a hash of each theorem and --seed, as `proofsmith eval --sample`):
+
+    python scripts/bench_search.py --data runs/data/coq-debian --split novel_packages/test --sample 300 \
+        --generators auto knn:runs/knn_np --theorem-timeout 60 --workers 2 --out bench_results/bench_novel_packages.json
+ Each (generator, budget) run
 is a normal resumable prove job (runs/bench_search/<name>.jsonl), so an interrupted benchmark
 continues where it stopped. Writes bench_results/bench_search.{json,md,png}.
 """
@@ -20,8 +27,9 @@ import time
 from pathlib import Path
 
 from proofsmith.envs.limits import TACTIC_TIMEOUT
-from proofsmith.prover.benchmark import benchmark_half, load_benchmark
+from proofsmith.prover.benchmark import benchmark_half, load_benchmark, load_split, sample_theorems
 from proofsmith.prover.distributed import JobConfig, run_job
+from proofsmith.prover.generators.factory import split_leak
 from proofsmith.prover.report import summarize
 from proofsmith.prover.results import read_results
 from proofsmith.prover.search import Frontier, SearchConfig
@@ -112,7 +120,12 @@ def row_key(row: dict) -> tuple:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--bench", type=Path, required=True)
+    source = ap.add_mutually_exclusive_group(required=True)
+    source.add_argument("--bench", type=Path, help="a benchmark directory of .v files")
+    source.add_argument("--data", type=Path, help="a traced dataset directory (with --split)")
+    ap.add_argument("--split", default=None, help="STRATEGY/SPLIT of --data, e.g. novel_packages/test")
+    ap.add_argument("--sample", type=int, default=None, help="a fixed random sample of N theorems of --split")
+    ap.add_argument("--seed", type=int, default=0, help="the seed of --sample")
     ap.add_argument("--generators", nargs="+", default=["auto"])
     ap.add_argument(
         "--theorem-timeout",
@@ -138,13 +151,31 @@ def main() -> None:
         help="keep the rows already in --out (same benchmark, half and theorems) that this run does not redo",
     )
     args = ap.parse_args()
-
-    theorems = [t for t in load_benchmark(args.bench) if args.half == "all" or benchmark_half(t.ref.name) == args.half]
+    if args.data is not None:
+        if not args.split:
+            ap.error("--data needs --split")
+        if args.half != "all":
+            ap.error("--half splits a --bench directory; a dataset has its own splits")
+        for spec in args.generators:
+            if leak := split_leak(spec, args.split):
+                ap.error(leak)
+        theorems = load_split(args.data, args.split)
+        if args.sample:
+            theorems = sample_theorems(theorems, args.sample, args.seed)
+        bench = f"{args.data}:{args.split}" + (f" (sample {args.sample}, seed {args.seed})" if args.sample else "")
+        prefix = re.sub(r"\W+", "_", args.split) + (f"_s{args.sample}" if args.sample else "") + "_"
+    else:
+        if args.split or args.sample:
+            ap.error("--split and --sample need --data")
+        theorems = [
+            t for t in load_benchmark(args.bench) if args.half == "all" or benchmark_half(t.ref.name) == args.half
+        ]
+        bench, prefix = str(args.bench), ""
     theorems = theorems[: args.limit]
     rows = []
     for timeout in args.theorem_timeouts:
         for spec in args.generators:
-            name = f"{slug(spec)}_t{int(timeout)}" + (f"_{args.half}" if args.half != "all" else "")
+            name = prefix + f"{slug(spec)}_t{int(timeout)}" + (f"_{args.half}" if args.half != "all" else "")
             if args.premises:
                 name += "_prem"
             if args.num_tactics != 64:
@@ -190,12 +221,12 @@ def main() -> None:
         scaling[1]["efficiency"] = round(scaling[1]["theorems_per_hour"] / (2 * scaling[0]["theorems_per_hour"]), 3)
     if args.merge and args.out.is_file():
         old = json.loads(args.out.read_text())
-        if (old.get("bench"), old.get("half"), old.get("theorems")) != (str(args.bench), args.half, len(theorems)):
+        if (old.get("bench"), old.get("half"), old.get("theorems")) != (bench, args.half, len(theorems)):
             raise SystemExit(f"--merge: {args.out} measured another benchmark, half or theorem count")
         redone = {row_key(r) for r in rows}
         rows = [r for r in old["rows"] if row_key(r) not in redone] + rows
     result = {
-        "bench": str(args.bench),
+        "bench": bench,
         "half": args.half,
         "theorems": len(theorems),
         "theorem_timeouts": sorted({r["theorem_timeout"] for r in rows}),
@@ -206,7 +237,9 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2))
     lines = [
-        f"{len(theorems)} theorems ({args.bench}, half {args.half}), {args.workers} workers, every proof re-verified",
+        f"{len(theorems)} theorems ({bench}"
+        + (f", half {args.half}" if args.data is None else "")
+        + f"), {args.workers} workers, every proof re-verified",
         "",
         "| generator | premises | frontier / k | budget (s) | proved / valid | >= 2 steps | beyond auto "
         "| s per proved | invalid "

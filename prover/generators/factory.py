@@ -70,6 +70,22 @@ def spec_members(spec: str) -> list[str]:
     return [m for p in arg.split("+") if p for m in spec_members(p)] if name == "ensemble" else [spec.strip()]
 
 
+def split_leak(spec: str, split: str) -> str | None:
+    """Why `spec` would see test theorems of `split` (`novel_premises/test`...), or None: `knn:DATASET_DIR`
+    indexes the dataset's random/train split, which holds the theorems of its novel_* splits."""
+    strategy = split.partition("/")[0]
+    if strategy == "random":
+        return None
+    for member in spec_members(spec):
+        name, _, path = member.partition(":")
+        if name == "knn" and (Path(path) / "random" / "train.json").is_file():
+            return (
+                f"{member}: a dataset directory is indexed from its random/train split, which holds "
+                f"theorems of {split}; pass knn:{path}/{strategy}/train.json"
+            )
+    return None
+
+
 def check_knn_path(arg: str) -> str:
     """`knn:PATH`: a saved k-NN index (knn.json + examples.jsonl + tfidf.json + vectors.npz, or the
     index.faiss of an index saved before the sparse vectors), a traced

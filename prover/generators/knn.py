@@ -93,8 +93,10 @@ class KNNTacticGenerator:
             return self.index.search(q, k)
         assert isinstance(self.encoder, TfidfEncoder)
         scores = (self.encoder.encode_sparse(states) @ self._by_term).toarray()
-        ids = np.argpartition(-scores, k - 1, axis=1)[:, :k] if k < scores.shape[1] else np.tile(
-            np.arange(scores.shape[1]), (len(states), 1)
+        ids = (
+            np.argpartition(-scores, k - 1, axis=1)[:, :k]
+            if k < scores.shape[1]
+            else np.tile(np.arange(scores.shape[1]), (len(states), 1))
         )
         top = np.take_along_axis(scores, ids, axis=1)
         order = np.argsort(-top, axis=1, kind="stable")

@@ -48,7 +48,9 @@ class TfidfEncoder:
 
     def encode_sparse(self, states: Sequence[str]) -> sparse.csr_matrix:
         """One L2-normalised float32 row per state, sparse."""
-        indptr, indices, data = [0], [], []
+        indptr: list[int] = [0]
+        indices: list[int] = []
+        data: list[float] = []
         for s in states:
             row = sorted(
                 (j, (1.0 + math.log(c)) * float(self.idf[j]))
