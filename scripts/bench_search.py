@@ -26,6 +26,7 @@ import re
 import time
 from pathlib import Path
 
+from proofsmith.envs.coq.libraries import library_name
 from proofsmith.envs.limits import TACTIC_TIMEOUT
 from proofsmith.prover.benchmark import benchmark_half, load_benchmark, load_split, sample_theorems
 from proofsmith.prover.distributed import JobConfig, run_job
@@ -75,6 +76,12 @@ def run_one(
     keys = {t.key for t in theorems}
     rows = [r for r in read_results(out) if r.get("key") in keys]
     s = summarize(rows)
+    roots = {t.key: library_root(t) for t in theorems}
+    by_root: dict[str, list[int]] = {}
+    for r in rows:
+        counts = by_root.setdefault(roots[r["key"]], [0, 0])
+        counts[0] += r.get("status") == "proved"
+        counts[1] += 1
     proved = [r for r in rows if r.get("status") == "proved"]
     multi_step = sum(len(r.get("proof") or []) >= 2 for r in proved)
     beyond = sum(not is_auto_closer(r.get("proof") or []) for r in proved)
@@ -103,8 +110,16 @@ def run_one(
         "env_seconds": spent["env_seconds"],
         "verify_seconds": spent["verify_seconds"],
         "wall_seconds_this_run": round(wall_now, 1),
+        "proved_by_library": {k: f"{a}/{b}" for k, (a, b) in sorted(by_root.items())},
         "results": str(out),
     }
+
+
+def library_root(theorem) -> str:
+    """The first part of a theorem's logical library name (`Coqprime`, `RelationAlgebra`, `Coq`), or its
+    directory for a file outside Coq's load paths (a benchmark)."""
+    name = library_name(theorem.ref.file_path, theorem.ref.load_paths)
+    return name.partition(".")[0] if name else Path(theorem.ref.file_path).parent.name
 
 
 def row_key(row: dict) -> tuple:
@@ -255,6 +270,14 @@ def main() -> None:
             f"| {r['invalid']} | {r['theorem_seconds_total']} "
             f"| {r['generate_seconds']} / {r['env_seconds']} / {r['verify_seconds']} |"
         )
+    if any(len(r.get("proved_by_library", {})) > 1 for r in rows):
+        lines += ["", "Proved by library:", ""]
+        lines += [
+            f"- `{r['generator']}` at {r['theorem_timeout']:g} s: "
+            + ", ".join(f"{k} {v}" for k, v in r["proved_by_library"].items())
+            for r in rows
+            if r.get("proved_by_library")
+        ]
     for s in scaling:
         lines.append(
             f"\n{s['workers']} worker(s): {s['theorems']} theorems in {s['wall_seconds']}s = "
