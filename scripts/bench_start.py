@@ -6,12 +6,19 @@ start rate with the failures by reason to `<out>.json` and `<out>.md`.
 
 Theorems are started in file order, so that consecutive starts in one file reuse the replayed prefix
 (the environment cuts its live document back to the common prefix); each start is still a fresh,
-independent `start` call whose result does not depend on the previous one.
+independent `start` call whose result does not depend on the previous one. With `--workers N`, N
+processes (one environment each) take whole files, biggest first.
+
+Each outcome is appended to `<out>.outcomes.jsonl` as it comes; a run killed at any point and started
+again with the same arguments skips the theorems already there, so the whole corpus can be measured
+in pieces (`--fresh` starts over).
 
 Usage:
     python scripts/bench_start.py --data runs/data/math --split random/test --out bench_results/bench_start
     python scripts/bench_start.py --data runs/data/stdlib --split random/train,random/val,random/test \\
         --sample 400 --seed 0 --out bench_results/bench_start_stdlib
+    python scripts/bench_start.py --data runs/data/coq-debian --workers 2 \\
+        --split novel_packages/train,novel_packages/val,novel_packages/test --out bench_results/bench_start_corpus
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import multiprocessing
 import platform
 import random
 import subprocess
@@ -107,6 +115,59 @@ def start_one(env: CoqEnvironment, item: Item) -> Outcome:
     )
 
 
+def outcome_key(split: str, full_name: str, file_path: str, start) -> tuple:
+    return (split, full_name, file_path, tuple(start))
+
+
+def read_outcomes(path: Path) -> list[Outcome]:
+    """What an earlier run of the same benchmark wrote (a torn last line, from a kill, is dropped)."""
+    out: list[Outcome] = []
+    if path.is_file():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                d = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            out.append(Outcome(**{**d, "start": tuple(d["start"])}))
+    return out
+
+
+_ENV: CoqEnvironment | None = None
+
+
+def _worker_init(start_timeout: float) -> None:
+    global _ENV
+    _ENV = CoqEnvironment(start_timeout=start_timeout)
+
+
+def _start_file(items: list[Item]) -> list[Outcome]:
+    assert _ENV is not None
+    return [start_one(_ENV, item) for item in items]
+
+
+def run_items(items: list[Item], workers: int, start_timeout: float, sink) -> None:
+    """Start every item, one file per task; `sink(outcome)` gets each outcome as its file finishes."""
+    by_file: dict[str, list[Item]] = {}
+    for item in items:
+        by_file.setdefault(str(item.ref.file_path), []).append(item)
+    groups = sorted(by_file.values(), key=len, reverse=True)
+    bar = tqdm(total=len(items), desc="start", unit="thm")
+    if workers <= 1:
+        with CoqEnvironment(start_timeout=start_timeout) as env:
+            for group in groups:
+                for item in group:
+                    sink(start_one(env, item))
+                    bar.update(1)
+    else:
+        ctx = multiprocessing.get_context("fork")
+        with ctx.Pool(workers, initializer=_worker_init, initargs=(start_timeout,), maxtasksperchild=200) as pool:
+            for outcomes in pool.imap_unordered(_start_file, groups):
+                for o in outcomes:
+                    sink(o)
+                bar.update(len(outcomes))
+    bar.close()
+
+
 def git_commit() -> str:
     try:
         return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
@@ -122,12 +183,21 @@ def write_markdown(path: Path, summary: dict, failures: list[Outcome], differing
         + (f", random sample of {summary['sample']} (seed {summary['seed']})" if summary["sample"] else "")
         + f"; commit `{summary['commit']}`, {summary['machine']}.",
         "",
-        "| theorems | started | rate | goal as traced | wall (s) | median start (s) |",
-        "|---:|---:|---:|---:|---:|---:|",
+        "| theorems | started | rate | goal as traced | wall (s) | workers | starts in all (s) | median start (s) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
         f"| {summary['theorems']} | {summary['started']} | {summary['start_rate'] * 100:.2f} % | "
         f"{summary['goal_as_traced']}/{summary['goal_compared']} | "
-        f"{summary['wall_seconds']:.0f} | {summary['median_start_seconds']:.2f} |",
+        f"{summary['wall_seconds']:.0f} | {summary.get('workers', 1)} | {summary.get('start_seconds_total', '-')} | "
+        f"{summary['median_start_seconds']:.2f} |",
         "",
+        *(
+            [
+                f"*wall*: of the last run; {summary['resumed']} theorems were started by earlier runs of the same command.",
+                "",
+            ]
+            if summary.get("resumed")
+            else []
+        ),
         "*goal as traced*: started theorems whose first goal is exactly the traced state before their first tactic.",
         "",
         "## Failures by reason",
@@ -159,6 +229,8 @@ def main() -> None:
     ap.add_argument("--sample", type=int, default=0, help="a fixed random sample of N theorems (0: all)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--start-timeout", type=float, default=180.0, help="limit of one start, s")
+    ap.add_argument("--workers", type=int, default=1, help="parallel environments (each takes whole files)")
+    ap.add_argument("--fresh", action="store_true", help="ignore the outcomes an earlier run wrote")
     ap.add_argument("--out", type=Path, default=Path("bench_results/bench_start"), help="output stem (.json, .md)")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -169,11 +241,27 @@ def main() -> None:
         items = random.Random(args.seed).sample(items, args.sample)
     items.sort(key=lambda it: (str(it.ref.file_path), it.start))
 
-    outcomes: list[Outcome] = []
+    log_path = Path(f"{args.out}.outcomes.jsonl")
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    if args.fresh:
+        log_path.unlink(missing_ok=True)
+    wanted = {outcome_key(it.split, it.full_name, it.file_path, it.start): it for it in items}
+    outcomes = [o for o in read_outcomes(log_path) if outcome_key(o.split, o.full_name, o.file_path, o.start) in wanted]
+    done = {outcome_key(o.split, o.full_name, o.file_path, o.start) for o in outcomes}
+    todo = [it for k, it in wanted.items() if k not in done]
+    if outcomes:
+        log.info(
+            "%d of %d theorems started by an earlier run (%s); %d to go", len(done), len(items), log_path, len(todo)
+        )
     t0 = time.monotonic()
-    with CoqEnvironment(start_timeout=args.start_timeout) as env:
-        for item in tqdm(items, desc="start", unit="thm"):
-            outcomes.append(start_one(env, item))
+    with open(log_path, "a", encoding="utf-8") as sink:
+
+        def record(o: Outcome) -> None:
+            outcomes.append(o)
+            sink.write(json.dumps(asdict(o), ensure_ascii=False) + "\n")
+            sink.flush()
+
+        run_items(todo, args.workers, args.start_timeout, record)
     wall = time.monotonic() - t0
 
     failures = [o for o in outcomes if o.status != STARTED]
@@ -191,7 +279,10 @@ def main() -> None:
         "theorems": len(outcomes),
         "started": len(outcomes) - len(failures),
         "start_rate": (len(outcomes) - len(failures)) / len(outcomes) if outcomes else 0.0,
-        "wall_seconds": round(wall, 1),
+        "wall_seconds": round(wall, 1),  # of this run only: a resumed run did the rest before
+        "resumed": len(done),
+        "workers": args.workers,
+        "start_seconds_total": round(sum(o.seconds for o in outcomes), 1),
         "median_start_seconds": times[len(times) // 2] if times else 0.0,
         "failures_by_reason": dict(by_reason.most_common()),
         # of the started theorems with a traced tactic, how many opened exactly the traced goal
