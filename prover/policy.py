@@ -49,7 +49,7 @@ from typing import Any
 
 import numpy as np
 
-from proofsmith.prover.generators.base import Candidate, TacticGenerator
+from proofsmith.prover.generators.base import Candidate, TacticGenerator, for_theorem
 from proofsmith.prover.generators.prompt import normalize_tactic
 from proofsmith.prover.generators.state_text import first_goal
 from proofsmith.prover.generators.tfidf import TfidfEncoder
@@ -417,6 +417,9 @@ class RerankedGenerator:
         self.inner = inner
         self.policy = policy
         self.required_imports = tuple(getattr(inner, "required_imports", ()))
+
+    def for_theorem(self, theorem: object) -> None:
+        for_theorem(self.inner, theorem)  # type: ignore[arg-type]
 
     def generate_batch(
         self, states: Sequence[str], premises: Sequence[Sequence[str]], num: int

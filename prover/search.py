@@ -38,7 +38,7 @@ from proofsmith.envs.base import (
     Verdict,
 )
 from proofsmith.envs.limits import TACTIC_TIMEOUT, THEOREM_TIMEOUT
-from proofsmith.prover.generators.base import TacticGenerator, WholeProofGenerator
+from proofsmith.prover.generators.base import TacticGenerator, WholeProofGenerator, for_theorem
 from proofsmith.prover.status import AttemptOutcome, SearchStatus
 
 PremiseLookup = Callable[[TheoremRef, str], Sequence[str]]  # (theorem, state pp) → premise texts
@@ -137,6 +137,7 @@ class BestFirstSearch:
     def search(self, env: Environment, theorem: TheoremRef) -> SearchResult:
         cfg = self.config
         t0 = time.monotonic()
+        for_theorem(self.generator, theorem)  # inside the budget: the online k-NN picks its examples
         try:
             try:
                 root = env.start(theorem)

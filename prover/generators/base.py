@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from proofsmith.envs.base import TheoremRef
 
 Candidate = tuple[str, float]  # (tactic, log-probability-like score; higher is better)
 
@@ -24,6 +27,14 @@ class WholeProofGenerator(Protocol):
     def generate_proofs(self, statement: str, num: int) -> list[Candidate]:
         """Up to `num` whole proof scripts for a statement (Best-of-N mode)."""
         ...
+
+
+def for_theorem(generator: object, theorem: TheoremRef | None) -> None:
+    """Tell a generator which theorem it is about to work on, if it wants to know (the k-NN with online
+    examples does: which of them the theorem may see). Wrappers (ensemble, re-ranker) pass it on."""
+    hook = getattr(generator, "for_theorem", None)
+    if callable(hook):
+        hook(theorem)
 
 
 class BatchByLoop:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from proofsmith.prover.generators.base import Candidate, TacticGenerator, dedupe_candidates
+from proofsmith.prover.generators.base import Candidate, TacticGenerator, dedupe_candidates, for_theorem
 from proofsmith.prover.generators.prompt import normalize_tactic
 
 
@@ -34,6 +34,10 @@ class EnsembleGenerator:
         self.generators = list(generators)
         self.weights = list(weights) if weights else [1.0] * len(self.generators)
         self.required_imports = required_imports(self.generators)
+
+    def for_theorem(self, theorem: object) -> None:
+        for gen in self.generators:
+            for_theorem(gen, theorem)  # type: ignore[arg-type]
 
     def generate_batch(
         self, states: Sequence[str], premises: Sequence[Sequence[str]], num: int

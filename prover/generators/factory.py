@@ -78,6 +78,7 @@ def split_leak(spec: str, split: str) -> str | None:
         return None
     for member in spec_members(spec):
         name, _, path = member.partition(":")
+        path = path.partition("#online=")[0]  # the online split is shown per theorem, never in the index
         if name == "knn" and (Path(path) / "random" / "train.json").is_file():
             return (
                 f"{member}: a dataset directory is indexed from its random/train split, which holds "
@@ -87,9 +88,15 @@ def split_leak(spec: str, split: str) -> str | None:
 
 
 def check_knn_path(arg: str) -> str:
-    """`knn:PATH`: a saved k-NN index (knn.json + examples.jsonl + tfidf.json + vectors.npz, or the
-    index.faiss of an index saved before the sparse vectors), a traced
-    dataset (its random/train split) or one traced split file (`DIR/novel_packages/train.json`)."""
+    """`knn:PATH[#online=SPLIT.json]`: a saved k-NN index (knn.json + examples.jsonl + tfidf.json +
+    vectors.npz, or the index.faiss of an index saved before the sparse vectors), a traced dataset (its
+    random/train split) or one traced split file (`DIR/novel_packages/train.json`); `#online=` names a
+    traced split file whose proofs join the index, each visible to the theorems that can see it."""
+    arg, sep, online = arg.partition("#online=")  # = generators.knn.ONLINE_OPTION (not imported: faiss)
+    if sep:
+        if not online.endswith(".json") or not Path(online).expanduser().is_file():
+            raise GeneratorSpecError(f"knn:...#online={online}: not a traced split file (DIR/STRATEGY/SPLIT.json)")
+        return f"{check_knn_path(arg)}#online={Path(online).expanduser().resolve()}"
     if not arg:
         raise GeneratorSpecError("knn: needs a path: knn:INDEX_DIR, knn:DATASET_DIR or knn:SPLIT.json")
     path = Path(arg).expanduser()

@@ -17,6 +17,11 @@ fails on a new goal as a whole while its first steps still apply. Like Tactician
 tactic sequences, each neighbour's `t1; t2; ...; tn` also votes, with `KNNConfig.prefix_weight` of
 its weight, for its prefixes `t1`, `t1; t2`, ... (split at top-level `;` only), so the search can
 take the first steps and close the rest with other candidates.
+
+Online learning (`knn:INDEX#online=SPLIT.json`, see `generators.online`): the traced proofs of the
+split's theorems join the index, each visible only to the theorems that could see it in Coq (those of
+files importing its file, and the later theorems of its own file), as Tactician and Graph2Tac are
+evaluated on unseen packages. `for_theorem` (called by the search before each theorem) picks them.
 """
 
 from __future__ import annotations
@@ -34,7 +39,9 @@ import faiss
 import numpy as np
 from scipy import sparse
 
+from proofsmith.envs.base import TheoremRef
 from proofsmith.prover.generators.base import Candidate
+from proofsmith.prover.generators.online import OnlineExamples
 from proofsmith.prover.generators.prompt import normalize_tactic
 from proofsmith.prover.generators.state_text import context_names, rename_identifiers
 from proofsmith.prover.generators.tfidf import StateEncoder, TfidfEncoder
@@ -48,6 +55,7 @@ class KNNConfig:
     temperature: float = 0.02
     adapt_names: bool = True
     max_features: int = 4096
+    oov_buckets: int = 1 << 18  # hashed columns for tokens outside the vocabulary (a new package's names)
     prefix_weight: float = 0.25  # share of a compound tactic's vote given to each of its prefixes (0: off)
 
 
@@ -73,8 +81,14 @@ class KNNTacticGenerator:
         self.config = config
         self.states = list(states)
         self.tactics = list(tactics)
-        self.encoder = encoder if encoder is not None else TfidfEncoder.fit(self.states, config.max_features)
+        if encoder is None:
+            encoder = TfidfEncoder.fit(self.states, config.max_features, oov_buckets=config.oov_buckets)
+        self.encoder = encoder
         self._names: dict[int, list[str]] = {}
+        self.online: OnlineExamples | None = None
+        self._online_rows: Any = None
+        self._visible = np.zeros(0, dtype=np.int64)
+        self._visible_rows: Any = None
         self.index: Any = None
         self._by_term: sparse.csr_matrix | None = None
         if isinstance(self.encoder, TfidfEncoder):
@@ -88,28 +102,58 @@ class KNNTacticGenerator:
     def __len__(self) -> int:
         return len(self.states)
 
+    # ------------------------------------------------------------------ online examples
+    def set_online(self, online: OnlineExamples) -> None:
+        """Add examples visible per theorem (`for_theorem`); none is visible until a theorem is set."""
+        self.online = online
+        states = [e.state for e in online.examples]
+        if isinstance(self.encoder, TfidfEncoder):
+            self._online_rows = self.encoder.encode_sparse(states)
+        else:
+            self._online_rows = np.ascontiguousarray(self.encoder.encode(states), dtype=np.float32)
+        self.for_theorem(None)
+
+    def for_theorem(self, theorem: TheoremRef | None) -> None:
+        """The theorem about to be proved: which online examples it sees (none for None)."""
+        if self.online is None or theorem is None:
+            self._visible = np.zeros(0, dtype=np.int64)
+        else:
+            self._visible = self.online.visible(theorem)
+            log.debug("%s sees %d online examples", theorem.name, len(self._visible))
+        self._visible_rows = self._online_rows[self._visible] if len(self._visible) else None
+
+    def _tactic(self, j: int) -> str:
+        n = len(self.states)
+        return self.tactics[j] if j < n else self.online.examples[j - n].tactic  # type: ignore[union-attr]
+
+    def _state(self, j: int) -> str:
+        n = len(self.states)
+        return self.states[j] if j < n else self.online.examples[j - n].state  # type: ignore[union-attr]
+
+    # ------------------------------------------------------------------ search
     def _search(self, states: Sequence[str], k: int) -> tuple[np.ndarray, np.ndarray]:
-        """The `k` most similar traced states of each query: (cosines, ids), best first."""
+        """The `k` most similar traced states of each query: (cosines, ids), best first; ids from
+        len(self) on are online examples (`len(self) + example id`)."""
         if self._by_term is None:
             q = np.ascontiguousarray(self.encoder.encode(list(states)), dtype=np.float32)
-            return self.index.search(q, k)
+            sims, ids = self.index.search(q, min(k, len(self.states))) if len(self.states) else _no_hits(len(states), k)
+            if self._visible_rows is not None:
+                sims, ids = _merge(sims, ids, *_top_k(q @ self._visible_rows.T, k), self._visible, len(self.states))
+            return sims, ids
         assert isinstance(self.encoder, TfidfEncoder)
-        scores = (self.encoder.encode_sparse(states) @ self._by_term).toarray()
-        ids = (
-            np.argpartition(-scores, k - 1, axis=1)[:, :k]
-            if k < scores.shape[1]
-            else np.tile(np.arange(scores.shape[1]), (len(states), 1))
-        )
-        top = np.take_along_axis(scores, ids, axis=1)
-        order = np.argsort(-top, axis=1, kind="stable")
-        return np.take_along_axis(top, order, axis=1), np.take_along_axis(ids, order, axis=1)
+        q = self.encoder.encode_sparse(states)
+        sims, ids = _top_k((q @ self._by_term).toarray(), k) if len(self.states) else _no_hits(len(states), k)
+        if self._visible_rows is not None:
+            online = _top_k((q @ self._visible_rows.T).toarray(), k)
+            sims, ids = _merge(sims, ids, *online, self._visible, len(self.states))
+        return sims, ids
 
     def _context_names(self, j: int) -> list[str]:
         names = self._names.get(j)
         if names is None:
             if len(self._names) >= 200_000:  # bounded: a long search meets most of a corpus-size index
                 self._names.clear()
-            names = self._names[j] = context_names(self.states[j])
+            names = self._names[j] = context_names(self._state(j))
         return names
 
     # ------------------------------------------------------------------ building
@@ -143,7 +187,7 @@ class KNNTacticGenerator:
         for sim, j in zip(sims, ids):
             if j < 0:
                 continue
-            tac = self._adapt(self.tactics[j], int(j), names)
+            tac = self._adapt(self._tactic(int(j)), int(j), names)
             key = normalize_tactic(tac)
             w = math.exp((min(float(sim), 1.0) - 1.0) / self.config.temperature)
             weights[key] = weights.get(key, 0.0) + w
@@ -164,9 +208,9 @@ class KNNTacticGenerator:
     ) -> list[list[Candidate]]:
         if not states:
             return []
-        if not self.states:
+        if not self.states and not len(self._visible):
             return [[] for _ in states]
-        sims, ids = self._search(states, min(max(self.config.neighbours, num), len(self.states)))
+        sims, ids = self._search(states, max(self.config.neighbours, num))
         return [self._vote(s, sims[i], ids[i], num) for i, s in enumerate(states)]
 
     def generate(self, state_pp: str, premises: Sequence[str], num: int) -> list[Candidate]:
@@ -203,12 +247,46 @@ class KNNTacticGenerator:
         self.encoder = TfidfEncoder.load(path / "tfidf.json")
         self._names = {}
         self.index = None
+        self.online = None
+        self._online_rows = None
+        self._visible = np.zeros(0, dtype=np.int64)
+        self._visible_rows = None
         if (path / "vectors.npz").is_file():
             self._by_term = sparse.load_npz(path / "vectors.npz").tocsr()
         else:  # an index saved before the sparse one (dense index.faiss): the same vectors, encoded again
             log.info("%s: no vectors.npz (an older index); encoding its %d states again", path, len(self.states))
             self._by_term = self.encoder.encode_sparse(self.states).T.tocsr()
         return self
+
+
+def _top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of `scores`, the k best (scores, columns), best first; fewer when there are fewer columns."""
+    k = min(k, scores.shape[1])
+    if k <= 0:
+        return _no_hits(scores.shape[0], 0)
+    ids = (
+        np.argpartition(-scores, k - 1, axis=1)[:, :k]
+        if k < scores.shape[1]
+        else np.tile(np.arange(scores.shape[1]), (scores.shape[0], 1))
+    )
+    top = np.take_along_axis(scores, ids, axis=1)
+    order = np.argsort(-top, axis=1, kind="stable")
+    return np.take_along_axis(top, order, axis=1), np.take_along_axis(ids, order, axis=1)
+
+
+def _no_hits(rows: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+    return np.zeros((rows, 0), np.float32), np.zeros((rows, 0), np.int64)
+
+
+def _merge(
+    sims: np.ndarray, ids: np.ndarray, o_sims: np.ndarray, o_cols: np.ndarray, visible: np.ndarray, offset: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The index's and the online examples' neighbours together, best first (online ids offset)."""
+    k = max(sims.shape[1], o_sims.shape[1])
+    all_sims = np.concatenate([sims, o_sims], axis=1)
+    all_ids = np.concatenate([ids.astype(np.int64), visible[o_cols] + offset], axis=1)
+    order = np.argsort(-all_sims, axis=1, kind="stable")[:, :k]
+    return np.take_along_axis(all_sims, order, axis=1), np.take_along_axis(all_ids, order, axis=1)
 
 
 _MATCH_OPEN = re.compile(r"\b(?:lazymatch|multimatch|match)\b")
@@ -256,9 +334,27 @@ def tactic_prefixes(tactic: str) -> list[str]:
     return ["; ".join(parts[:i]) for i in range(1, len(parts))]
 
 
+ONLINE_OPTION = "#online="
+
+
+def split_online(arg: str) -> tuple[str, str | None]:
+    """`PATH#online=SPLIT.json` → (PATH, SPLIT.json); `PATH` → (PATH, None)."""
+    path, sep, online = arg.partition(ONLINE_OPTION)
+    return path, (online if sep else None)
+
+
 def from_spec(arg: str) -> KNNTacticGenerator:
-    """`knn:PATH`: a saved index, a traced dataset directory (indexed from its random/train split), or
-    one traced split file (`DIR/novel_packages/train.json`, for a model judged on novel_packages)."""
+    """`knn:PATH[#online=SPLIT.json]`: a saved index, a traced dataset directory (indexed from its
+    random/train split), or one traced split file (`DIR/novel_packages/train.json`, for a model judged
+    on novel_packages); with `#online=`, the split's proofs visible to each theorem join it."""
+    arg, online = split_online(arg)
+    knn = _base_from_spec(arg)
+    if online:
+        knn.set_online(OnlineExamples.from_split(online))
+    return knn
+
+
+def _base_from_spec(arg: str) -> KNNTacticGenerator:
     path = Path(arg)
     if (path / "knn.json").is_file():
         return KNNTacticGenerator.load(path)

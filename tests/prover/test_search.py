@@ -169,3 +169,21 @@ def test_search_reruns_a_tactic_whose_prover_crashed_and_does_not_charge_the_bud
         result = BestFirstSearch(gen, SearchConfig(theorem_timeout=60, keep_tree=True)).search(CrashOnceEnv(inner), THM)
     outcomes = [(a["tactic"], a["outcome"]) for a in result.tree["attempts"]]
     assert result.status == "proved" and ("lia.", "crash") in outcomes and ("lia.", "proof") in outcomes
+
+
+def test_search_tells_the_generator_which_theorem_before_it_asks_for_tactics(env):
+    """The online k-NN picks the examples a theorem may see in `for_theorem`; the search calls it first."""
+    events = []
+
+    class Aware(Scripted):
+        def for_theorem(self, theorem):
+            events.append(("theorem", theorem.name))
+
+        def generate(self, state_pp, premises, num):
+            events.append(("generate", state_pp[:9]))
+            return super().generate(state_pp, premises, num)
+
+    gen = Aware({"⊢ forall a b": [("intros a b H; subst; apply Nat.add_0_r.", -0.1)]})
+    result = BestFirstSearch(EnsembleGenerator([gen]), SearchConfig(theorem_timeout=60)).search(env, THM)
+    assert result.status == "proved"
+    assert events[0] == ("theorem", "s3") and events[1][0] == "generate"
