@@ -85,10 +85,7 @@ class KNNTacticGenerator:
             encoder = TfidfEncoder.fit(self.states, config.max_features, oov_buckets=config.oov_buckets)
         self.encoder = encoder
         self._names: dict[int, list[str]] = {}
-        self.online: OnlineExamples | None = None
-        self._online_rows: Any = None
-        self._visible = np.zeros(0, dtype=np.int64)
-        self._visible_rows: Any = None
+        self._no_online()
         self.index: Any = None
         self._by_term: sparse.csr_matrix | None = None
         if isinstance(self.encoder, TfidfEncoder):
@@ -103,6 +100,12 @@ class KNNTacticGenerator:
         return len(self.states)
 
     # ------------------------------------------------------------------ online examples
+    def _no_online(self) -> None:
+        self.online: OnlineExamples | None = None
+        self._online_rows: Any = None
+        self._visible = np.zeros(0, dtype=np.int64)
+        self._visible_rows: Any = None
+
     def set_online(self, online: OnlineExamples) -> None:
         """Add examples visible per theorem (`for_theorem`); none is visible until a theorem is set."""
         self.online = online
@@ -247,10 +250,7 @@ class KNNTacticGenerator:
         self.encoder = TfidfEncoder.load(path / "tfidf.json")
         self._names = {}
         self.index = None
-        self.online = None
-        self._online_rows = None
-        self._visible = np.zeros(0, dtype=np.int64)
-        self._visible_rows = None
+        self._no_online()
         if (path / "vectors.npz").is_file():
             self._by_term = sparse.load_npz(path / "vectors.npz").tocsr()
         else:  # an index saved before the sparse one (dense index.faiss): the same vectors, encoded again
