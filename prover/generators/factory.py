@@ -17,6 +17,7 @@ from pathlib import Path
 from proofsmith.prover.generators.automation import AutomationGenerator
 from proofsmith.prover.generators.base import TacticGenerator
 from proofsmith.prover.generators.ensemble import EnsembleGenerator
+from proofsmith.prover.generators.online import ONLINE_OPTION
 
 # name → factory(argument after the colon); later issues register `knn` and `hf` here.
 REGISTRY: dict[str, Callable[[str], TacticGenerator]] = {
@@ -78,7 +79,7 @@ def split_leak(spec: str, split: str) -> str | None:
         return None
     for member in spec_members(spec):
         name, _, path = member.partition(":")
-        path = path.partition("#online=")[0]  # the online split is shown per theorem, never in the index
+        path = path.partition(ONLINE_OPTION)[0]  # the online split is shown per theorem, never in the index
         if name == "knn" and (Path(path) / "random" / "train.json").is_file():
             return (
                 f"{member}: a dataset directory is indexed from its random/train split, which holds "
@@ -92,11 +93,13 @@ def check_knn_path(arg: str) -> str:
     vectors.npz, or the index.faiss of an index saved before the sparse vectors), a traced dataset (its
     random/train split) or one traced split file (`DIR/novel_packages/train.json`); `#online=` names a
     traced split file whose proofs join the index, each visible to the theorems that can see it."""
-    arg, sep, online = arg.partition("#online=")  # = generators.knn.ONLINE_OPTION (not imported: faiss)
+    arg, sep, online = arg.partition(ONLINE_OPTION)
     if sep:
         if not online.endswith(".json") or not Path(online).expanduser().is_file():
-            raise GeneratorSpecError(f"knn:...#online={online}: not a traced split file (DIR/STRATEGY/SPLIT.json)")
-        return f"{check_knn_path(arg)}#online={Path(online).expanduser().resolve()}"
+            raise GeneratorSpecError(
+                f"knn:...{ONLINE_OPTION}{online}: not a traced split file (DIR/STRATEGY/SPLIT.json)"
+            )
+        return f"{check_knn_path(arg)}{ONLINE_OPTION}{Path(online).expanduser().resolve()}"
     if not arg:
         raise GeneratorSpecError("knn: needs a path: knn:INDEX_DIR, knn:DATASET_DIR or knn:SPLIT.json")
     path = Path(arg).expanduser()

@@ -41,7 +41,7 @@ from scipy import sparse
 
 from proofsmith.envs.base import TheoremRef
 from proofsmith.prover.generators.base import Candidate
-from proofsmith.prover.generators.online import OnlineExamples
+from proofsmith.prover.generators.online import ONLINE_OPTION, OnlineExamples
 from proofsmith.prover.generators.prompt import normalize_tactic
 from proofsmith.prover.generators.state_text import context_names, rename_identifiers
 from proofsmith.prover.generators.tfidf import StateEncoder, TfidfEncoder
@@ -332,9 +332,6 @@ def tactic_prefixes(tactic: str) -> list[str]:
     """The proper prefixes of a tactic sequence: `a; b; c` → [`a`, `a; b`]; none for one tactic."""
     parts = split_sequence(tactic)
     return ["; ".join(parts[:i]) for i in range(1, len(parts))]
-
-
-ONLINE_OPTION = "#online="
 
 
 def split_online(arg: str) -> tuple[str, str | None]:

@@ -24,6 +24,7 @@ from proofsmith.envs.base import TheoremRef
 log = logging.getLogger(__name__)
 
 Position = tuple[int, int]
+ONLINE_OPTION = "#online="  # knn:INDEX#online=SPLIT.json
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ class OnlineExamples:
         return cls(examples, imports)
 
     def corpus_path(self, theorem: TheoremRef) -> str | None:
-        """The theorem's file as a corpus path, when it is one of the examples' files or imports them."""
+        """The theorem's file as a corpus path, when it is one of the examples' files (else None)."""
         if theorem.file_path is None:
             return None
         from proofsmith.prover.premise_lookup import corpus_file
@@ -85,7 +86,7 @@ class OnlineExamples:
 
     def visible(self, theorem: TheoremRef) -> np.ndarray:
         """Ids of the examples the theorem sees: those of the files its file imports, and those of
-        theorems that start before it in its own file. None for a statement outside the files."""
+        theorems that start before it in its own file; none for a statement outside the files."""
         own = self.corpus_path(theorem)
         if own is None or not len(self.examples):
             return np.zeros(0, dtype=np.int64)
