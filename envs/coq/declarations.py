@@ -44,6 +44,7 @@ _DECL = re.compile(rf"^{_MODS}({_DECL_ALT})\s+({IDENT})(?![\w'])")
 _BLOCK = re.compile(rf"^(Module\s+Type|Module|Section)\s+(?:(?:Import|Export)\s+)?({IDENT})")
 _END = re.compile(rf"^End\s+({IDENT})\s*\.$")
 _REQUIRE = re.compile(rf"^(?:From\s+({IDENT}(?:\.{IDENT})*)\s+)?Require\s+(?:(?:Import|Export)\s+)?(.*)\.$", re.S)
+_WORD = re.compile(rf"(?<![\w'.]){IDENT}")  # an identifier not part of a qualified name
 _INDUCTIVES = ("Inductive", "CoInductive", "Variant", "Record", "Structure", "Class")
 _GENERATED = ("_ind", "_rect", "_rec", "_sind")
 
@@ -104,10 +105,10 @@ class Declarations:
         return self.name_spans[cands[0]] if len(cands) == 1 else None
 
 
-def _proof_end(sentences: list[Sentence], i: int) -> int:
+def _proof_end(bodies: list[str], i: int) -> int:
     """Index of the sentence ending the proof opened by sentence i (or i itself for `:=` forms)."""
-    for j in range(i + 1, min(len(sentences), i + 5000)):
-        body = sentence_body(sentences[j])
+    for j in range(i + 1, min(len(bodies), i + 5000)):
+        body = bodies[j]
         if body in PROOF_ENDS or body.startswith(("Save ", "Abort")):
             return j
         if _DECL.match(body) or opens_block(body) or closes_block(body):
@@ -137,8 +138,9 @@ def parse_declarations(text: str, library: str) -> Declarations:
     lines = LineIndex(text)
     decls = Declarations()
     stack: list[tuple[str, str]] = []
+    bodies = [sentence_body(s) for s in sentences]
     for i, s in enumerate(sentences):
-        body = sentence_body(s)
+        body = bodies[i]
         block = opens_block(body)
         if block:
             stack.append(block)
@@ -154,26 +156,31 @@ def parse_declarations(text: str, library: str) -> Declarations:
             continue
         keyword, name = found
         prefix = ".".join([library] + [n for kind, n in stack if kind == "Module"])
-        opens_proof = ":=" not in strip_comments(s.text) and keyword not in _INDUCTIVES + (
+        stripped = strip_comments(s.text)
+        opens_proof = ":=" not in stripped and keyword not in _INDUCTIVES + (
             "Axiom",
             "Parameter",
             "Conjecture",
             "Scheme",
             "Coercion",
         )
-        last = sentences[_proof_end(sentences, i)] if opens_proof else s
-        code = strip_comments(s.text).strip()
+        last = sentences[_proof_end(bodies, i)] if opens_proof else s
         start, end = lines.pos(s.start), lines.pos(last.end - 1)
         decls.premises.append(
-            Premise(f"{prefix}.{name}", code, start, (end[0], end[1] + 1), keyword.lower().replace(" ", "_"))
+            Premise(
+                f"{prefix}.{name}", stripped.strip(), start, (end[0], end[1] + 1), keyword.lower().replace(" ", "_")
+            )
         )
-        for alias in [name] + _aliases(keyword, strip_comments(s.text), prefix, name):
+        first_at: dict[str, int] = {}  # each identifier's first offset in the sentence
+        for m in _WORD.finditer(s.text):
+            first_at.setdefault(m.group(0), m.start())
+        for alias in [name] + _aliases(keyword, stripped, prefix, name):
             full = f"{prefix}.{alias}"
             if full in decls.name_spans:
                 continue
-            m = re.search(rf"(?<![\w'.]){re.escape(alias)}(?![\w'])", s.text)
-            off = s.start + (m.start() if m else 0)
-            decls.name_spans[full] = (lines.pos(off), lines.pos(off + (len(alias) if m else 0)))
+            at = first_at.get(alias)
+            off = s.start + (at if at is not None else 0)
+            decls.name_spans[full] = (lines.pos(off), lines.pos(off + (len(alias) if at is not None else 0)))
             decls.short_names.setdefault(alias, []).append(full)
     return decls
 

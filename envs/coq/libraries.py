@@ -68,6 +68,14 @@ def is_default_load_path(directory: str, logical: str) -> bool:
     return False
 
 
+@functools.lru_cache(maxsize=256)
+def _declarations_of(src: str, library: str, mtime_ns: int, size: int) -> Declarations:
+    """Parsed once per worker process, not once per traced file: a UniMath file names premises from
+    dozens of large libraries, and re-parsing them took more than half of its trace time. The stamp
+    (mtime, size) keeps an edited source from being served stale. Read-only for callers."""
+    return parse_declarations(Path(src).read_text(encoding="utf-8"), library)
+
+
 class LibraryResolver:
     """Logical library names ↔ source files, over the project's load paths and Coq's defaults."""
 
@@ -103,9 +111,8 @@ class LibraryResolver:
         if library not in self._decls:
             src = self.source(library)
             try:
-                self._decls[library] = (
-                    parse_declarations(Path(src).read_text(encoding="utf-8"), library) if src else None
-                )
+                st = os.stat(src) if src else None
+                self._decls[library] = _declarations_of(src, library, st.st_mtime_ns, st.st_size) if st else None
             except (OSError, ValueError):
                 self._decls[library] = None
         return self._decls[library]
