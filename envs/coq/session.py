@@ -55,14 +55,18 @@ class CoqIdeSession:
 
     def __init__(self, config: CoqSessionConfig | None = None):
         self.config = config or CoqSessionConfig()
-        # micromega (lia/nia/lra) writes cache files into the working directory: keep them out of the user's
-        self._scratch: tempfile.TemporaryDirectory[str] | None = None
-        cwd = self.config.cwd
-        if cwd is None:
-            self._scratch = tempfile.TemporaryDirectory(prefix="proofsmith-coq-")
-            cwd = self._scratch.name
+        # micromega (lia/nia/lra) writes cache files into the working directory, and CoqHammer's `predict`
+        # writes temporary files under TMPDIR that an interrupted `hammer` never removes (thousands in /tmp
+        # after a long search): both go to a scratch directory removed with the session
+        self._scratch: tempfile.TemporaryDirectory[str] | None = tempfile.TemporaryDirectory(prefix="proofsmith-coq-")
+        cwd = self.config.cwd if self.config.cwd is not None else self._scratch.name
         self.process = ProverProcess(
-            ProcessConfig(argv=self.config.argv(), cwd=cwd, memory_limit=self.config.memory_limit)
+            ProcessConfig(
+                argv=self.config.argv(),
+                cwd=cwd,
+                memory_limit=self.config.memory_limit,
+                extra_env={"TMPDIR": self._scratch.name},
+            )
         )
         self._reader = xp.XmlStreamReader()
         self.root_state = 0

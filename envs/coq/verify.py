@@ -13,6 +13,7 @@ reason starts with "timeout", within `timeout` + LIMIT_SLACK seconds.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import shutil
 import tempfile
@@ -135,7 +136,13 @@ def verify_theorem(
         for directory, prefix in source.load_paths:
             argv += ["-R", directory, prefix]
         argv += ["-Q", tmp, CHECK_LIBRARY, str(vfile)]
-        res = run_batch(argv, timeout=deadline - time.monotonic(), cwd=tmp, memory_limit=memory_limit)
+        res = run_batch(
+            argv,
+            timeout=deadline - time.monotonic(),
+            cwd=tmp,
+            memory_limit=memory_limit,
+            env={**os.environ, "TMPDIR": tmp},  # a killed `hammer` leaves its temporary files here, not in /tmp
+        )
         if res.timed_out:
             return verdict(False, [f"timeout: coqc did not finish within the {timeout:.1f}s verify limit"])
         if res.returncode != 0:
