@@ -6,7 +6,7 @@ VPY := $(VENV)/bin/python
 DEB_PKGS := coq libcoq-stdlib libcoq-mathcomp-ssreflect libcoq-coquelicot libcoq-hammer libcoq-interval eprover z3 cvc4 coinor-csdp
 STAMP := $(VENV)/.installed
 
-.PHONY: setup deps venv test lint demo data docs bench bench-env bench-start bench-load bench-reliability bench-serve clean
+.PHONY: setup deps venv test lint demo data docs bench bench-env bench-start bench-load bench-reliability bench-serve bench-trace-corpus clean
 
 setup: deps $(STAMP)
 
@@ -84,6 +84,10 @@ bench-search: setup
 	    --generators auto ensemble:auto+actions --out bench_results/bench_search.json
 
 # In-actor vs served generation (docs/serving.md): tiny model, 1 and 2 workers; a few minutes on 2 cores.
+# The whole Debian corpus traced from nothing on this machine (docs/corpus.md): wall, CPU, peak memory.
+bench-trace-corpus: setup
+	$(VPY) scripts/bench_trace.py --corpus all --data runs/bench_trace_corpus --out bench_results/bench_trace_corpus.json
+
 bench-serve: setup
 	$(VPY) scripts/bench_serve.py --out bench_results/bench_serve.json
 

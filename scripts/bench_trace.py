@@ -3,6 +3,8 @@
     .venv/bin/python scripts/bench_trace.py --out bench_results/bench_trace.json [--data DIR] [--filter REGEX]
 
 Writes the figures to a JSON file and prints them. `--filter` measures a subset (say so when reporting).
+`--corpus all` (or `PKG,PKG`) measures `proofsmith corpus --packages ...` instead: the Debian packages of the
+package list, traced package by package and merged, from nothing into --data (`make bench-trace-corpus`).
 """
 
 from __future__ import annotations
@@ -21,7 +23,16 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from proofsmith.dataset.loading import load_dataset_dict
+from proofsmith.dataset.packages import (
+    DEFAULT_PACKAGE_LIST,
+    PackageListError,
+    install_line,
+    load_package_list,
+    missing_packages,
+    select_packages,
+)
 from proofsmith.envs.coq.build import SourceTree, discover
+from proofsmith.envs.coq.corpus import CorpusOptions, PackageSources, build_corpus, discover_package
 from proofsmith.envs.coq.libraries import coqlib
 from proofsmith.envs.coq.trace import TraceOptions, trace_sources
 
@@ -57,6 +68,18 @@ class TreeRss:
         self.thread.join()
 
 
+def corpus_sources(packages: str) -> list[PackageSources]:
+    """The installed packages `proofsmith corpus --packages` would trace (none is installed here)."""
+    try:
+        chosen = select_packages(load_package_list(DEFAULT_PACKAGE_LIST), packages)
+    except PackageListError as e:
+        raise SystemExit(f"error: {e}") from None
+    missing = missing_packages(chosen)
+    if missing:
+        raise SystemExit(f"error: missing Debian packages {' '.join(missing)}: {install_line(missing)}")
+    return [discover_package(e) for e in chosen]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", type=Path, default=Path("bench_results/bench_trace.json"))
@@ -64,22 +87,28 @@ def main() -> int:
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--filter", default=None, help="only libraries matching this regex (a subset)")
     ap.add_argument("--keep", action="store_true", help="resume into an existing --data instead of starting fresh")
+    ap.add_argument("--corpus", default=None, metavar="all|PKG,PKG", help="measure `proofsmith corpus --packages`")
     args = ap.parse_args()
+    sources = corpus_sources(args.corpus) if args.corpus else None  # a bad package name fails before any work
     if args.data.exists() and not args.keep:
         shutil.rmtree(args.data)
-    trees: list[SourceTree] = [
-        discover(Path(coqlib()) / "theories", "Coq"),
-        discover(Path(coqlib()) / "user-contrib" / "mathcomp" / "ssreflect", "mathcomp.ssreflect"),
-    ]
-    opts = TraceOptions(workers=args.workers, progress=sys.stderr.isatty(), file_filter=args.filter)
     t0 = time.monotonic()
     with TreeRss() as rss:
-        stats = trace_sources(trees, args.data, opts)
+        if sources is not None:
+            copts = CorpusOptions(progress=sys.stderr.isatty(), workers=args.workers)
+            stats = build_corpus(sources, args.data, copts)
+        else:
+            trees: list[SourceTree] = [
+                discover(Path(coqlib()) / "theories", "Coq"),
+                discover(Path(coqlib()) / "user-contrib" / "mathcomp" / "ssreflect", "mathcomp.ssreflect"),
+            ]
+            opts = TraceOptions(workers=args.workers, progress=sys.stderr.isatty(), file_filter=args.filter)
+            stats = trace_sources(trees, args.data, opts)
     wall = time.monotonic() - t0
     ru = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = ru.ru_utime + ru.ru_stime  # workers and their coqidetops (all waited for by now)
     t1 = time.monotonic()
-    dd = load_dataset_dict(args.data, "random")
+    dd = load_dataset_dict(args.data, "novel_packages" if sources is not None else "random")
     load_s = time.monotonic() - t1
     figures = {
         "machine": {
@@ -88,6 +117,7 @@ def main() -> int:
             "memory_gb": round(psutil.virtual_memory().total / 1024**3, 1),
         },
         "subset": args.filter,
+        "corpus_packages": args.corpus,
         "wall_seconds": round(wall, 1),
         "sentences_per_second": round(stats["sentences"] / wall, 1),
         "proof_sentences_per_second": round(stats["proof_sentences"] / wall, 1),
