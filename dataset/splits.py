@@ -123,7 +123,8 @@ def split_novel_packages(
 ) -> dict[str, list[T]]:
     """Whole packages held out: every theorem of a `val_packages` package in val, of a
     `test_packages` one in test, the rest in train; so no package straddles two parts and no val/test
-    theorem's package is seen in training. Each part is shuffled with `seed`. Held-out packages that
+    theorem's package is seen in training. Each part is shuffled with `seed` and its own name, so
+    a part's order depends on its own theorems only. Held-out packages that
     the dataset lacks leave their part smaller (empty when none is there)."""
     val, test = set(val_packages), set(test_packages)
     if val & test:
@@ -137,11 +138,11 @@ def split_novel_packages(
         group = by_key[key]
         pkg = group[0].package or ""
         parts["val" if pkg in val else "test" if pkg in test else "train"] += group
-    rng = random.Random(seed)
     for name in SPLIT_NAMES:  # shuffled by (file, name) groups, as the other strategies
         groups = _by_key(parts[name])
         keys = sorted(groups)
-        rng.shuffle(keys)
+        # one generator per part: adding a train package leaves val and test in the same order, byte for byte
+        random.Random(f"{seed}:{name}").shuffle(keys)
         parts[name] = [t for k in keys for t in groups[k]]
     return parts
 

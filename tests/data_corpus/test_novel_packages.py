@@ -71,6 +71,15 @@ def test_the_split_is_fixed_and_shuffled_by_seed(corpus_records):
     assert [r.key for r in a["train"]] != [r.key for r in c["train"]]  # another order
 
 
+def test_adding_a_train_package_leaves_val_and_test_in_the_same_order(corpus_records):
+    before = split_novel_packages(corpus_records, seed=5)
+    extra = [record(1000 + i, "libcoq-unimath") for i in range(50)]
+    after = split_novel_packages(corpus_records + extra, seed=5)
+    for name in ("val", "test"):
+        assert [r.key for r in after[name]] == [r.key for r in before[name]]
+    assert len(after["train"]) == len(before["train"]) + 50
+
+
 def test_other_held_out_packages_and_refusals(corpus_records):
     parts = split_novel_packages(corpus_records, val_packages=["libcoq-flocq"], test_packages=["libcoq-corn"])
     assert packages_of(parts["val"]) == {"libcoq-flocq"} and packages_of(parts["test"]) == {"libcoq-corn"}
