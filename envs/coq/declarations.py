@@ -12,7 +12,14 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 
 from proofsmith.dataset.schema import CorpusFile, Pos, Premise
-from proofsmith.envs.coq.sentences import Sentence, _skip_comment, _skip_string, split_sentences, strip_comments
+from proofsmith.envs.coq.sentences import (
+    _COMMENT_OR_STRING,
+    Sentence,
+    _skip_comment,
+    _skip_string,
+    split_sentences,
+    strip_comments,
+)
 from proofsmith.envs.coq.source import PROOF_ENDS, THEOREM_KEYWORDS, sentence_body
 
 IDENT = r"[A-Za-z_][\w']*"
@@ -191,17 +198,14 @@ def corpus_file(path: str, imports: list[str], decls: Declarations) -> CorpusFil
 
 def masked_text(text: str) -> str:
     """`text` with comments and strings blanked (same length), so identifiers keep their offsets."""
-    out, i, n = list(text), 0, len(text)
-    while i < n:
-        if text.startswith("(*", i):
-            j = _skip_comment(text, i)
-        elif text[i] == '"':
-            j = _skip_string(text, i)
-        else:
-            i += 1
-            continue
-        out[i:j] = " " * (j - i)
+    if "(*" not in text and '"' not in text:  # most tactics: nothing to blank
+        return text
+    out, i = [], 0
+    while (m := _COMMENT_OR_STRING.search(text, i)) is not None:
+        j = _skip_string(text, m.start()) if m.group() == '"' else _skip_comment(text, m.start())
+        out += [text[i : m.start()], " " * (j - m.start())]
         i = j
+    out.append(text[i:])
     return "".join(out)
 
 

@@ -132,18 +132,21 @@ def split_sentences(text: str, *, allow_unterminated: bool = False) -> list[Sent
     return out
 
 
+_COMMENT_OR_STRING = re.compile(r'\(\*|"')
+
+
 def strip_comments(text: str) -> str:
-    """The text with comments removed (strings kept)."""
-    out, i, n = [], 0, len(text)
-    while i < n:
-        if text.startswith("(*", i):
-            i = _skip_comment(text, i)
-            out.append(" ")
-        elif text[i] == '"':
-            j = _skip_string(text, i)
-            out.append(text[i:j])
-            i = j
+    """The text with comments removed (strings kept); each comment becomes one space."""
+    if "(*" not in text and '"' not in text:  # most sentences: nothing to remove, nothing to check
+        return text
+    out, i = [], 0
+    while (m := _COMMENT_OR_STRING.search(text, i)) is not None:
+        out.append(text[i : m.start()])
+        if m.group() == '"':
+            i = _skip_string(text, m.start())
+            out.append(text[m.start() : i])
         else:
-            out.append(text[i])
-            i += 1
+            i = _skip_comment(text, m.start())
+            out.append(" ")
+    out.append(text[i:])
     return "".join(out)
