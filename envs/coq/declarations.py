@@ -84,11 +84,14 @@ def required_libraries(body: str) -> list[str]:
     return [f"{m.group(1)}.{n}" if m.group(1) else n for n in names]
 
 
+_NEWLINE = re.compile("\n")
+
+
 class LineIndex:
     """Character offset → 1-based (line, column)."""
 
     def __init__(self, text: str):
-        self.starts = [0] + [i + 1 for i, c in enumerate(text) if c == "\n"]
+        self.starts = [0] + [m.end() for m in _NEWLINE.finditer(text)]
 
     def pos(self, offset: int) -> Pos:
         line = bisect_right(self.starts, offset) - 1
