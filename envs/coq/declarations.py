@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from proofsmith.dataset.schema import CorpusFile, Pos, Premise
 from proofsmith.envs.coq.sentences import (
-    _COMMENT_OR_STRING,
+    COMMENT_OR_STRING,
     Sentence,
     _skip_comment,
     _skip_string,
@@ -204,7 +204,7 @@ def masked_text(text: str) -> str:
     if "(*" not in text and '"' not in text:  # most tactics: nothing to blank
         return text
     out, i = [], 0
-    while (m := _COMMENT_OR_STRING.search(text, i)) is not None:
+    while (m := COMMENT_OR_STRING.search(text, i)) is not None:
         j = _skip_string(text, m.start()) if m.group() == '"' else _skip_comment(text, m.start())
         out += [text[i : m.start()], " " * (j - m.start())]
         i = j

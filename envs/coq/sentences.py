@@ -132,7 +132,7 @@ def split_sentences(text: str, *, allow_unterminated: bool = False) -> list[Sent
     return out
 
 
-_COMMENT_OR_STRING = re.compile(r'\(\*|"')
+COMMENT_OR_STRING = re.compile(r'\(\*|"')
 
 
 def strip_comments(text: str) -> str:
@@ -140,7 +140,7 @@ def strip_comments(text: str) -> str:
     if "(*" not in text and '"' not in text:  # most sentences: nothing to remove, nothing to check
         return text
     out, i = [], 0
-    while (m := _COMMENT_OR_STRING.search(text, i)) is not None:
+    while (m := COMMENT_OR_STRING.search(text, i)) is not None:
         out.append(text[i : m.start()])
         if m.group() == '"':
             i = _skip_string(text, m.start())
