@@ -34,6 +34,13 @@ def add_search_limits(p: argparse.ArgumentParser, theorem_timeout: float = THEOR
         f"or (state, tactic) pairs by path + tactic score (tactic) (default: the built prover's for `prove` "
         f"without --generator, else {SearchConfig.frontier.value})",
     )
+    p.add_argument(
+        "--timeout-penalty",
+        type=float,
+        default=SearchConfig.timeout_penalty,
+        help="log-probability taken off a tactic that hit its time limit on the state or an ancestor "
+        "(0: off; default %(default)s)",
+    )
 
 
 def add_verify_timeout(p: argparse.ArgumentParser, help_text: str = "time limit of one check") -> None:
@@ -90,8 +97,10 @@ def search_config(args: argparse.Namespace, **fields) -> SearchConfig:
         theorem_timeout=args.theorem_timeout,
         tactic_timeout=args.tactic_timeout,
         frontier=Frontier(frontier),
+        timeout_penalty=getattr(args, "timeout_penalty", SearchConfig.timeout_penalty),
         **fields,
     )
+    positive(cfg.timeout_penalty, "--timeout-penalty", allow_zero=True)
     positive(cfg.num_sampled_tactics, "--num-tactics")
     positive(cfg.max_expansions, "--max-expansions")
     return cfg

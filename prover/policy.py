@@ -53,7 +53,7 @@ from proofsmith.prover.generators.base import Candidate, TacticGenerator, for_th
 from proofsmith.prover.generators.prompt import normalize_tactic
 from proofsmith.prover.generators.state_text import first_goal
 from proofsmith.prover.generators.tfidf import TfidfEncoder
-from proofsmith.prover.status import AttemptOutcome
+from proofsmith.prover.status import AttemptOutcome, is_timeout
 
 POLICY_META = "policy.json"
 ARRAYS = "arrays.npz"
@@ -106,15 +106,6 @@ class Prediction:
     evidence: float  # weighted neighbour tries
     logit: float
     dropped: bool
-
-
-def is_timeout(outcome: str, message: str) -> bool:
-    """An attempt stopped by a time limit: a `Timeout!` error (or a tactic's own, as CoqHammer's
-    `Control.Timeout`), or the prover killed on a hang."""
-    m = (message or "").lower()
-    if outcome == AttemptOutcome.ERROR:  # `Timeout!`, CoqHammer's `... Control.Timeout`
-        return "timeout" in m
-    return outcome == AttemptOutcome.CRASH and ("timeout" in m or "did not answer" in m or "exceeded" in m)
 
 
 def attempts_from_rows(rows: Iterable[Mapping[str, Any]]) -> list[AttemptRecord]:

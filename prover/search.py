@@ -39,9 +39,13 @@ from proofsmith.envs.base import (
 )
 from proofsmith.envs.limits import TACTIC_TIMEOUT, THEOREM_TIMEOUT
 from proofsmith.prover.generators.base import TacticGenerator, WholeProofGenerator, for_theorem
-from proofsmith.prover.status import AttemptOutcome, SearchStatus
+from proofsmith.prover.status import AttemptOutcome, SearchStatus, is_timeout
 
 PremiseLookup = Callable[[TheoremRef, str], Sequence[str]]  # (theorem, state pp) → premise texts
+
+# See `SearchConfig.timeout_penalty` (log-probability: a tactic that timed out above is e^-4 = 2 % as
+# likely); chosen on novel_packages/val, see docs/search.md.
+TIMEOUT_PENALTY = 4.0
 
 # Seconds of prover crashes (killed, out of memory) per theorem not charged to its budget; a tactic
 # that times out is charged.
@@ -82,6 +86,10 @@ class SearchConfig:
     tactic_timeout: float = TACTIC_TIMEOUT
     keep_tree: bool = False
     frontier: Frontier = Frontier.NODE
+    # Added to a candidate's score (log-probability) when the same tactic (up to a leading `intros; `)
+    # hit its time limit on this state or an ancestor: a closer that timed out on a goal seldom closes
+    # a refinement of it in time. 0 turns it off.
+    timeout_penalty: float = TIMEOUT_PENALTY
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "frontier", Frontier(self.frontier))  # from JSON configs, too
@@ -124,6 +132,14 @@ class _Entry:
     order: int
     node: int = field(compare=False)
     candidate: tuple[str, float] | None = field(default=None, compare=False)  # None: expand `node`
+    penalized: bool = field(default=False, compare=False)  # its timeout penalty is in `neg_priority`
+
+
+def tactic_key(tactic: str) -> str:
+    """A tactic up to spacing, its final period and a leading `intros; ` (which changes nothing once the
+    goal has been introduced): the identity under which a timeout is remembered down the tree."""
+    key = " ".join(tactic.split()).removesuffix(".").strip()
+    return key.removeprefix("intros; ").strip()
 
 
 class BestFirstSearch:
@@ -151,6 +167,8 @@ class BestFirstSearch:
             return SearchResult(theorem.name, SearchStatus.ERROR, message=str(e), seconds=time.monotonic() - t0)
         states: list[TacticState] = [root]
         scores: list[float] = [0.0]
+        parents: list[int] = [-1]
+        timed_out: list[set[str]] = [set()]  # per node: keys of tactics that hit their limit on it
         paths: list[list[str]] = [[]]
         seen: dict[str, int] = {root.pp: 0}
         attempts: list[Attempt] = []
@@ -189,6 +207,7 @@ class BestFirstSearch:
                         Attempt(node, tactic, score, AttemptOutcome.CRASH, message=str(e)[:300], seconds=crashed)
                     )
                     if isinstance(e, EnvTimeoutError):
+                        timed_out[node].add(tactic_key(tactic))
                         break  # the tactic itself hung: do not try it again
                     t1 = time.monotonic()
                 except EnvError as e:  # a state that could not be rebuilt: this attempt only
@@ -238,6 +257,8 @@ class BestFirstSearch:
                 child = len(states)
                 states.append(result)
                 scores.append(scores[node] + score)
+                parents.append(node)
+                timed_out.append(set())
                 paths.append(paths[node] + [tactic])
                 seen[result.pp] = child
                 heapq.heappush(queue, _Entry(-scores[child], next(counter), child))
@@ -246,7 +267,19 @@ class BestFirstSearch:
                 attempts.append(Attempt(node, tactic, score, AttemptOutcome.GIVEN_UP, seconds=dt))
             else:
                 kind = AttemptOutcome.REFUSED if type(result).__name__ == "TacticRefused" else AttemptOutcome.ERROR
+                if is_timeout(kind, result.message):
+                    timed_out[node].add(tactic_key(tactic))
                 attempts.append(Attempt(node, tactic, score, kind, message=result.message[:300], seconds=dt))
+            return False
+
+        def timed_out_above(node: int, tactic: str) -> bool:
+            if not cfg.timeout_penalty:
+                return False
+            key = tactic_key(tactic)
+            while node >= 0:
+                if key in timed_out[node]:
+                    return True
+                node = parents[node]
             return False
 
         while queue:
@@ -255,6 +288,14 @@ class BestFirstSearch:
                 break
             entry = heapq.heappop(queue)
             if entry.candidate is not None:  # Frontier.TACTIC: one candidate of an expanded node
+                if not entry.penalized and timed_out_above(entry.node, entry.candidate[0]):
+                    # it timed out above since it was queued: back in the queue at its lower priority
+                    tactic, score = entry.candidate
+                    entry.candidate = (tactic, score - cfg.timeout_penalty)
+                    entry.neg_priority += cfg.timeout_penalty
+                    entry.penalized = True
+                    heapq.heappush(queue, entry)
+                    continue
                 if run_candidate(entry.node, *entry.candidate):
                     break
                 continue
@@ -268,10 +309,14 @@ class BestFirstSearch:
             prem = list(self.premises(theorem, states[node].pp)) if self.premises else []
             candidates = self.generator.generate(states[node].pp, prem, cfg.num_sampled_tactics)
             t_gen += time.monotonic() - t1
+            slow = [timed_out_above(node, tactic) for tactic, _ in candidates]
+            candidates = [(t, sc - cfg.timeout_penalty) if hit else (t, sc) for (t, sc), hit in zip(candidates, slow)]
             if cfg.frontier == Frontier.TACTIC:
-                for tactic, score in candidates:
-                    heapq.heappush(queue, _Entry(-(scores[node] + score), next(counter), node, (tactic, score)))
+                for (tactic, score), hit in zip(candidates, slow):
+                    heapq.heappush(queue, _Entry(-(scores[node] + score), next(counter), node, (tactic, score), hit))
                 continue
+            if any(slow):
+                candidates.sort(key=lambda c: -c[1])
             stop = False
             for tactic, score in candidates:
                 if remaining() <= 0:

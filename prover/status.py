@@ -41,3 +41,12 @@ class AttemptOutcome(_StrEnum):
     PROOF = "proof"  # a finished proof that verified
     REJECTED_PROOF = "rejected_proof"  # a finished proof the re-check rejected
     CRASH = "crash"  # the prover crashed or hung on it
+
+
+def is_timeout(outcome: str, message: str) -> bool:
+    """An attempt stopped by a time limit: a `Timeout!` error (or a tactic's own, as CoqHammer's
+    `Control.Timeout`), or the prover killed on a hang."""
+    m = (message or "").lower()
+    if outcome == AttemptOutcome.ERROR:  # `Timeout!`, CoqHammer's `... Control.Timeout`
+        return "timeout" in m
+    return outcome == AttemptOutcome.CRASH and ("timeout" in m or "did not answer" in m or "exceeded" in m)

@@ -31,11 +31,11 @@ from proofsmith.envs.limits import TACTIC_TIMEOUT
 from proofsmith.prover.benchmark import BenchTheorem, benchmark_half, load_benchmark
 from proofsmith.prover.distributed import JobConfig, run_job
 from proofsmith.prover.generators.factory import check_spec
-from proofsmith.prover.policy import PolicyConfig, PortfolioPolicy, is_timeout, read_attempts
+from proofsmith.prover.policy import PolicyConfig, PortfolioPolicy, read_attempts
 from proofsmith.prover.report import summarize
 from proofsmith.prover.results import read_results, write_job_config
 from proofsmith.prover.search import SearchConfig
-from proofsmith.prover.status import AttemptOutcome
+from proofsmith.prover.status import AttemptOutcome, is_timeout
 
 
 def half(theorems: list[BenchTheorem], which: str, limit: int) -> list[BenchTheorem]:

@@ -58,6 +58,7 @@ def run_one(
     num: int,
     premises: str | None = None,
     frontier: Frontier = SearchConfig.frontier,
+    timeout_penalty: float = SearchConfig.timeout_penalty,
 ) -> dict:
     cfg = JobConfig(
         generator=spec,
@@ -68,6 +69,7 @@ def run_one(
             theorem_timeout=timeout,
             tactic_timeout=min(TACTIC_TIMEOUT, timeout),
             frontier=frontier,
+            timeout_penalty=timeout_penalty,
         ),
     )
     t0 = time.monotonic()
@@ -95,6 +97,7 @@ def run_one(
         "premises": premises,
         "num_tactics": num,
         "frontier": Frontier(frontier).value,
+        "timeout_penalty": timeout_penalty,
         "proved": s.proved,
         "multi_step_proofs": multi_step,
         "beyond_auto_proofs": beyond,
@@ -130,6 +133,7 @@ def row_key(row: dict) -> tuple:
         row.get("premises"),
         row.get("num_tactics", 64),
         row.get("frontier", Frontier.NODE.value),
+        row.get("timeout_penalty", 0.0),
     )
 
 
@@ -156,6 +160,12 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--num-tactics", type=int, default=64)
     ap.add_argument("--frontier", choices=[f.value for f in Frontier], default=SearchConfig.frontier.value)
+    ap.add_argument(
+        "--timeout-penalty",
+        type=float,
+        default=SearchConfig.timeout_penalty,
+        help="log-probability off a tactic that timed out on the state or an ancestor (0: off)",
+    )
     ap.add_argument("--limit", type=int, default=None, help="only the first N theorems")
     ap.add_argument("--scaling", type=int, default=0, help="also time 1 vs 2 workers on the first N theorems")
     ap.add_argument("--runs", type=Path, default=Path("runs/bench_search"))
@@ -197,6 +207,8 @@ def main() -> None:
                 name += f"_k{args.num_tactics}"
             if args.frontier != Frontier.NODE.value:
                 name += f"_{args.frontier}"
+            if args.timeout_penalty:  # runs before the penalty existed have no suffix: they ran without it
+                name += f"_tp{args.timeout_penalty:g}"
             row = run_one(
                 theorems,
                 spec,
@@ -206,6 +218,7 @@ def main() -> None:
                 args.num_tactics,
                 args.premises,
                 Frontier(args.frontier),
+                args.timeout_penalty,
             )
             rows.append(row)
             print(json.dumps(row))
@@ -256,7 +269,7 @@ def main() -> None:
         + (f", half {args.half}" if args.data is None else "")
         + f"), {args.workers} workers, every proof re-verified",
         "",
-        "| generator | premises | frontier / k | budget (s) | proved / valid | >= 2 steps | beyond auto "
+        "| generator | premises | frontier / k / timeout penalty | budget (s) | proved / valid | >= 2 steps | beyond auto "
         "| s per proved | invalid "
         "| time in theorems (s) | generate / env / verify (s) |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
@@ -264,7 +277,7 @@ def main() -> None:
     for r in rows:
         lines.append(
             f"| `{r['generator']}` | {'yes' if r.get('premises') else 'no'} "
-            f"| {r.get('frontier', 'node')} / {r.get('num_tactics', 64)} "
+            f"| {r.get('frontier', 'node')} / {r.get('num_tactics', 64)} / {r.get('timeout_penalty', 0.0):g} "
             f"| {r['theorem_timeout']:g} | {r['proved']}/{r['valid']} ({100 * r['pass_rate']:.1f}%) "
             f"| {r['multi_step_proofs']} | {r.get('beyond_auto_proofs', '-')} | {r['seconds_per_proved']} "
             f"| {r['invalid']} | {r['theorem_seconds_total']} "
@@ -297,6 +310,7 @@ def row_label(row: dict) -> str:
         "+premises" if row.get("premises") else "",
         f"{row['frontier']} frontier" if row.get("frontier", "node") != "node" else "",
         f"k={row['num_tactics']}" if row.get("num_tactics", 64) != 64 else "",
+        f"tp={row['timeout_penalty']:g}" if row.get("timeout_penalty") else "",
     ]
     label = " ".join([gen, *filter(None, extras)])
     return label if len(label) < 48 else label[:45] + "..."

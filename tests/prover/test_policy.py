@@ -16,9 +16,9 @@ from proofsmith.prover.policy import (
     PortfolioPolicy,
     RerankedGenerator,
     attempts_from_rows,
-    is_timeout,
 )
 from proofsmith.prover.search import BestFirstSearch, SearchConfig
+from proofsmith.prover.status import is_timeout
 
 SPIN = "intros; let rec spin x := spin x in spin 0"  # never ends: always a timeout
 

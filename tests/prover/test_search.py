@@ -6,7 +6,8 @@ from proofsmith.envs.base import ProofFinished, TacticError, TheoremRef
 from proofsmith.envs.coq import CoqEnvironment
 from proofsmith.prover.generators import AutomationGenerator, EnsembleGenerator
 from proofsmith.prover.generators.factory import make_generator
-from proofsmith.prover.search import BestFirstSearch, Frontier, SearchConfig, best_of_n
+from proofsmith.prover.search import BestFirstSearch, Frontier, SearchConfig, best_of_n, tactic_key
+from proofsmith.prover.status import is_timeout
 
 THM = TheoremRef.from_statement(
     "Theorem s3 : forall a b : nat, a = b -> b + 0 = a.", "s3", header="Require Import Arith."
@@ -187,3 +188,33 @@ def test_search_tells_the_generator_which_theorem_before_it_asks_for_tactics(env
     result = BestFirstSearch(EnsembleGenerator([gen]), SearchConfig(theorem_timeout=60)).search(env, THM)
     assert result.status == "proved"
     assert events[0] == ("theorem", "s3") and events[1][0] == "generate"
+
+
+SPIN = "let rec spin x := spin x in spin 0."  # never ends: always hits its time limit
+
+
+@pytest.mark.parametrize("frontier", [Frontier.NODE, Frontier.TACTIC])
+def test_a_tactic_that_timed_out_above_is_tried_after_the_others_below(env, frontier):
+    """The root's `spin` hits its limit; the child proposes it again, ranked above the closer. With the
+    timeout penalty the closer runs first (in the tactic frontier the child's `spin` was queued before
+    the root's timed out, so it is re-queued lower when popped); without it, `spin` times out twice."""
+    gen = Scripted(
+        {
+            "H : a = b": [(f"intros; {SPIN}", -0.3), ("subst; auto.", -0.5)],
+            "⊢ forall a b": [("intros a b H.", -0.1), (SPIN, -0.2)],
+        }
+    )
+    timeouts = {}
+    for penalty in (4.0, 0.0):
+        cfg = SearchConfig(
+            theorem_timeout=60, tactic_timeout=1, keep_tree=True, frontier=frontier, timeout_penalty=penalty
+        )
+        result = BestFirstSearch(gen, cfg).search(env, THM)
+        assert result.status == "proved" and result.proof == ["intros a b H.", "subst; auto."]
+        timeouts[penalty] = sum(is_timeout(a["outcome"], a["message"]) for a in result.tree["attempts"])
+    assert timeouts == {4.0: 1, 0.0: 2}
+
+
+def test_a_timeout_is_remembered_up_to_spacing_the_period_and_a_leading_intros():
+    assert tactic_key("intros;  sauto.") == tactic_key("sauto") == "sauto"
+    assert tactic_key("intros. sauto.") != "sauto"
