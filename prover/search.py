@@ -87,8 +87,8 @@ class SearchConfig:
     keep_tree: bool = False
     frontier: Frontier = Frontier.NODE
     # Added to a candidate's score (log-probability) when the same tactic (up to a leading `intros; `)
-    # hit its time limit on this state or an ancestor: a closer that timed out on a goal seldom closes
-    # a refinement of it in time. 0 turns it off.
+    # already hit its time limit in this search: a closer that timed out on a goal seldom closes a
+    # refinement or a sibling of it in time. 0 turns it off.
     timeout_penalty: float = TIMEOUT_PENALTY
 
     def __post_init__(self) -> None:
@@ -137,7 +137,7 @@ class _Entry:
 
 def tactic_key(tactic: str) -> str:
     """A tactic up to spacing, its final period and a leading `intros; ` (which changes nothing once the
-    goal has been introduced): the identity under which a timeout is remembered down the tree."""
+    goal has been introduced): the identity under which a timeout is remembered in a search."""
     key = " ".join(tactic.split()).removesuffix(".").strip()
     return key.removeprefix("intros; ").strip()
 
@@ -167,8 +167,7 @@ class BestFirstSearch:
             return SearchResult(theorem.name, SearchStatus.ERROR, message=str(e), seconds=time.monotonic() - t0)
         states: list[TacticState] = [root]
         scores: list[float] = [0.0]
-        parents: list[int] = [-1]
-        timed_out: list[set[str]] = [set()]  # per node: keys of tactics that hit their limit on it
+        timed_out: set[str] = set()  # keys of the tactics that hit their limit in this search
         paths: list[list[str]] = [[]]
         seen: dict[str, int] = {root.pp: 0}
         attempts: list[Attempt] = []
@@ -207,7 +206,7 @@ class BestFirstSearch:
                         Attempt(node, tactic, score, AttemptOutcome.CRASH, message=str(e)[:300], seconds=crashed)
                     )
                     if isinstance(e, EnvTimeoutError):
-                        timed_out[node].add(tactic_key(tactic))
+                        timed_out.add(tactic_key(tactic))
                         break  # the tactic itself hung: do not try it again
                     t1 = time.monotonic()
                 except EnvError as e:  # a state that could not be rebuilt: this attempt only
@@ -257,8 +256,6 @@ class BestFirstSearch:
                 child = len(states)
                 states.append(result)
                 scores.append(scores[node] + score)
-                parents.append(node)
-                timed_out.append(set())
                 paths.append(paths[node] + [tactic])
                 seen[result.pp] = child
                 heapq.heappush(queue, _Entry(-scores[child], next(counter), child))
@@ -268,19 +265,12 @@ class BestFirstSearch:
             else:
                 kind = AttemptOutcome.REFUSED if type(result).__name__ == "TacticRefused" else AttemptOutcome.ERROR
                 if is_timeout(kind, result.message):
-                    timed_out[node].add(tactic_key(tactic))
+                    timed_out.add(tactic_key(tactic))
                 attempts.append(Attempt(node, tactic, score, kind, message=result.message[:300], seconds=dt))
             return False
 
-        def timed_out_above(node: int, tactic: str) -> bool:
-            if not cfg.timeout_penalty:
-                return False
-            key = tactic_key(tactic)
-            while node >= 0:
-                if key in timed_out[node]:
-                    return True
-                node = parents[node]
-            return False
+        def slow(tactic: str) -> bool:
+            return bool(cfg.timeout_penalty) and tactic_key(tactic) in timed_out
 
         while queue:
             if remaining() <= 0:
@@ -288,8 +278,8 @@ class BestFirstSearch:
                 break
             entry = heapq.heappop(queue)
             if entry.candidate is not None:  # Frontier.TACTIC: one candidate of an expanded node
-                if not entry.penalized and timed_out_above(entry.node, entry.candidate[0]):
-                    # it timed out above since it was queued: back in the queue at its lower priority
+                if not entry.penalized and slow(entry.candidate[0]):
+                    # it timed out elsewhere since it was queued: back in the queue at its lower priority
                     tactic, score = entry.candidate
                     entry.candidate = (tactic, score - cfg.timeout_penalty)
                     entry.neg_priority += cfg.timeout_penalty
@@ -309,13 +299,13 @@ class BestFirstSearch:
             prem = list(self.premises(theorem, states[node].pp)) if self.premises else []
             candidates = self.generator.generate(states[node].pp, prem, cfg.num_sampled_tactics)
             t_gen += time.monotonic() - t1
-            slow = [timed_out_above(node, tactic) for tactic, _ in candidates]
-            candidates = [(t, sc - cfg.timeout_penalty) if hit else (t, sc) for (t, sc), hit in zip(candidates, slow)]
+            hits = [slow(tactic) for tactic, _ in candidates]
+            candidates = [(t, sc - cfg.timeout_penalty) if hit else (t, sc) for (t, sc), hit in zip(candidates, hits)]
             if cfg.frontier == Frontier.TACTIC:
-                for (tactic, score), hit in zip(candidates, slow):
+                for (tactic, score), hit in zip(candidates, hits):
                     heapq.heappush(queue, _Entry(-(scores[node] + score), next(counter), node, (tactic, score), hit))
                 continue
-            if any(slow):
+            if any(hits):
                 candidates.sort(key=lambda c: -c[1])
             stop = False
             for tactic, score in candidates:

@@ -194,7 +194,7 @@ SPIN = "let rec spin x := spin x in spin 0."  # never ends: always hits its time
 
 
 @pytest.mark.parametrize("frontier", [Frontier.NODE, Frontier.TACTIC])
-def test_a_tactic_that_timed_out_above_is_tried_after_the_others_below(env, frontier):
+def test_a_tactic_that_timed_out_on_a_state_is_tried_after_the_others_below_it(env, frontier):
     """The root's `spin` hits its limit; the child proposes it again, ranked above the closer. With the
     timeout penalty the closer runs first (in the tactic frontier the child's `spin` was queued before
     the root's timed out, so it is re-queued lower when popped); without it, `spin` times out twice."""
@@ -211,6 +211,28 @@ def test_a_tactic_that_timed_out_above_is_tried_after_the_others_below(env, fron
         )
         result = BestFirstSearch(gen, cfg).search(env, THM)
         assert result.status == "proved" and result.proof == ["intros a b H.", "subst; auto."]
+        timeouts[penalty] = sum(is_timeout(a["outcome"], a["message"]) for a in result.tree["attempts"])
+    assert timeouts == {4.0: 1, 0.0: 2}
+
+
+@pytest.mark.parametrize("frontier", [Frontier.NODE, Frontier.TACTIC])
+def test_a_tactic_that_timed_out_on_a_sibling_is_tried_after_the_others(env, frontier):
+    """Two ways to introduce give two sibling states; `spin` times out on the first, so on the second
+    the closer runs before it."""
+    gen = Scripted(
+        {
+            "H : a = b": [(SPIN, -0.1), ("fail.", -0.2)],
+            "E : x = y": [(SPIN, -0.1), ("subst; auto.", -0.5)],
+            "⊢ forall a b": [("intros a b H.", -0.1), ("intros x y E.", -0.25)],
+        }
+    )
+    timeouts = {}
+    for penalty in (4.0, 0.0):
+        cfg = SearchConfig(
+            theorem_timeout=60, tactic_timeout=1, keep_tree=True, frontier=frontier, timeout_penalty=penalty
+        )
+        result = BestFirstSearch(gen, cfg).search(env, THM)
+        assert result.status == "proved" and result.proof == ["intros x y E.", "subst; auto."]
         timeouts[penalty] = sum(is_timeout(a["outcome"], a["message"]) for a in result.tree["attempts"])
     assert timeouts == {4.0: 1, 0.0: 2}
 
