@@ -42,6 +42,7 @@ from proofsmith.envs.base import (
     Verdict,
 )
 from proofsmith.envs.coq import xml_protocol as xp
+from proofsmith.envs.coq.libraries import library_name
 from proofsmith.envs.coq.sentences import Sentence
 from proofsmith.envs.coq.session import INTERRUPT_GRACE, CoqIdeSession, CoqSessionConfig
 from proofsmith.envs.coq.source import StartFailure, TheoremSource, TheoremStartError, locate
@@ -99,13 +100,32 @@ class _Node:
     source: TheoremSource
 
 
+SessionKey = tuple[tuple[tuple[str, str], ...], tuple[str, ...], str | None]
+
+
+def session_key(source: TheoremSource) -> SessionKey:
+    """What decides whether a theorem can reuse the live coqidetop: its load paths, its Coq flags, and,
+    for a file of an installed library, the file itself.
+
+    Going back to the start of the document (`Edit_at`) does not undo everything a replayed library file
+    left: after UniMath's `PartD.v` (which `Require`s the compiled `PartC`), replaying `PartC.v`'s own
+    source in the same process no longer parses `assert (ee : e0 = x0) by apply (...)`, although a fresh
+    process does. So theorems of different library files never share a process; a benchmark's files
+    (outside every library) still do, and their common imports are loaded once."""
+    try:
+        library = library_name(source.file_path, source.load_paths)
+    except OSError:  # no coqc to ask where the stdlib is: starting the session says what to install
+        library = None
+    return source.load_paths, source.coq_flags, str(source.file_path) if library else None
+
+
 class CoqEnvironment(EnvironmentBase):
     """Live Coq 8.16 proof environment (coqidetop XML protocol)."""
 
     def __init__(self, config: CoqConfig | None = None, **overrides: object):
         self._session: CoqIdeSession | None = None
         self.config = _configure(config, overrides)
-        self._session_key: tuple[tuple[tuple[str, str], ...], tuple[str, ...]] = ((), ())  # load paths, flags
+        self._session_key: SessionKey = ((), (), None)
         self._nodes: dict[int, _Node] = {}
         self._next_id = 0
         self._live: list[tuple[str, int]] = []  # (sentence, state id) of the live document
@@ -113,11 +133,10 @@ class CoqEnvironment(EnvironmentBase):
         self.calls = 0
 
     # ------------------------------------------------------------------ session plumbing
-    def _ensure_session(
-        self, load_paths: tuple[tuple[str, str], ...], coq_flags: tuple[str, ...] = ()
-    ) -> CoqIdeSession:
-        """A coqidetop with these load paths and the theorem's library flags (`TheoremSource.coq_flags`)."""
-        key = (load_paths, coq_flags)
+    def _ensure_session(self, source: TheoremSource) -> CoqIdeSession:
+        """A coqidetop for `source`: its load paths and library flags (`TheoremSource.coq_flags`), and a
+        fresh one for each file of an installed library (see `session_key`)."""
+        key = session_key(source)
         if self._session is not None and self._session.alive and key == self._session_key:
             return self._session
         if self._session is not None:
@@ -125,10 +144,10 @@ class CoqEnvironment(EnvironmentBase):
         self._session_key = key
         self._session = CoqIdeSession(
             CoqSessionConfig(
-                load_paths=load_paths,
+                load_paths=source.load_paths,
                 memory_limit=self.config.memory_limit,
                 call_timeout=self.config.start_timeout,
-                extra_args=coq_flags + tuple(self.config.extra_args),
+                extra_args=source.coq_flags + tuple(self.config.extra_args),
             )
         )
         self._session.start()
@@ -257,7 +276,7 @@ class CoqEnvironment(EnvironmentBase):
     # ------------------------------------------------------------------ protocol
     def start(self, theorem: TheoremRef) -> TacticState:
         source = locate(theorem)
-        self._ensure_session(source.load_paths, source.coq_flags)
+        self._ensure_session(source)
         root = (
             (f"Set Printing Width {self.config.printing_width}.",)
             + source.context(self.config.additional_imports)  # the imports after the file's own prefix
@@ -324,8 +343,8 @@ class CoqEnvironment(EnvironmentBase):
 
     def _run(self, node_id: int, checked: CheckedTactic, tactic_timeout: float) -> TacticResult:
         source = self._nodes[node_id].source
-        if self._session is not None and (source.load_paths, source.coq_flags) != self._session_key:
-            self._ensure_session(source.load_paths, source.coq_flags)  # a state of a theorem started earlier
+        if self._session is not None and session_key(source) != self._session_key:
+            self._ensure_session(source)  # a state of a theorem started earlier
         session = self.session
         tip = self._goto(node_id, time.monotonic() + self.config.start_timeout)  # rebuilding: start_timeout
         # One deadline for everything Coq does for this tactic: Add, Goal, Qed, and the cleanup.
