@@ -193,6 +193,19 @@ def test_search_tells_the_generator_which_theorem_before_it_asks_for_tactics(env
 SPIN = "let rec spin x := spin x in spin 0."  # never ends: always hits its time limit
 
 
+def timeouts_with_and_without_penalty(env, gen, frontier, proof) -> tuple[int, int]:
+    """Attempts that hit their limit with the timeout penalty at 4 and at 0; both searches find `proof`."""
+    counts = []
+    for penalty in (4.0, 0.0):
+        cfg = SearchConfig(
+            theorem_timeout=60, tactic_timeout=1, keep_tree=True, frontier=frontier, timeout_penalty=penalty
+        )
+        result = BestFirstSearch(gen, cfg).search(env, THM)
+        assert result.status == "proved" and result.proof == proof, penalty
+        counts.append(sum(is_timeout(a["outcome"], a["message"]) for a in result.tree["attempts"]))
+    return counts[0], counts[1]
+
+
 @pytest.mark.parametrize("frontier", [Frontier.NODE, Frontier.TACTIC])
 def test_a_tactic_that_timed_out_on_a_state_is_tried_after_the_others_below_it(env, frontier):
     """The root's `spin` hits its limit; the child proposes it again, ranked above the closer. With the
@@ -204,15 +217,7 @@ def test_a_tactic_that_timed_out_on_a_state_is_tried_after_the_others_below_it(e
             "⊢ forall a b": [("intros a b H.", -0.1), (SPIN, -0.2)],
         }
     )
-    timeouts = {}
-    for penalty in (4.0, 0.0):
-        cfg = SearchConfig(
-            theorem_timeout=60, tactic_timeout=1, keep_tree=True, frontier=frontier, timeout_penalty=penalty
-        )
-        result = BestFirstSearch(gen, cfg).search(env, THM)
-        assert result.status == "proved" and result.proof == ["intros a b H.", "subst; auto."]
-        timeouts[penalty] = sum(is_timeout(a["outcome"], a["message"]) for a in result.tree["attempts"])
-    assert timeouts == {4.0: 1, 0.0: 2}
+    assert timeouts_with_and_without_penalty(env, gen, frontier, ["intros a b H.", "subst; auto."]) == (1, 2)
 
 
 @pytest.mark.parametrize("frontier", [Frontier.NODE, Frontier.TACTIC])
@@ -226,15 +231,7 @@ def test_a_tactic_that_timed_out_on_a_sibling_is_tried_after_the_others(env, fro
             "⊢ forall a b": [("intros a b H.", -0.1), ("intros x y E.", -0.25)],
         }
     )
-    timeouts = {}
-    for penalty in (4.0, 0.0):
-        cfg = SearchConfig(
-            theorem_timeout=60, tactic_timeout=1, keep_tree=True, frontier=frontier, timeout_penalty=penalty
-        )
-        result = BestFirstSearch(gen, cfg).search(env, THM)
-        assert result.status == "proved" and result.proof == ["intros x y E.", "subst; auto."]
-        timeouts[penalty] = sum(is_timeout(a["outcome"], a["message"]) for a in result.tree["attempts"])
-    assert timeouts == {4.0: 1, 0.0: 2}
+    assert timeouts_with_and_without_penalty(env, gen, frontier, ["intros x y E.", "subst; auto."]) == (1, 2)
 
 
 def test_a_timeout_is_remembered_up_to_spacing_the_period_and_a_leading_intros():
