@@ -43,8 +43,8 @@ from proofsmith.prover.status import AttemptOutcome, SearchStatus, is_timeout
 
 PremiseLookup = Callable[[TheoremRef, str], Sequence[str]]  # (theorem, state pp) → premise texts
 
-# See `SearchConfig.timeout_penalty` (log-probability: a tactic that timed out above is e^-4 = 2 % as
-# likely); chosen on novel_packages/val, see docs/search.md.
+# See `SearchConfig.timeout_penalty` (log-probability: a tactic that already timed out in the search is
+# e^-4 = 2 % as likely); tried on novel_packages/val, see docs/search.md.
 TIMEOUT_PENALTY = 4.0
 
 # Seconds of prover crashes (killed, out of memory) per theorem not charged to its budget; a tactic

@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import logging
 import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from proofsmith.envs.base import (
     EnvCrashError,
@@ -112,11 +114,18 @@ def session_key(source: TheoremSource) -> SessionKey:
     source in the same process no longer parses `assert (ee : e0 = x0) by apply (...)`, although a fresh
     process does. So theorems of different library files never share a process; a benchmark's files
     (outside every library) still do, and their common imports are loaded once."""
+    return source.load_paths, source.coq_flags, _library_file(source.file_path, source.load_paths)
+
+
+@functools.lru_cache(maxsize=4096)
+def _library_file(file_path: Path | None, load_paths: tuple[tuple[str, str], ...]) -> str | None:
+    """`file_path` when it belongs to an installed library, else None; cached, since every tactic call
+    compares its theorem's session key with the live one."""
     try:
-        library = library_name(source.file_path, source.load_paths)
+        library = library_name(file_path, load_paths)
     except OSError:  # no coqc to ask where the stdlib is: starting the session says what to install
         library = None
-    return source.load_paths, source.coq_flags, str(source.file_path) if library else None
+    return str(file_path) if library else None
 
 
 class CoqEnvironment(EnvironmentBase):
