@@ -3,7 +3,9 @@ SHELL := /bin/bash
 PY ?= python3
 VENV := .venv
 VPY := $(VENV)/bin/python
-DEB_PKGS := coq libcoq-stdlib libcoq-mathcomp-ssreflect libcoq-coquelicot libcoq-hammer libcoq-interval eprover z3 cvc4 coinor-csdp
+# the last three libraries are for tests: HoTT and UniMath (their own Coq flags), MathComp-Analysis (module names)
+DEB_PKGS := coq libcoq-stdlib libcoq-mathcomp-ssreflect libcoq-coquelicot libcoq-hammer libcoq-interval eprover z3 cvc4 coinor-csdp \
+  libcoq-hott libcoq-unimath libcoq-mathcomp-analysis
 STAMP := $(VENV)/.installed
 
 .PHONY: setup deps venv test lint demo data docs bench bench-env bench-start bench-load bench-reliability bench-serve bench-trace-corpus clean

@@ -113,7 +113,14 @@ def session_key(source: TheoremSource) -> SessionKey:
     left: after UniMath's `PartD.v` (which `Require`s the compiled `PartC`), replaying `PartC.v`'s own
     source in the same process no longer parses `assert (ee : e0 = x0) by apply (...)`, although a fresh
     process does. So theorems of different library files never share a process; a benchmark's files
-    (outside every library) still do, and their common imports are loaded once."""
+    (outside every library) still do, and their common imports are loaded once.
+
+    A library file's document is also named after the file (`-top functions`), as the re-check names it
+    (`verify.check_module`): MathComp-Analysis' `functions.v` declares Hierarchy Builder structures
+    whose generated names carry the module's short name, and does not replay under coqidetop's default
+    `Top`. The short name and not the full one (`-topfile`, as the tracer does): an additional import
+    may load the file's own compiled copy (`Require Import ZArith` while replaying `Coq.ZArith.Zdiv`),
+    which Coq refuses under the same full name."""
     return source.load_paths, source.coq_flags, _library_file(source.file_path, source.load_paths)
 
 
@@ -126,6 +133,12 @@ def _library_file(file_path: Path | None, load_paths: tuple[tuple[str, str], ...
     except OSError:  # no coqc to ask where the stdlib is: starting the session says what to install
         library = None
     return str(file_path) if library else None
+
+
+def _top_name_args(key: SessionKey) -> tuple[str, ...]:
+    """coqidetop's arguments naming the document after the library file the session replays, if any."""
+    library_file = key[2]
+    return ("-top", Path(library_file).stem) if library_file else ()
 
 
 class CoqEnvironment(EnvironmentBase):
@@ -156,7 +169,7 @@ class CoqEnvironment(EnvironmentBase):
                 load_paths=source.load_paths,
                 memory_limit=self.config.memory_limit,
                 call_timeout=self.config.start_timeout,
-                extra_args=source.coq_flags + tuple(self.config.extra_args),
+                extra_args=source.coq_flags + _top_name_args(key) + tuple(self.config.extra_args),
             )
         )
         self._session.start()

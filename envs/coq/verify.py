@@ -91,6 +91,13 @@ def _circular_dependency(
     return None
 
 
+def check_module(library: str | None) -> str:
+    """The name of the module `coqc` compiles the proof as: a library file's own short name (Hierarchy
+    Builder names what it generates after it: MathComp-Analysis' `functions.v` compiles as `functions.v`
+    and not under another name), `CHECK_MODULE` for a file outside every library."""
+    return library.rsplit(".", 1)[-1] if library else CHECK_MODULE
+
+
 def verify_theorem(
     source: TheoremSource,
     proof: Sequence[str],
@@ -129,8 +136,9 @@ def verify_theorem(
     # the imports where the live environment puts them: after the theorem's own context (`TheoremSource.context`)
     context = source.context_text(additional_imports)
     text = f"{context}{source.statement.text}\nProof.\n{body}\nQed.\n{source.closing_text()}\n"
+    module = check_module(library)
     with tempfile.TemporaryDirectory(prefix="proofsmith-verify-") as tmp:
-        vfile = Path(tmp) / f"{CHECK_MODULE}.v"
+        vfile = Path(tmp) / f"{module}.v"
         vfile.write_text(text, encoding="utf-8")
         argv = [coqc, "-q", *flags]
         for directory, prefix in source.load_paths:
@@ -148,7 +156,7 @@ def verify_theorem(
         if res.returncode != 0:
             return verdict(False, ["coqc rejected the proof: " + " ".join(res.output.split())[-600:]])
 
-        qualified = ".".join([CHECK_LIBRARY, CHECK_MODULE, *source.module_path, name])
+        qualified = ".".join([CHECK_LIBRARY, module, *source.module_path, name])
         session = CoqIdeSession(
             CoqSessionConfig(
                 load_paths=[*source.load_paths, (tmp, CHECK_LIBRARY)],
@@ -161,7 +169,7 @@ def verify_theorem(
         timed_out = [f"timeout: the axiom audit did not finish within the {timeout:.1f}s verify limit"]
         try:
             root = session.start()
-            reply = session.add(f"Require {CHECK_LIBRARY}.{CHECK_MODULE}.", root, deadline=deadline)
+            reply = session.add(f"Require {CHECK_LIBRARY}.{module}.", root, deadline=deadline)
             if session.interrupted:
                 return verdict(False, timed_out)
             if not reply.good:
