@@ -19,6 +19,8 @@ Usage:
         --sample 400 --seed 0 --out bench_results/bench_start_stdlib
     python scripts/bench_start.py --data runs/data/coq-debian --workers 2 \\
         --split novel_packages/train,novel_packages/val,novel_packages/test --out bench_results/bench_start_corpus
+    python scripts/bench_start.py --data runs/data/coq-debian --workers 2 --sample-files 300 \\
+        --split novel_packages/train,novel_packages/val,novel_packages/test --out bench_results/bench_start_files300
 """
 
 from __future__ import annotations
@@ -82,6 +84,24 @@ def load_items(data: Path, splits: list[str]) -> list[Item]:
         for rec, bt in zip(records, refs):
             first = rec.traced_tactics[0].state_before if rec.traced_tactics else None
             items.append(Item(rec.full_name, rec.file_path, rec.start or (0, 0), split, bt.ref, first))
+    return items
+
+
+def select_items(items: list[Item], files: str, sample_files: int, sample: int, seed: int) -> list[Item]:
+    """The theorems to start: those of `files` (dataset paths, comma-separated) when given, then every theorem
+    of `sample_files` random files, then a random sample of `sample` theorems (each 0: no selection)."""
+    if files:
+        wanted = {f.strip() for f in files.split(",") if f.strip()}
+        missing = wanted - {it.file_path for it in items}
+        if missing:
+            raise SystemExit(f"--files: no traced theorem in {', '.join(sorted(missing))}")
+        items = [it for it in items if it.file_path in wanted]
+    if sample_files:
+        paths = sorted({it.file_path for it in items})
+        chosen = set(random.Random(seed).sample(paths, min(sample_files, len(paths))))
+        items = [it for it in items if it.file_path in chosen]
+    if sample and sample < len(items):
+        items = random.Random(seed).sample(items, sample)
     return items
 
 
@@ -180,6 +200,12 @@ def write_markdown(path: Path, summary: dict, failures: list[Outcome], differing
         "# Starting traced theorems in the Coq environment",
         "",
         f"Data `{summary['data']}`, splits `{', '.join(summary['splits'])}`"
+        + (f", files {', '.join(summary['files'])}" if summary.get("files") else "")
+        + (
+            f", every theorem of a random sample of {summary['sample_files']} files (seed {summary['seed']})"
+            if summary.get("sample_files")
+            else ""
+        )
         + (f", random sample of {summary['sample']} (seed {summary['seed']})" if summary["sample"] else "")
         + f"; commit `{summary['commit']}`, {summary['machine']}.",
         "",
@@ -227,6 +253,16 @@ def main() -> None:
     ap.add_argument("--data", type=Path, required=True, help="traced dataset directory")
     ap.add_argument("--split", default="random/test", help="comma-separated splits (random/test,random/train...)")
     ap.add_argument("--sample", type=int, default=0, help="a fixed random sample of N theorems (0: all)")
+    ap.add_argument(
+        "--sample-files",
+        type=int,
+        default=0,
+        help="every theorem of a fixed random sample of N files (0: all files); cheaper than --sample, since a "
+        "start replays its file up to the theorem",
+    )
+    ap.add_argument(
+        "--files", default="", help="only the theorems of these files (comma-separated dataset paths, e.g. HoTT/A.v)"
+    )
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--start-timeout", type=float, default=180.0, help="limit of one start, s")
     ap.add_argument("--workers", type=int, default=1, help="parallel environments (each takes whole files)")
@@ -236,9 +272,7 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
 
     splits = [s.strip() for s in args.split.split(",") if s.strip()]
-    items = load_items(args.data, splits)
-    if args.sample and args.sample < len(items):
-        items = random.Random(args.seed).sample(items, args.sample)
+    items = select_items(load_items(args.data, splits), args.files, args.sample_files, args.sample, args.seed)
     items.sort(key=lambda it: (str(it.ref.file_path), it.start))
 
     log_path = Path(f"{args.out}.outcomes.jsonl")
@@ -272,6 +306,8 @@ def main() -> None:
     summary = {
         "data": str(args.data),
         "splits": splits,
+        "files": [f.strip() for f in args.files.split(",") if f.strip()],
+        "sample_files": args.sample_files or None,
         "sample": args.sample or None,
         "seed": args.seed,
         "commit": git_commit(),
