@@ -21,8 +21,9 @@ sentence, ranked by a fixed prior (higher = tried first):
   discharge `d <> 0` from the context);
 - parity and residues (`Nat.Even_or_Odd`, `Z.mod_pos_bound`, `Z.div_mod`), `induction n`,
   `interval with (i_bisect x)` for real goals with bounds;
-- lemma instantiation with the premises the search retrieved (`apply L`, `rewrite L`, ...), below
-  the structural steps.
+- the premises the search retrieved: all of the top k at once through CoqHammer's reconstruction
+  (`hauto use: L1, ..., Lk`) and `eauto using L1, ..., Lk`, then each alone (`apply L`, `rewrite L`,
+  ...), below the structural steps.
 
 A goal that still starts with binders gets `intros` (best) and the same steps prefixed with
 `intros; `, on the context `intros` is predicted to make (`goal_shape.introduce`). Closers alone
@@ -374,12 +375,16 @@ class ActionGenerator(BatchByLoop):
 
     # ------------------------------------------------------------------ retrieved premises
     def premise_steps(self, premises: Sequence[str]) -> list[str]:
-        out: list[str] = []
-        names = [n for n in (premise_name(p) for p in premises) if n]
-        for name in list(dict.fromkeys(names))[: self.num_premises]:
+        """The top-k retrieved premises together, as CoqHammer's reconstruction uses the premises its
+        selection picked (`hauto use: ...`, and `eauto using ...`), then each alone."""
+        names = list(dict.fromkeys(n for n in (premise_name(p) for p in premises) if n))[: self.num_premises]
+        if not names:
+            return []
+        together = ", ".join(names)
+        out = [f"hauto use: {together}", f"eauto using {together}"]
+        for name in names:
             out += [f"apply {name}", f"rewrite {name}", f"eapply {name}", f"rewrite <- {name}"]
-        for name in list(dict.fromkeys(names))[: self.num_premises]:
-            out.append(f"pose proof {name} as HL")
+        out += [f"pose proof {name} as HL" for name in names]
         return out
 
 

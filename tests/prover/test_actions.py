@@ -132,6 +132,11 @@ def test_premises_become_candidates():
     prem = ["Coq.Reals.R_sqrt.sqrt_sqrt", "Lemma foo : True.", "x <a>Coq.Init.Logic.I</a>", "noise text here"]
     tactics = [t for t, _ in gen.generate("x : R\n⊢ sqrt x * sqrt x = x", prem, 200)]
     assert "apply Coq.Reals.R_sqrt.sqrt_sqrt" in tactics and "rewrite <- foo" in tactics
+    # the k premises together, before each alone
+    together = "hauto use: Coq.Reals.R_sqrt.sqrt_sqrt, foo"
+    assert together in tactics and tactics.index(together) < tactics.index("apply Coq.Reals.R_sqrt.sqrt_sqrt")
+    assert "eauto using Coq.Reals.R_sqrt.sqrt_sqrt, foo" in tactics
+    assert not [t for t, _ in gen.generate("x : R\n⊢ sqrt x * sqrt x = x", ["noise text here"], 200) if "use" in t]
     assert not any("Coq.Init.Logic.I" in t for t in tactics)  # k = 2
     assert premise_name("noise text here") is None
 
@@ -243,3 +248,20 @@ def test_sqrt_facts_let_nra_finish(env, tmp_path):
     after = env.run_tactic(st, fact, timeout=5)
     assert isinstance(after, TacticState) and "sqrt 131 * sqrt 131 = 131" in after.pp, after
     assert isinstance(env.run_tactic(after, "subst; nra", timeout=5), ProofFinished)
+
+
+def test_the_retrieved_premises_together_close_what_applying_each_does_not(env, tmp_path):
+    """`a <= b -> b <= c -> a <= c + 0` needs two lemmas: `Nat.le_trans` and `Nat.add_0_r` (real Coq)."""
+    ref = _write(
+        tmp_path,
+        "two_lemmas",
+        "Require Import Arith.\n\nLemma two_lemmas (a b c : nat) : a <= b -> b <= c -> a <= c + 0.\nProof.\nAdmitted.\n",
+    )
+    root = env.start(ref)
+    premises = ["Coq.Arith.PeanoNat.Nat.le_trans", "Coq.Arith.PeanoNat.Nat.add_0_r"]
+    tactics = ActionGenerator(num_premises=2).premise_steps(premises)
+    together = "hauto use: Coq.Arith.PeanoNat.Nat.le_trans, Coq.Arith.PeanoNat.Nat.add_0_r"
+    assert tactics[0] == together and isinstance(env.run_tactic(root, together, timeout=20), ProofFinished)
+    for name in premises:
+        assert f"apply {name}" in tactics  # alone, neither closes it
+        assert not isinstance(env.run_tactic(root, f"apply {name}", timeout=20), ProofFinished), name
