@@ -20,11 +20,13 @@ def test_chaos_prove_job_sigterm_resume_and_killed_processes(tmp_path):
     bench = make_bench(tmp_path / "bench", n_easy=5, n_hard=2)
     rng, faults = random.Random(0), Faults()
 
-    # a clean run of these settings proves exactly the easy ones (checked in the full benchmark run)
+    # a clean run of these settings proves exactly the easy ones (checked in the full benchmark run); the
+    # theorem time limit leaves room for a loaded machine (at 8 s, 6 of 7 timed out under a parallel trace)
     reference_proved = {f"c_easy_{i:02d}" for i in range(5)}
+    limit = 20
 
     out = tmp_path / "chaos.jsonl"
-    job = start_job(bench, out)
+    job = start_job(bench, out, timeout=limit)
     assert wait_for(lambda: len(read_results(out)) >= 1, 180), job.log.read_text()[-2000:]
     job.proc.send_signal(signal.SIGTERM)
     faults.injected.append("SIGTERM job")
@@ -34,7 +36,7 @@ def test_chaos_prove_job_sigterm_resume_and_killed_processes(tmp_path):
     partial = read_results(out)
     assert 1 <= len(partial) < 7
 
-    rerun = start_job(bench, out)
+    rerun = start_job(bench, out, timeout=limit)
     assert wait_for(lambda: bool(live_provers(rerun.tag)), 120)
     assert kill_one(live_provers(rerun.tag), rng, faults, "coqidetop")
     assert wait_for(lambda: bool(actors(rerun.tag)), 60)
