@@ -49,7 +49,7 @@ from proofsmith.envs.coq.sentences import Sentence
 from proofsmith.envs.coq.session import INTERRUPT_GRACE, CoqIdeSession, CoqSessionConfig
 from proofsmith.envs.coq.source import StartFailure, TheoremSource, TheoremStartError, locate
 from proofsmith.envs.coq.tactic_filter import MAX_TACTIC_CHARS, CheckedTactic, check_tactic
-from proofsmith.envs.coq.verify import verify_theorem
+from proofsmith.envs.coq.verify import check_module, verify_theorem
 from proofsmith.envs.limits import START_TIMEOUT, TACTIC_TIMEOUT, VERIFY_TIMEOUT
 from proofsmith.envs.process import DEFAULT_MEMORY_LIMIT
 
@@ -137,8 +137,8 @@ def _library_file(file_path: Path | None, load_paths: tuple[tuple[str, str], ...
 
 def _top_name_args(key: SessionKey) -> tuple[str, ...]:
     """coqidetop's arguments naming the document after the library file the session replays, if any."""
-    library_file = key[2]
-    return ("-top", Path(library_file).stem) if library_file else ()
+    load_paths, _, library_file = key
+    return ("-top", check_module(library_name(library_file, load_paths))) if library_file else ()
 
 
 class CoqEnvironment(EnvironmentBase):
