@@ -107,7 +107,7 @@ SessionKey = tuple[tuple[tuple[str, str], ...], tuple[str, ...], str | None]
 
 def session_key(source: TheoremSource) -> SessionKey:
     """What decides whether a theorem can reuse the live coqidetop: its load paths, its Coq flags, and,
-    for a file of an installed library, the file itself.
+    for a file of an installed library, that library file's logical name.
 
     Going back to the start of the document (`Edit_at`) does not undo everything a replayed library file
     left: after UniMath's `PartD.v` (which `Require`s the compiled `PartC`), replaying `PartC.v`'s own
@@ -121,24 +121,23 @@ def session_key(source: TheoremSource) -> SessionKey:
     `Top`. The short name and not the full one (`-topfile`, as the tracer does): an additional import
     may load the file's own compiled copy (`Require Import ZArith` while replaying `Coq.ZArith.Zdiv`),
     which Coq refuses under the same full name."""
-    return source.load_paths, source.coq_flags, _library_file(source.file_path, source.load_paths)
+    return source.load_paths, source.coq_flags, _library_of(source.file_path, source.load_paths)
 
 
 @functools.lru_cache(maxsize=4096)
-def _library_file(file_path: Path | None, load_paths: tuple[tuple[str, str], ...]) -> str | None:
-    """`file_path` when it belongs to an installed library, else None; cached, since every tactic call
-    compares its theorem's session key with the live one."""
+def _library_of(file_path: Path | None, load_paths: tuple[tuple[str, str], ...]) -> str | None:
+    """The logical name of `file_path` when it belongs to an installed library, else None; cached, since
+    every tactic call compares its theorem's session key with the live one."""
     try:
-        library = library_name(file_path, load_paths)
+        return library_name(file_path, load_paths)
     except OSError:  # no coqc to ask where the stdlib is: starting the session says what to install
-        library = None
-    return str(file_path) if library else None
+        return None
 
 
 def _top_name_args(key: SessionKey) -> tuple[str, ...]:
     """coqidetop's arguments naming the document after the library file the session replays, if any."""
-    load_paths, _, library_file = key
-    return ("-top", check_module(library_name(library_file, load_paths))) if library_file else ()
+    library = key[2]
+    return ("-top", check_module(library)) if library else ()
 
 
 class CoqEnvironment(EnvironmentBase):
