@@ -16,7 +16,10 @@ sentence, ranked by a fixed prior (higher = tried first):
 - facts about square roots for nra (`pose proof (sqrt_sqrt t ltac:(first [lra | nra])); pose proof
   (sqrt_pos t)`);
 - rewriting with the function definitions miniF2F states as hypotheses (`rewrite !h0`);
-- `field_simplify`, `ring_simplify` (in the goal, in hypotheses with a division), and clearing the
+- stating a fact quantified over one number at small points (`h : forall x, f (x + 3) = ...`: `try
+  pose proof (h 0); try pose proof (h 1); ...`), its side conditions by lra/lia;
+- `field_simplify_eq` (an equation times its divisors, side conditions from the context),
+  `field_simplify`, `ring_simplify` (in the goal, in hypotheses with a division), and clearing the
   denominators of an equation hypothesis (Lean's `field_simp at h`: multiply by the divisors, simplify,
   discharge `d <> 0` from the context);
 - parity and residues (`Nat.Even_or_Odd`, `Z.mod_pos_bound`, `Z.div_mod`), `induction n`,
@@ -41,6 +44,7 @@ from proofsmith.prover.generators.base import BatchByLoop, Candidate, dedupe_can
 from proofsmith.prover.generators.goal_shape import (
     GoalShape,
     Hyp,
+    binders,
     calls,
     denominators,
     first_goal,
@@ -60,6 +64,7 @@ PRIOR = {
     "intros": 0.0,
     "enum": -0.5,
     "abs": -0.7,
+    "instances": -0.75,
     "defs": -0.8,
     "sqrt": -0.9,
     "hints": -1.0,
@@ -141,6 +146,7 @@ class ActionGenerator(BatchByLoop):
             ("enum", self.enumerations(g)),
             ("abs", _finished(self.abs_splits(g), closers)),
             ("defs", _finished(self.definition_rewrites(g), closers)),
+            ("instances", self.instantiations(g)),
             ("sqrt", self.sqrt_facts(g)),
             ("hints", self.nonlinear_hints(g)),
             ("minmax", _finished(self.minmax_splits(g), closers)),
@@ -302,18 +308,54 @@ class ActionGenerator(BatchByLoop):
             out.append(REWRITE_DEFS)
         return out
 
+    def instantiations(self, g: GoalShape) -> list[str]:
+        """A universally quantified fact over one number, stated at small points: `forall x, f (x + 3)
+        = ...` or `forall x, x - 3 <> 0 -> ... = A / (x - 3) + ...` says nothing to lra/nra until it
+        is instantiated (a human evaluates it at 0, 1, -1...). Side conditions are discharged by
+        lra/lia, and a point where one fails is skipped (`try`). Defining equations `f x = e` are left
+        to rewriting."""
+        out: list[str] = []
+        for h in g.props:
+            t = " ".join(h.type.split())
+            if not t.startswith("forall "):
+                continue
+            head, sep, body = t[len("forall ") :].partition(",")
+            bound = binders(head) if sep and head.count("(") == head.count(")") else None
+            if not bound or len(bound) != 1 or bound[0][1] not in POINTS:
+                continue
+            var, sort = bound[0]
+            *premises, conclusion = split_top(body.strip(), " -> ")
+            if "forall" in conclusion or (not premises and _defines(conclusion, var)):
+                continue
+            side = "".join(f" ltac:(repeat split; {SIDE_SOLVER[sort]})" for _ in premises)
+            out.append("; ".join(f"try pose proof ({h.name} {p}{side})" for p in POINTS[sort]))
+        return out
+
     def simplifications(self, g: GoalShape) -> list[str]:
         out: list[str] = []
         sort = g.goal_sort if not is_conjunction(g.goal) else None
+        side = self._nonzero(g)
         if sort == "R" and ("/" in g.goal or "/ " in g.goal or "Rinv" in g.goal):
+            if len(split_top(g.goal, " = ")) == 2:
+                # Lean's `field_simp`: the equation times its divisors, side conditions from the context
+                out.append(f"field_simplify_eq; try solve [ repeat split; solve [ {side} ] ]")
             out += ["field_simplify", "field_simplify; try lra", "field_simplify; try nra"]
         if sort in ("R", "Z", "nat") and re.search(r"[*+^-]", g.goal) and (" = " in g.goal or "<" in g.goal):
             out.append("ring_simplify")
         for h in g.props:
             if "/" in h.type and g.sort_of_text(h.type) == "R" and not h.type.startswith("forall"):
                 out += self.clear_denominators(g, h)
+                if len(split_top(" ".join(h.type.split()), " = ")) == 2:
+                    out.append(f"field_simplify_eq in {h.name}; try solve [ repeat split; solve [ {side} ] ]")
                 out.append(f"field_simplify in {h.name}")
         return out
+
+    @staticmethod
+    def _nonzero(g: GoalShape, skip: str | None = None) -> str:
+        """Alternatives proving `d <> 0` from the context: a disequality `hd : x <> 3` gives
+        `x - 3 <> 0` by `intro; apply hd; lra`, a positivity fact by `intro; lra`."""
+        diseqs = [p.name for p in g.props if "<>" in p.type and p.name != skip]
+        return " | ".join(["assumption", "lra", "intro; lra", *(f"intro; apply {n}; lra" for n in diseqs), "nra"])
 
     def clear_denominators(self, g: GoalShape, h: Hyp) -> list[str]:
         """Lean's `field_simp at h` for an equation `h` over R: multiply both sides by the product of
@@ -327,8 +369,7 @@ class ActionGenerator(BatchByLoop):
             return []
         product = " * ".join(_paren(d) for d in ds)
         product = product[1:-1] if len(ds) == 1 and product.startswith("(") else product
-        diseqs = [p.name for p in g.props if "<>" in p.type and p.name != h.name]
-        side = " | ".join(["lra", "intro; lra", *(f"intro; apply {n}; lra" for n in diseqs), "nra"])
+        side = self._nonzero(g, skip=h.name)
         return [
             f"apply (f_equal (fun t => t * ({product}))) in {h.name}; "
             f"field_simplify in {h.name}; [ | solve [ {side} ] .. ]"
@@ -391,6 +432,21 @@ class ActionGenerator(BatchByLoop):
 # Closers appended to a split (`S; lra`): one sentence that finishes every branch is far cheaper
 # than a search node per branch (each node runs every closer of `auto`).
 CLOSERS = {"R": ("lra", "nra"), "Z": ("lia", "nia"), "nat": ("lia", "nia")}
+
+# Where a universally quantified fact is instantiated (`instantiations`), and what proves its side
+# conditions there.
+POINTS = {
+    "R": ("0", "1", "(-1)", "2", "(-2)"),
+    "Z": ("0%Z", "1%Z", "(-1)%Z", "2%Z", "(-2)%Z"),
+    "nat": ("0%nat", "1%nat", "2%nat", "3%nat"),
+}
+SIDE_SOLVER = {"R": "lra", "Z": "lia", "nat": "lia"}
+
+
+def _defines(equation: str, var: str) -> bool:
+    """`f x = e` (or `f x y = e`) for the bound `var`: a definition, used by rewriting."""
+    lhs = split_top(equation, " = ")[0].strip()
+    return re.fullmatch(rf"[A-Za-z_][\w'.]*(?: [\w']+)* {re.escape(var)}(?: [\w']+)*", lhs) is not None
 
 
 def _finished(steps: list[str], closers: Sequence[str]) -> list[str]:

@@ -376,7 +376,7 @@ def needs_intros(goal: str) -> bool:
     return g.startswith(("forall ", "~")) or len(split_top(g, " -> ")) > 1
 
 
-def _binders(text: str) -> list[tuple[str, str]] | None:
+def binders(text: str) -> list[tuple[str, str]] | None:
     """`x y : R` or `(x : R) (n : nat)` → [(x, R), (y, R), (n, nat)]."""
     text = text.strip()
     out: list[tuple[str, str]] = []
@@ -406,10 +406,10 @@ def introduce(shape: GoalShape) -> GoalShape | None:
             if not sep or depth:
                 # a binder type with a comma inside: give up
                 return None
-            binders = _binders(head)
-            if binders is None:
+            bound = binders(head)
+            if bound is None:
                 return None
-            for n, t in binders:
+            for n, t in bound:
                 if n in taken:
                     return None  # Coq would rename it
                 hyps.append(Hyp((n,), t))

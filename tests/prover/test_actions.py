@@ -213,7 +213,7 @@ def test_clearing_denominators_of_a_hypothesis_then_lra(env, tmp_path):
     clear = [t for t in cands if t.startswith("apply (f_equal")]
     assert clear == [
         "apply (f_equal (fun t => t * ((x - 1) * (x + 2)))) in h2; field_simplify in h2; "
-        "[ | solve [ lra | intro; lra | intro; apply h0; lra | intro; apply h1; lra | nra ] .. ]"
+        "[ | solve [ assumption | lra | intro; lra | intro; apply h0; lra | intro; apply h1; lra | nra ] .. ]"
     ]
     after = env.run_tactic(st, clear[0], timeout=5)
     assert isinstance(after, TacticState) and "/" not in after.pp, after
@@ -265,3 +265,72 @@ def test_the_retrieved_premises_together_close_what_applying_each_does_not(env, 
     for name in premises:
         assert f"apply {name}" in tactics  # alone, neither closes it
         assert not isinstance(env.run_tactic(root, f"apply {name}", timeout=20), ProofFinished), name
+
+
+SHIFTED = """Require Import Reals Lra.
+Open Scope R_scope.
+
+Theorem shifted : forall (a b : R) (f : R -> R),
+  (forall x, f (x + 1) = 2 * x + 3) -> (forall x, f x = a * x + b) -> a + b = 3.
+Proof.
+Admitted.
+"""
+
+
+def test_a_universal_fact_instantiated_at_points_then_rewritten(env, tmp_path):
+    """`forall x, f (x + 1) = ...` tells lra nothing until it is stated at points; then rewriting the
+    definition of f and lra finish (a proof of three steps: intros, instances, rewrite + lra)."""
+    ref = _write(tmp_path, "shifted", SHIFTED)
+    st = _state(env, ref, "intros a b f H H0")
+    inst = ActionGenerator().instantiations(first_goal(st.pp))
+    assert inst == ["; ".join(f"try pose proof (H {p})" for p in ("0", "1", "(-1)", "2", "(-2)"))]
+    finish = "rewrite ?H0 in *; lra"
+    assert not isinstance(env.run_tactic(st, finish, timeout=5), ProofFinished)
+    after = env.run_tactic(st, inst[0], timeout=5)
+    assert isinstance(after, TacticState) and "f (0 + 1)" in after.pp, after
+    assert isinstance(env.run_tactic(after, finish, timeout=5), ProofFinished)
+    cfg = SearchConfig(theorem_timeout=30, tactic_timeout=2.0)
+    res = BestFirstSearch(make_generator("ensemble:auto+actions"), cfg).search(env, ref)
+    assert res.status == SearchStatus.PROVED, res
+    assert res.proof is not None and len(res.proof) >= 2 and any("pose proof (H 0)" in t for t in res.proof)
+    assert env.verify(ref, res.proof).verified
+
+
+def test_side_conditions_of_an_instance_are_discharged_and_definitions_are_not_instantiated(env, tmp_path):
+    text = """Require Import Reals Lra.
+Open Scope R_scope.
+
+Theorem partial : forall (A : R) (f : R -> R), (forall x, f x = 2 * x) ->
+  (forall x : R, x - 3 <> 0 -> 6 / (x - 3) = A / (x - 3)) -> A = 6.
+Proof.
+Admitted.
+"""
+    ref = _write(tmp_path, "partial", text)
+    st = _state(env, ref, "intros A f Hf H")
+    inst = ActionGenerator().instantiations(first_goal(st.pp))
+    assert len(inst) == 1 and inst[0].startswith("try pose proof (H 0 ltac:(repeat split; lra))"), inst
+    after = env.run_tactic(st, inst[0], timeout=5)
+    assert isinstance(after, TacticState) and "6 / (0 - 3) = A / (0 - 3)" in after.pp, after
+    # 3 is not a point, so no instance needs the false side condition 3 - 3 <> 0
+    assert "(3 - 3)" not in after.pp
+
+
+RECIPROCALS = """Require Import Reals Lra.
+Open Scope R_scope.
+
+Theorem reciprocals : forall x y : R, x <> 0 -> y <> 0 -> x + y = 3 * (x * y) -> 1 / x + 1 / y = 3.
+Proof.
+Admitted.
+"""
+
+
+def test_field_simplify_eq_clears_the_goal_denominators_with_side_conditions_from_the_context(env, tmp_path):
+    ref = _write(tmp_path, "reciprocals", RECIPROCALS)
+    st = _state(env, ref, "intros x y Hx Hy H")
+    cands = [t for t, _ in ActionGenerator().generate(st.pp, [], 64)]
+    step = next(t for t in cands if t.startswith("field_simplify_eq;"))
+    assert "intro; apply Hx; lra" in step and "intro; apply Hy; lra" in step
+    for closer in ("lra", "nra", "field"):
+        assert not isinstance(env.run_tactic(st, closer, timeout=5), ProofFinished), closer
+    assert isinstance(env.run_tactic(st, step, timeout=5), ProofFinished)
+    assert env.verify(ref, ["intros x y Hx Hy H.", step + "."]).verified
