@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import ray
-from ray.exceptions import GetTimeoutError, RayActorError, RayTaskError, WorkerCrashedError
+from ray.exceptions import GetTimeoutError, OutOfMemoryError, RayActorError, RayTaskError, WorkerCrashedError
 
 from proofsmith.envs.limits import LIMIT_SLACK, START_TIMEOUT
 from proofsmith.prover.benchmark import BenchTheorem
@@ -295,7 +295,12 @@ def run_job(
                     )
                     deal(slot)
                     continue
-                except (RayActorError, WorkerCrashedError, GetTimeoutError) as e:
+                except (RayActorError, WorkerCrashedError, GetTimeoutError, OutOfMemoryError) as e:
+                    # Ray's memory monitor kills a worker when the node runs low: a crash like any other
+                    try:
+                        ray.kill(actors[slot], no_restart=True)
+                    except Exception:
+                        pass
                     actors[slot] = spawn()
                     if attempt < RETRIES:
                         deal(slot, (thm, attempt + 1))

@@ -5,6 +5,8 @@ then has nothing to expand when no closer finishes the goal at once. `actions` p
 human (or a Lean prover writing `nlinarith [sq_nonneg (a - b)]`) takes first, each one tactic
 sentence, ranked by a fixed prior (higher = tried first):
 
+- ground nat equations with powers or residues computed in binary (`5 ^ 2005 mod 100 = 25`: each
+  operator moved to Z by `Nat2Z.inj_*`, then `vm_compute`);
 - bounded enumeration of a nat/Z variable with numeric bounds (`n < 4`: `destruct n as
   [|[|[|[|n]]]]; try lia`, or `assert (n = 0 \\/ ...) by lia; destruct ...` for integers);
 - `Rabs`/`Z.abs`/`Rmax`/`Rmin` case splits, then order splits on pairs of variables
@@ -63,6 +65,7 @@ MAX_VARS = 4  # variables considered for pairwise hints and splits
 PRIOR = {
     "intros": 0.0,
     "enum": -0.5,
+    "compute": -0.6,
     "abs": -0.7,
     "instances": -0.75,
     "defs": -0.8,
@@ -144,6 +147,7 @@ class ActionGenerator(BatchByLoop):
         closers = CLOSERS.get(g.goal_sort or "", ())
         for kind, tactics in (
             ("enum", self.enumerations(g)),
+            ("compute", self.binary_computation(g)),
             ("abs", _finished(self.abs_splits(g), closers)),
             ("defs", _finished(self.definition_rewrites(g), closers)),
             ("instances", self.instantiations(g)),
@@ -195,6 +199,18 @@ class ActionGenerator(BatchByLoop):
             out.append(f"assert ({cases}) as Hcase by lia; destruct Hcase as {names}; subst {var}; try lia")
             out.append(f"assert ({cases}) as Hcase by lia; destruct Hcase as {names}; subst {var}")
         return out
+
+    def binary_computation(self, g: GoalShape) -> list[str]:
+        """A ground equation over nat with powers or residues (`5 ^ 2005 mod 100 = 25`): nat numbers
+        are unary, so `vm_compute` builds 5^2005 successor by successor and times out. Moved to Z
+        (binary) operator by operator first; each rewrite names its arguments, because a bare
+        `rewrite ?Nat2Z.inj_mul` makes unification unfold `19 ^ 19` looking for a product."""
+        goal = strip_parens(g.goal)
+        if len(split_top(goal, " = ")) != 2 or not re.search(r"\^| mod ", goal) or "%" in goal:
+            return []
+        if set(identifiers(goal)) - {"mod"}:
+            return []
+        return [NAT_TO_Z_COMPUTE]
 
     def abs_splits(self, g: GoalShape) -> list[str]:
         out: list[str] = []
@@ -432,6 +448,22 @@ class ActionGenerator(BatchByLoop):
 # Closers appended to a split (`S; lra`): one sentence that finishes every branch is far cheaper
 # than a search node per branch (each node runs every closer of `auto`).
 CLOSERS = {"R": ("lra", "nra"), "Z": ("lia", "nia"), "nat": ("lia", "nia")}
+
+# Qualified names: Znat is loaded with the automation imports (Lia) but not imported.
+NAT_TO_Z_COMPUTE = (
+    "apply Znat.Nat2Z.inj; repeat match goal with "
+    + " ".join(
+        f"| |- context [BinInt.Z.of_nat ({op} ?a ?b)] => rewrite (Znat.Nat2Z.inj_{name} a b)"
+        for op, name in (
+            ("Nat.modulo", "mod"),
+            ("Nat.div", "div"),
+            ("Nat.pow", "pow"),
+            ("Nat.add", "add"),
+            ("Nat.mul", "mul"),
+        )
+    )
+    + " end; vm_compute; reflexivity"
+)
 
 # Where a universally quantified fact is instantiated (`instantiations`), and what proves its side
 # conditions there.

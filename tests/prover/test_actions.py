@@ -334,3 +334,20 @@ def test_field_simplify_eq_clears_the_goal_denominators_with_side_conditions_fro
         assert not isinstance(env.run_tactic(st, closer, timeout=5), ProofFinished), closer
     assert isinstance(env.run_tactic(st, step, timeout=5), ProofFinished)
     assert env.verify(ref, ["intros x y Hx Hy H.", step + "."]).verified
+
+
+def test_a_ground_nat_equation_with_powers_is_computed_in_binary(env, tmp_path):
+    """7^1000 is a unary nat of 10^845 successors: the step moves each operator to Z first."""
+    ref = _write(
+        tmp_path,
+        "last_digit",
+        "Require Import Arith.\n\nTheorem last_digit : (7 ^ 1000 + 3) mod 10 = 4.\nProof.\nAdmitted.\n",
+    )
+    st = env.start(ref)
+    cands = [t for t, _ in ActionGenerator().generate(st.pp, [], 64)]
+    step = next(t for t in cands if t.startswith("apply Znat.Nat2Z.inj"))
+    assert isinstance(env.run_tactic(st, step, timeout=10), ProofFinished)
+    assert env.verify(ref, [step + "."]).verified
+    # not for a goal with a variable, nor for an inequation
+    for goal in ("n ^ 2 mod 10 = 4", "7 ^ 1000 mod 10 <= 4"):
+        assert not ActionGenerator().binary_computation(first_goal(f"n : nat\n============================\n{goal}"))

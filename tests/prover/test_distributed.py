@@ -166,3 +166,27 @@ def test_prove_job_with_one_shared_generator_actor(tmp_path):
     rows = run_job(thms, out, JobConfig(workers=2, shared_generator=True, search=SearchConfig(theorem_timeout=60)))
     assert sorted(r["theorem"] for r in rows) == ["e1", "e2", "e3"]
     assert all(r["status"] == "proved" for r in rows), [(r["theorem"], r["status"], r.get("message")) for r in rows]
+
+
+def test_a_worker_killed_by_rays_memory_monitor_is_replaced_and_the_theorem_retried(tmp_path, monkeypatch):
+    """Ray raises OutOfMemoryError (not RayActorError) from `ray.get` when its memory monitor killed
+    the worker; the job must treat it as a crash, not die with it."""
+    from ray.exceptions import OutOfMemoryError
+
+    thms = bench(tmp_path, {"e1": EASY["e1"], "e3": EASY["e3"]})
+    real_get = ray.get
+    raised = []
+
+    def get_once_oom(ref, *a, **kw):
+        if not raised:
+            raised.append(ref)
+            raise OutOfMemoryError("2 worker(s) were killed due to the node running low on memory")
+        return real_get(ref, *a, **kw)
+
+    monkeypatch.setattr(ray, "get", get_once_oom)
+    out = tmp_path / "results.jsonl"
+    run_job(thms, out, JobConfig(workers=2, search=SearchConfig(theorem_timeout=60)))
+    lines = read_results(out)
+    assert raised and sorted(r["theorem"] for r in lines) == ["e1", "e3"]
+    assert all(r["status"] == "proved" for r in lines), lines
+    assert [r["attempt"] for r in lines].count(1) == 1
