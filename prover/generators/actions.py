@@ -205,7 +205,7 @@ class ActionGenerator(BatchByLoop):
         are unary, so `vm_compute` builds 5^2005 successor by successor and times out. Moved to Z
         (binary) operator by operator first; each rewrite names its arguments, because a bare
         `rewrite ?Nat2Z.inj_mul` makes unification unfold `19 ^ 19` looking for a product."""
-        goal = strip_parens(g.goal)
+        goal = strip_parens(g.goal.replace("%nat", ""))  # a nat goal printed in another scope
         if len(split_top(goal, " = ")) != 2 or not re.search(r"\^| mod ", goal) or "%" in goal:
             return []
         if set(identifiers(goal)) - {"mod"}:

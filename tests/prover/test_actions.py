@@ -267,14 +267,11 @@ def test_the_retrieved_premises_together_close_what_applying_each_does_not(env, 
         assert not isinstance(env.run_tactic(root, f"apply {name}", timeout=20), ProofFinished), name
 
 
-SHIFTED = """Require Import Reals Lra.
-Open Scope R_scope.
-
-Theorem shifted : forall (a b : R) (f : R -> R),
-  (forall x, f (x + 1) = 2 * x + 3) -> (forall x, f x = a * x + b) -> a + b = 3.
-Proof.
-Admitted.
-"""
+REALS_THEOREM = "Require Import Reals Lra.\nOpen Scope R_scope.\n\nTheorem {name} : {statement}.\nProof.\nAdmitted.\n"
+SHIFTED = REALS_THEOREM.format(
+    name="shifted",
+    statement="forall (a b : R) (f : R -> R), (forall x, f (x + 1) = 2 * x + 3) -> (forall x, f x = a * x + b) -> a + b = 3",
+)
 
 
 def test_a_universal_fact_instantiated_at_points_then_rewritten(env, tmp_path):
@@ -297,14 +294,11 @@ def test_a_universal_fact_instantiated_at_points_then_rewritten(env, tmp_path):
 
 
 def test_side_conditions_of_an_instance_are_discharged_and_definitions_are_not_instantiated(env, tmp_path):
-    text = """Require Import Reals Lra.
-Open Scope R_scope.
-
-Theorem partial : forall (A : R) (f : R -> R), (forall x, f x = 2 * x) ->
-  (forall x : R, x - 3 <> 0 -> 6 / (x - 3) = A / (x - 3)) -> A = 6.
-Proof.
-Admitted.
-"""
+    text = REALS_THEOREM.format(
+        name="partial",
+        statement="forall (A : R) (f : R -> R), (forall x, f x = 2 * x) -> "
+        "(forall x : R, x - 3 <> 0 -> 6 / (x - 3) = A / (x - 3)) -> A = 6",
+    )
     ref = _write(tmp_path, "partial", text)
     st = _state(env, ref, "intros A f Hf H")
     inst = ActionGenerator().instantiations(first_goal(st.pp))
@@ -315,20 +309,11 @@ Admitted.
     assert "(3 - 3)" not in after.pp
 
 
-RECIPROCALS = """Require Import Reals Lra.
-Open Scope R_scope.
-
-Theorem reciprocals : forall x y : R, x <> 0 -> y <> 0 -> x + y = 3 * (x * y) -> 1 / x + 1 / y = 3.
-Proof.
-Admitted.
-"""
-
-
 def test_field_simplify_eq_clears_the_goal_denominators_with_side_conditions_from_the_context(env, tmp_path):
-    ref = _write(tmp_path, "reciprocals", RECIPROCALS)
+    statement = "forall x y : R, x <> 0 -> y <> 0 -> x + y = 3 * (x * y) -> 1 / x + 1 / y = 3"
+    ref = _write(tmp_path, "reciprocals", REALS_THEOREM.format(name="reciprocals", statement=statement))
     st = _state(env, ref, "intros x y Hx Hy H")
-    cands = [t for t, _ in ActionGenerator().generate(st.pp, [], 64)]
-    step = next(t for t in cands if t.startswith("field_simplify_eq;"))
+    step = next(t for t, _ in ActionGenerator().generate(st.pp, [], 64) if t.startswith("field_simplify_eq;"))
     assert "intro; apply Hx; lra" in step and "intro; apply Hy; lra" in step
     for closer in ("lra", "nra", "field"):
         assert not isinstance(env.run_tactic(st, closer, timeout=5), ProofFinished), closer
@@ -338,14 +323,10 @@ def test_field_simplify_eq_clears_the_goal_denominators_with_side_conditions_fro
 
 def test_a_ground_nat_equation_with_powers_is_computed_in_binary(env, tmp_path):
     """7^1000 is a unary nat of 10^845 successors: the step moves each operator to Z first."""
-    ref = _write(
-        tmp_path,
-        "last_digit",
-        "Require Import Arith.\n\nTheorem last_digit : (7 ^ 1000 + 3) mod 10 = 4.\nProof.\nAdmitted.\n",
-    )
+    text = REALS_THEOREM.format(name="last_digit", statement="((7 ^ 1000 + 3) mod 10 = 4)%nat")
+    ref = _write(tmp_path, "last_digit", text)
     st = env.start(ref)
-    cands = [t for t, _ in ActionGenerator().generate(st.pp, [], 64)]
-    step = next(t for t in cands if t.startswith("apply Znat.Nat2Z.inj"))
+    step = next(t for t, _ in ActionGenerator().generate(st.pp, [], 64) if t.startswith("apply Znat.Nat2Z.inj"))
     assert isinstance(env.run_tactic(st, step, timeout=10), ProofFinished)
     assert env.verify(ref, [step + "."]).verified
     # not for a goal with a variable, nor for an inequation
