@@ -341,7 +341,7 @@ class ActionGenerator(BatchByLoop):
                 continue
             var, sort = bound[0]
             *premises, conclusion = split_top(body.strip(), " -> ")
-            if "forall" in conclusion or (not premises and _defines(conclusion, var)):
+            if re.search(r"\b(?:forall|exists)\b", conclusion) or (not premises and _defines(conclusion, var)):
                 continue
             side = "".join(f" ltac:(repeat split; {SIDE_SOLVER[sort]})" for _ in premises)
             out.append("; ".join(f"try pose proof ({h.name} {p}{side})" for p in POINTS[sort]))

@@ -332,3 +332,8 @@ def test_a_ground_nat_equation_with_powers_is_computed_in_binary(env, tmp_path):
     # not for a goal with a variable, nor for an inequation
     for goal in ("n ^ 2 mod 10 = 4", "7 ^ 1000 mod 10 <= 4"):
         assert not ActionGenerator().binary_computation(first_goal(f"n : nat\n============================\n{goal}"))
+
+
+def test_a_fact_concluding_with_a_quantifier_is_not_instantiated():
+    pp = "H : forall eps : R, eps > 0 -> exists delta : R, delta > 0\n============================\n0 < 1"
+    assert ActionGenerator().instantiations(first_goal(pp)) == []
