@@ -8,7 +8,7 @@ import pytest
 
 from proofsmith.envs.base import ProofFinished, TacticState, TheoremRef
 from proofsmith.envs.coq import CoqEnvironment
-from proofsmith.prover.generators.actions import ActionGenerator, premise_name
+from proofsmith.prover.generators.actions import NAT_TO_Z_COMPUTE, ActionGenerator, premise_name
 from proofsmith.prover.generators.factory import GeneratorSpecError, check_spec, make_generator
 from proofsmith.prover.generators.goal_shape import denominators, first_goal, introduce, needs_intros, parse_state
 from proofsmith.prover.search import BestFirstSearch, SearchConfig
@@ -337,3 +337,13 @@ def test_a_ground_nat_equation_with_powers_is_computed_in_binary(env, tmp_path):
 def test_a_fact_concluding_with_a_quantifier_is_not_instantiated():
     pp = "H : forall eps : R, eps > 0 -> exists delta : R, delta > 0\n============================\n0 < 1"
     assert ActionGenerator().instantiations(first_goal(pp)) == []
+
+
+def test_a_ground_z_equation_is_computed_first(env, tmp_path):
+    text = "Require Import ZArith.\nOpen Scope Z_scope.\n\nTheorem z_digit : (3 ^ 999) mod 10 = 7.\nProof.\nAdmitted.\n"
+    ref = _write(tmp_path, "z_digit", text)
+    st = env.start(ref)
+    cands = [t for t, _ in ActionGenerator().generate(st.pp, [], 64)]
+    assert cands[:2] == [NAT_TO_Z_COMPUTE, "vm_compute; reflexivity"]
+    assert not isinstance(env.run_tactic(st, NAT_TO_Z_COMPUTE, timeout=5), ProofFinished)  # not a nat goal
+    assert isinstance(env.run_tactic(st, "vm_compute; reflexivity", timeout=5), ProofFinished)
