@@ -470,7 +470,7 @@ NAT_TO_Z_COMPUTE = (
 # Where a universally quantified fact is instantiated (`instantiations`), and what proves its side
 # conditions there.
 POINTS = {
-    "R": ("0", "1", "(-1)", "2", "(-2)"),
+    "R": ("0%R", "1%R", "(-1)%R", "2%R", "(-2)%R"),  # scoped: the file may not open R_scope
     "Z": ("0%Z", "1%Z", "(-1)%Z", "2%Z", "(-2)%Z"),
     "nat": ("0%nat", "1%nat", "2%nat", "3%nat"),
 }

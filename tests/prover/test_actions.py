@@ -280,7 +280,7 @@ def test_a_universal_fact_instantiated_at_points_then_rewritten(env, tmp_path):
     ref = _write(tmp_path, "shifted", SHIFTED)
     st = _state(env, ref, "intros a b f H H0")
     inst = ActionGenerator().instantiations(first_goal(st.pp))
-    assert inst == ["; ".join(f"try pose proof (H {p})" for p in ("0", "1", "(-1)", "2", "(-2)"))]
+    assert inst == ["; ".join(f"try pose proof (H {p})" for p in ("0%R", "1%R", "(-1)%R", "2%R", "(-2)%R"))]
     finish = "rewrite ?H0 in *; lra"
     assert not isinstance(env.run_tactic(st, finish, timeout=5), ProofFinished)
     after = env.run_tactic(st, inst[0], timeout=5)
@@ -289,7 +289,7 @@ def test_a_universal_fact_instantiated_at_points_then_rewritten(env, tmp_path):
     cfg = SearchConfig(theorem_timeout=30, tactic_timeout=2.0)
     res = BestFirstSearch(make_generator("ensemble:auto+actions"), cfg).search(env, ref)
     assert res.status == SearchStatus.PROVED, res
-    assert res.proof is not None and len(res.proof) >= 2 and any("pose proof (H 0)" in t for t in res.proof)
+    assert res.proof is not None and len(res.proof) >= 2 and any("pose proof (H 0%R)" in t for t in res.proof)
     assert env.verify(ref, res.proof).verified
 
 
@@ -302,7 +302,7 @@ def test_side_conditions_of_an_instance_are_discharged_and_definitions_are_not_i
     ref = _write(tmp_path, "partial", text)
     st = _state(env, ref, "intros A f Hf H")
     inst = ActionGenerator().instantiations(first_goal(st.pp))
-    assert len(inst) == 1 and inst[0].startswith("try pose proof (H 0 ltac:(repeat split; lra))"), inst
+    assert len(inst) == 1 and inst[0].startswith("try pose proof (H 0%R ltac:(repeat split; lra))"), inst
     after = env.run_tactic(st, inst[0], timeout=5)
     assert isinstance(after, TacticState) and "6 / (0 - 3) = A / (0 - 3)" in after.pp, after
     # 3 is not a point, so no instance needs the false side condition 3 - 3 <> 0
@@ -347,3 +347,11 @@ def test_a_ground_z_equation_is_computed_first(env, tmp_path):
     assert cands[:2] == [NAT_TO_Z_COMPUTE, "vm_compute; reflexivity"]
     assert not isinstance(env.run_tactic(st, NAT_TO_Z_COMPUTE, timeout=5), ProofFinished)  # not a nat goal
     assert isinstance(env.run_tactic(st, "vm_compute; reflexivity", timeout=5), ProofFinished)
+
+
+def test_points_are_real_numbers_where_the_file_does_not_open_r_scope(env, tmp_path):
+    text = "Require Import Reals.\n\nTheorem unscoped (f : R -> R) : (forall x : R, f (x + 1) = 2 * x)%R -> f 1%R = 0%R.\nProof.\nAdmitted.\n"
+    st = _state(env, _write(tmp_path, "unscoped", text), "intros H")
+    inst = ActionGenerator().instantiations(first_goal(st.pp))
+    after = env.run_tactic(st, inst[0], timeout=5)
+    assert isinstance(after, TacticState) and "f (0 + 1)" in after.pp and "f (-2 + 1)" in after.pp, after
