@@ -68,6 +68,12 @@ class TacticRefused(TacticError):
     """The input was refused before it reached the prover (not a tactic, unsafe, too long...)."""
 
 
+class CircularProof(TacticError):
+    """All goals were closed, but the proof uses the theorem's own library as compiled (a library
+    theorem replayed from its file, proved with a lemma its file states later): the re-check would
+    refuse it, so it is not a finished proof. The state it ran on stays valid."""
+
+
 @dataclass(frozen=True)
 class ProofGivenUp:
     """All goals were closed, but with admit/sorry/give_up: never a proof."""

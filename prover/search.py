@@ -26,6 +26,7 @@ from enum import Enum
 from typing import Any
 
 from proofsmith.envs.base import (
+    CircularProof,
     EnvCrashError,
     EnvError,
     Environment,
@@ -46,6 +47,8 @@ PremiseLookup = Callable[[TheoremRef, str], Sequence[str]]  # (theorem, state pp
 # See `SearchConfig.timeout_penalty` (log-probability: a tactic that already timed out in the search is
 # e^-4 = 2 % as likely); tried on novel_packages/val, see docs/search.md.
 TIMEOUT_PENALTY = 4.0
+# See `SearchConfig.circular_penalty`.
+CIRCULAR_PENALTY = 4.0
 
 # Seconds of prover crashes (killed, out of memory) per theorem not charged to its budget; a tactic
 # that times out is charged.
@@ -90,6 +93,11 @@ class SearchConfig:
     # already hit its time limit in this search: a closer that timed out on a goal seldom closes a
     # refinement or a sibling of it in time. 0 turns it off.
     timeout_penalty: float = TIMEOUT_PENALTY
+    # Added to a candidate's score when its closer (the last `;`-part: `lra` in `intros; lra`) already
+    # closed a proof in this search that the environment refused as circular (a library theorem proved
+    # with a later lemma of its own file): from RIneq.v every lra/nra/psatz proof reaches
+    # `RIneq.pos_INR`, and each costs a tactic run. 0 turns it off.
+    circular_penalty: float = CIRCULAR_PENALTY
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "frontier", Frontier(self.frontier))  # from JSON configs, too
@@ -132,7 +140,7 @@ class _Entry:
     order: int
     node: int = field(compare=False)
     candidate: tuple[str, float] | None = field(default=None, compare=False)  # None: expand `node`
-    penalized: bool = field(default=False, compare=False)  # its timeout penalty is in `neg_priority`
+    penalty: float = field(default=0.0, compare=False)  # the penalties already in `neg_priority`
 
 
 def tactic_key(tactic: str) -> str:
@@ -140,6 +148,21 @@ def tactic_key(tactic: str) -> str:
     goal has been introduced): the identity under which a timeout is remembered in a search."""
     key = " ".join(tactic.split()).removesuffix(".").strip()
     return key.removeprefix("intros; ").strip()
+
+
+def closer_key(tactic: str) -> str:
+    """The last `;`-part of a tactic outside brackets, as `tactic_key` writes it: `lra` for
+    `intros; subst; lra.`, `try solve [ lia | nia ]` for `split; try solve [ lia | nia ]`."""
+    key = tactic_key(tactic)
+    depth, cut = 0, 0
+    for i, ch in enumerate(key):
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch == ";" and depth == 0:
+            cut = i + 1
+    return key[cut:].strip()
 
 
 class BestFirstSearch:
@@ -168,6 +191,7 @@ class BestFirstSearch:
         states: list[TacticState] = [root]
         scores: list[float] = [0.0]
         timed_out: set[str] = set()  # keys of the tactics that hit their limit in this search
+        circular: set[str] = set()  # closer keys of the tactics whose proofs were refused as circular
         paths: list[list[str]] = [[]]
         seen: dict[str, int] = {root.pp: 0}
         attempts: list[Attempt] = []
@@ -247,6 +271,8 @@ class BestFirstSearch:
                 if verdict.verified:
                     status, proof, reasons = SearchStatus.PROVED, list(result.proof) or candidate, list(verdict.reasons)
                     return True
+                if verdict.reasons and verdict.reasons[0].startswith("circular"):  # the live check had no time
+                    circular.add(closer_key(tactic))
             elif isinstance(result, TacticState):
                 if result.pp in seen:
                     attempts.append(
@@ -262,6 +288,11 @@ class BestFirstSearch:
                 attempts.append(Attempt(node, tactic, score, AttemptOutcome.STATE, child=child, seconds=dt))
             elif isinstance(result, ProofGivenUp):
                 attempts.append(Attempt(node, tactic, score, AttemptOutcome.GIVEN_UP, seconds=dt))
+            elif isinstance(result, CircularProof):
+                circular.add(closer_key(tactic))
+                attempts.append(
+                    Attempt(node, tactic, score, AttemptOutcome.CIRCULAR, message=result.message[:300], seconds=dt)
+                )
             else:
                 kind = AttemptOutcome.REFUSED if type(result).__name__ == "TacticRefused" else AttemptOutcome.ERROR
                 if is_timeout(kind, result.message):
@@ -269,8 +300,10 @@ class BestFirstSearch:
                 attempts.append(Attempt(node, tactic, score, kind, message=result.message[:300], seconds=dt))
             return False
 
-        def slow(tactic: str) -> bool:
-            return bool(cfg.timeout_penalty) and tactic_key(tactic) in timed_out
+        def penalty(tactic: str) -> float:
+            """What this search learned against `tactic`: it timed out, or its closer proved circular."""
+            out = cfg.timeout_penalty if tactic_key(tactic) in timed_out else 0.0
+            return out + (cfg.circular_penalty if closer_key(tactic) in circular else 0.0)
 
         while queue:
             if remaining() <= 0:
@@ -278,12 +311,14 @@ class BestFirstSearch:
                 break
             entry = heapq.heappop(queue)
             if entry.candidate is not None:  # Frontier.TACTIC: one candidate of an expanded node
-                if not entry.penalized and slow(entry.candidate[0]):
-                    # it timed out elsewhere since it was queued: back in the queue at its lower priority
+                due = penalty(entry.candidate[0]) - entry.penalty
+                if due > 0:
+                    # it timed out (or proved circular) elsewhere since it was queued: back in the queue
+                    # at its lower priority
                     tactic, score = entry.candidate
-                    entry.candidate = (tactic, score - cfg.timeout_penalty)
-                    entry.neg_priority += cfg.timeout_penalty
-                    entry.penalized = True
+                    entry.candidate = (tactic, score - due)
+                    entry.neg_priority += due
+                    entry.penalty += due
                     heapq.heappush(queue, entry)
                     continue
                 if run_candidate(entry.node, *entry.candidate):
@@ -299,8 +334,8 @@ class BestFirstSearch:
             prem = list(self.premises(theorem, states[node].pp)) if self.premises else []
             candidates = self.generator.generate(states[node].pp, prem, cfg.num_sampled_tactics)
             t_gen += time.monotonic() - t1
-            hits = [slow(tactic) for tactic, _ in candidates]
-            candidates = [(t, sc - cfg.timeout_penalty) if hit else (t, sc) for (t, sc), hit in zip(candidates, hits)]
+            hits = [penalty(tactic) for tactic, _ in candidates]
+            candidates = [(t, sc - hit) for (t, sc), hit in zip(candidates, hits)]
             if cfg.frontier == Frontier.TACTIC:
                 for (tactic, score), hit in zip(candidates, hits):
                     heapq.heappush(queue, _Entry(-(scores[node] + score), next(counter), node, (tactic, score), hit))

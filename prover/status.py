@@ -38,6 +38,7 @@ class AttemptOutcome(_StrEnum):
     ERROR = "error"  # the tactic failed
     REFUSED = "refused"  # refused before it ran (vernacular, admit...)
     GIVEN_UP = "given_up"  # closes the proof with admitted goals
+    CIRCULAR = "circular"  # closes the proof with a later lemma of the theorem's own library
     PROOF = "proof"  # a finished proof that verified
     REJECTED_PROOF = "rejected_proof"  # a finished proof the re-check rejected
     CRASH = "crash"  # the prover crashed or hung on it

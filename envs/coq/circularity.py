@@ -5,7 +5,8 @@ imports the automation needs (`Require Import Lra.`...) come after that context.
 load the compiled copy of the very file being replayed (`Coq.ZArith.Zdiv` for a theorem of
 `Zdiv.v`), so `exact Coq.ZArith.Zdiv.Zmod_le` "proves" `Zmod_le` with itself, and any later lemma
 of the file is reachable by its full name. coqc and the axiom audit accept such a proof: it is
-circular for evaluation, not unsound. Two checks, both in `verify`:
+circular for evaluation, not unsound. Two checks, both in `verify` (the second also in the live
+environment at `Qed`, so a search gets a `CircularProof` and spends no re-check on it):
 
 - textual, before coqc: the proof names the theorem itself (bare or qualified by its modules) or
   anything under the file's logical name (`circular_reference`);
@@ -23,6 +24,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from proofsmith.envs.coq.session import CoqIdeSession
     from proofsmith.envs.coq.source import TheoremSource
 
 
@@ -61,3 +63,34 @@ def dependency_names(printed: str) -> list[str]:
         if re.fullmatch(r"[A-Za-z_][\w'.]*", name):
             out.append(name)
     return out
+
+
+def locate_full_name(session: CoqIdeSession, sid: int, name: str, deadline: float) -> str | None:
+    """The full name `Locate Term` gives for a (possibly partial) `name` at state `sid`, or None."""
+    reply, notices = session.query(f"Locate Term {name}.", sid, deadline=deadline)
+    if not reply.good or not notices:
+        return None
+    first = notices[0].strip().splitlines()[0]
+    parts = first.split()
+    return parts[1] if len(parts) >= 2 else None
+
+
+def circular_dependency(
+    session: CoqIdeSession, sid: int, qualified: str, source: TheoremSource, library: str, deadline: float
+) -> str | None:
+    """Why the proof is refused as circular: a dependency of the checked theorem that is the compiled
+    copy of a declaration its file makes at or after the statement (`envs.coq.circularity`), or
+    dependencies that cannot be listed; None when it is not."""
+    later = later_declarations(source)
+    reply, notices = session.query(f"Print All Dependencies {qualified}.", sid, deadline=deadline)
+    if not reply.good or session.interrupted:
+        return None if session.interrupted else f"cannot list the proof's dependencies: {reply.fail_text}"
+    for name in dependency_names("\n".join(notices)):
+        if name.rsplit(".", 1)[-1] not in later:
+            continue
+        full = locate_full_name(session, sid, name, deadline)
+        if session.interrupted:
+            return None
+        if full is not None and full.startswith(library + "."):
+            return f"circular: the proof depends on {full}, the theorem's own library as compiled"
+    return None

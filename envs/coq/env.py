@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from proofsmith.envs.base import (
+    CircularProof,
     EnvCrashError,
     EnvError,
     EnvironmentBase,
@@ -44,6 +45,7 @@ from proofsmith.envs.base import (
     Verdict,
 )
 from proofsmith.envs.coq import xml_protocol as xp
+from proofsmith.envs.coq.circularity import circular_dependency
 from proofsmith.envs.coq.libraries import library_name
 from proofsmith.envs.coq.sentences import Sentence
 from proofsmith.envs.coq.session import INTERRUPT_GRACE, CoqIdeSession, CoqSessionConfig
@@ -54,6 +56,9 @@ from proofsmith.envs.limits import START_TIMEOUT, TACTIC_TIMEOUT, VERIFY_TIMEOUT
 from proofsmith.envs.process import DEFAULT_MEMORY_LIMIT
 
 log = logging.getLogger(__name__)
+
+# Below this many seconds left of a tactic's deadline the live circularity check is skipped.
+MIN_CHECK_SECONDS = 0.2
 
 # Seconds allowed, past a call's deadline, for cutting the document back after a failure or an
 # interrupt (`Edit_at` takes milliseconds; past this the process is killed and replaced).
@@ -461,10 +466,27 @@ class CoqEnvironment(EnvironmentBase):
             self._cut(base, deadline)
             self._live_node = node_id
             return TacticError(f"no goals left, but Qed rejected the proof: {message}")
+        circular = self._circular(node.source, deadline)
+        if circular is not None:
+            self._cut(base, deadline)
+            self._live_node = node_id
+            return CircularProof(f"no goals left, but the re-check would refuse the proof as {circular}")
         nid = self._new_node(node_id, sentences, steps, node.source)
         self._cut(len(self._live) - 1, deadline)  # drop the Qed: the tip is the finished state again
         self._live_node = nid
         return ProofFinished(nid, tuple(self.proof_of(nid)))
+
+    def _circular(self, source: TheoremSource, deadline: float) -> str | None:
+        """For a library theorem just closed by `Qed` in the live document: why the re-check would refuse
+        the proof as circular (a later lemma of its own file, as compiled), or None. The same check as
+        `verify`'s, done here, within the tactic's deadline, so a search does not spend a whole re-check
+        (a coqc run and an audit, seconds each) on every `lra` that reaches `RIneq.pos_INR` from a
+        theorem of RIneq.v. Not the soundness check: `verify` still runs it on every proof."""
+        library = self._session_key[2]
+        if library is None or deadline - time.monotonic() < MIN_CHECK_SECONDS:
+            return None  # no time left for it: the re-check decides
+        reason = circular_dependency(self.session, self._tip(), source.name, source, library, deadline)
+        return reason if reason is not None and reason.startswith("circular") else None
 
     def proof_of(self, node_id: int) -> list[str]:
         """The proof steps from the theorem's start to `node_id`."""

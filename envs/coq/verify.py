@@ -23,7 +23,7 @@ from pathlib import Path
 
 from proofsmith.envs.base import EnvCrashError, EnvTimeoutError, ProverNotInstalledError, Verdict
 from proofsmith.envs.coq import xml_protocol as xp
-from proofsmith.envs.coq.circularity import circular_reference, dependency_names, later_declarations
+from proofsmith.envs.coq.circularity import circular_dependency, circular_reference, locate_full_name
 from proofsmith.envs.coq.flags import CoqFlagsError, check_coq_flags
 from proofsmith.envs.coq.libraries import library_name
 from proofsmith.envs.coq.session import COQ_INSTALL_HINT, INTERRUPT_GRACE, CoqIdeSession, CoqSessionConfig
@@ -59,36 +59,6 @@ def parse_print_assumptions(text: str) -> tuple[dict[str, list[str]], bool]:
         name = line.split(" : ")[0].split()[0]
         sections.setdefault(current or "Axioms", []).append(name)
     return sections, False
-
-
-def _locate_full_name(session: CoqIdeSession, sid: int, name: str, deadline: float) -> str | None:
-    reply, notices = session.query(f"Locate Term {name}.", sid, deadline=deadline)
-    if not reply.good or not notices:
-        return None
-    first = notices[0].strip().splitlines()[0]
-    parts = first.split()
-    return parts[1] if len(parts) >= 2 else None
-
-
-def _circular_dependency(
-    session: CoqIdeSession, sid: int, qualified: str, source: TheoremSource, library: str, deadline: float
-) -> str | None:
-    """Why the proof is refused as circular: a dependency of the checked theorem that is the compiled
-    copy of a declaration its file makes at or after the statement (`envs.coq.circularity`), or
-    dependencies that cannot be listed; None when it is not."""
-    later = later_declarations(source)
-    reply, notices = session.query(f"Print All Dependencies {qualified}.", sid, deadline=deadline)
-    if not reply.good or session.interrupted:
-        return None if session.interrupted else f"cannot list the proof's dependencies: {reply.fail_text}"
-    for name in dependency_names("\n".join(notices)):
-        if name.rsplit(".", 1)[-1] not in later:
-            continue
-        full = _locate_full_name(session, sid, name, deadline)
-        if session.interrupted:
-            return None
-        if full is not None and full.startswith(library + "."):
-            return f"circular: the proof depends on {full}, the theorem's own library as compiled"
-    return None
 
 
 def check_module(library: str | None) -> str:
@@ -182,7 +152,7 @@ def verify_theorem(
                 return verdict(False, [f"Print Assumptions failed: {reply.fail_text}"])
             sections, closed = parse_print_assumptions("\n".join(notices))
             if library is not None:
-                reused = _circular_dependency(session, sid, qualified, source, library, deadline)
+                reused = circular_dependency(session, sid, qualified, source, library, deadline)
                 if session.interrupted:
                     return verdict(False, timed_out)
                 if reused is not None:
@@ -197,7 +167,7 @@ def verify_theorem(
                     reasons.append(f"Print Assumptions reports {header}: {', '.join(names)}")
                     continue
                 for short in names:
-                    full = _locate_full_name(session, sid, short, deadline)
+                    full = locate_full_name(session, sid, short, deadline)
                     if session.interrupted:
                         return verdict(False, timed_out)
                     full = full or short
