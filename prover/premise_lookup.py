@@ -45,6 +45,58 @@ USABLE_KINDS = frozenset({"lemma", "theorem", "remark", "corollary", "fact", "pr
 
 _IDENT = re.compile(r"(?<![\w'.])[A-Za-z_][\w']*(?![\w'.])")
 
+# The number types a statement can be about, how a premise's code names each (`n : Z`, `(0 <= p)%Z`),
+# and the modules whose lemmas are about it (`Coq.ZArith.BinInt.Z.mul_le_mono_nonneg_l`).
+NUMBER_SORTS: dict[str, tuple[re.Pattern[str], str]] = {
+    "R": (re.compile(r"(?<![\w'.])R\b|%R\b"), ".R."),
+    "Z": (re.compile(r"(?<![\w'.])Z\b(?!\.)|%Z\b"), ".Z."),
+    "nat": (re.compile(r"(?<![\w'.])nat\b|%nat\b"), ".Nat."),
+    "N": (re.compile(r"(?<![\w'.])N\b(?!\.)|%N\b"), ".N."),
+    "positive": (re.compile(r"(?<![\w'.])positive\b|%positive\b"), ".Pos."),
+    "Q": (re.compile(r"(?<![\w'.])Q\b(?!\.)|%Q\b"), ".Q."),
+}
+_SORT_BIT = {sort: 1 << i for i, sort in enumerate(NUMBER_SORTS)}
+# The number type of a library's statements that name none (Zorder.v: `forall n m p, n <= m -> ...`
+# under Z_scope).
+LIBRARY_SORTS = (
+    ("Coq.Reals.", "R"),
+    ("Coquelicot.", "R"),
+    ("Coq.ZArith.", "Z"),
+    ("Coq.Arith.", "nat"),
+    ("Coq.NArith.", "N"),
+    ("Coq.PArith.", "positive"),
+    ("Coq.QArith.", "Q"),
+)
+# Files whose every declaration is inside a functor or a module type: no tactic can name them; their
+# lemmas are used through the modules that include them (`Z.`, `N.`, `Nat.`: `envs.coq.module_fields`).
+FUNCTOR_LIBRARIES = (
+    "Coq.Numbers.NatInt.",
+    "Coq.Numbers.Natural.Abstract.",
+    "Coq.Numbers.Integer.Abstract.",
+    "Coq.Structures.",
+)
+
+
+def premise_sorts(full_name: str, code: str) -> int:
+    """The number types a premise is about, as bits of `_SORT_BIT`: named in its statement, or the
+    module it belongs to (`Z.`, `Nat.`...), else its library's (`LIBRARY_SORTS`); 0 when none says."""
+    statement = code.split(":=", 1)[0]
+    bits = 0
+    for sort, (pattern, module) in NUMBER_SORTS.items():
+        if pattern.search(statement) or module in f".{full_name}":
+            bits |= _SORT_BIT[sort]
+    if not bits:
+        bits = next((_SORT_BIT[sort] for prefix, sort in LIBRARY_SORTS if full_name.startswith(prefix)), 0)
+    return bits
+
+
+def state_sorts(state_pp: str) -> int:
+    """The number types of the first goal's variables, as bits of `_SORT_BIT` (0: none)."""
+    shape = first_goal(state_pp)
+    if shape is None:
+        return 0
+    return sum(_SORT_BIT[s] for s in set(shape.variables.values()) if s in _SORT_BIT)
+
 
 def required_libraries(text: str) -> list[str]:
     """Logical names the `Require` sentences of `text` load, `From X` prefixed (`X.Name`), in order
@@ -102,8 +154,12 @@ class PremiseLookup(ABC):
         usable = np.ones(len(corpus), dtype=bool)
         if kinds is not None:
             allowed = set(kinds)
-            usable = np.array([p.kind in allowed for p in corpus.premises], dtype=bool)
+            usable = np.array(
+                [p.kind in allowed and not p.full_name.startswith(FUNCTOR_LIBRARIES) for p in corpus.premises],
+                dtype=bool,
+            )
         self._usable = usable
+        self._sorts = np.array([premise_sorts(p.full_name, p.code) for p in corpus.premises], dtype=np.int64)
         self._accessible: dict[str, np.ndarray] = {}
         self._last_own: tuple[str, np.ndarray] | None = None
 
@@ -164,6 +220,10 @@ class PremiseLookup(ABC):
             return []
         query = state_query(state_pp)
         scores = self.scores(query)[ids]
+        goal = state_sorts(state_pp)
+        if goal:  # a lemma about other number types only cannot apply: `Nat.mul_le_mono_nonneg_l` on Z
+            sorts = self._sorts[ids]
+            scores = np.where((sorts != 0) & (sorts & goal == 0), 0.0, scores)
         kk = min(k, len(ids))
         top = np.argpartition(-scores, kk - 1)[:kk]
         top = top[np.lexsort((ids[top], -scores[top]))]

@@ -52,6 +52,7 @@ from proofsmith.dataset.splits import (
 )
 from proofsmith.envs.coq.build import SourceTree, discover
 from proofsmith.envs.coq.libraries import LibraryResolver, coqlib, is_default_load_path, library_path
+from proofsmith.envs.coq.module_fields import add_module_fields
 from proofsmith.envs.coq.trace import TraceOptions, coq_version, external_corpus, trace_sources
 from proofsmith.envs.limits import SENTENCE_TIMEOUT
 
@@ -327,7 +328,7 @@ def merge(out: Path, packages: Sequence[PackageSources], per_package: dict[str, 
     )
     noinit = sorted({l for p in packages if "-noinit" in p.coq_flags for t in p.trees for _, l in t.mappings})
     files += external_corpus(loaded, traced, resolver, noinit)
-    Corpus(files).write_jsonl(out / "corpus.jsonl")
+    Corpus(add_module_fields(files)).write_jsonl(out / "corpus.jsonl")
     counts: dict[str, dict[str, int]] = {}
     with open(scratch, "rb") as reader:
 

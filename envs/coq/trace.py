@@ -32,6 +32,7 @@ from proofsmith.envs.coq.build import SourceTree, build, git_origin, needs_build
 from proofsmith.envs.coq.declarations import corpus_file
 from proofsmith.envs.coq.file_tracer import FileJob, trace_file
 from proofsmith.envs.coq.libraries import LibraryResolver, is_default_load_path, library_path
+from proofsmith.envs.coq.module_fields import add_module_fields
 
 
 def _jobs(tree: SourceTree, call_timeout: float) -> list[FileJob]:
@@ -160,6 +161,7 @@ def aggregate(out: Path, jobs: Sequence[FileJob], errors: list[dict], opts: Trac
         resolver = LibraryResolver(tuple(lp for job in jobs for lp in job.load_paths))
         noinit = sorted({l for job in jobs if "-noinit" in job.coq_flags for _, l in job.load_paths})
         files += external_corpus(loaded, {j.library for j in jobs}, resolver, noinit)
+        files = add_module_fields(files)
         metadata = {
             "backend": "coq",
             "coq_version": coq_version(),
