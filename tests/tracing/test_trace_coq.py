@@ -104,6 +104,12 @@ def test_trace_corpus_and_accessibility(traced_project):
     names = {p.full_name for p in corpus.accessible_premises("Proj/A.v", (8, 1))}
     assert "Proj.A.helper" in names and "Proj.A.split_both" not in names
     assert "Coq.Init.Peano.le_S_n" in names  # through the Prelude, transitively
+    # `Nat.add_0_r`, which A.v rewrites with, is included into `Nat` from a functor: a premise of PeanoNat.v
+    # all the same (`envs.coq.module_fields`), after the file's own declarations
+    assert "Coq.Arith.PeanoNat.Nat.add_0_r" in names
+    peano = corpus.files["Coq/Arith/PeanoNat.v"].premises
+    add_0_r = next(p for p in peano if p.full_name == "Coq.Arith.PeanoNat.Nat.add_0_r")
+    assert len(peano) > 800 and add_0_r.start > max(p.end for p in peano if p.start != add_0_r.start)
     in_b = {p.full_name for p in corpus.accessible_premises("Proj/B.v", (10, 1))}
     assert {"Proj.A.term_proved", "Proj.B.le_from_stdlib"} <= in_b and "Proj.B.later_one" not in in_b
 
