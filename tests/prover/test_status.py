@@ -15,7 +15,7 @@ from proofsmith.prover.status import AttemptOutcome, SearchStatus
 def test_status_values_are_the_strings_on_disk():
     assert [s.value for s in SearchStatus] == ["proved", "failed", "timeout", "error", "invalid_statement"]
     assert {o.value for o in AttemptOutcome} == {
-        "state", "duplicate", "error", "refused", "given_up", "proof", "rejected_proof", "crash",
+        "state", "duplicate", "error", "refused", "given_up", "circular", "proof", "rejected_proof", "crash",
     }  # fmt: skip
     assert f"{SearchStatus.PROVED}" == str(SearchStatus.PROVED) == "proved"
 
