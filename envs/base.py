@@ -68,6 +68,9 @@ class TacticRefused(TacticError):
     """The input was refused before it reached the prover (not a tactic, unsafe, too long...)."""
 
 
+CIRCULAR = "circular"  # how a reason for refusing a proof as circular starts (live check and `verify`)
+
+
 class CircularProof(TacticError):
     """All goals were closed, but the proof uses the theorem's own library as compiled (a library
     theorem replayed from its file, proved with a lemma its file states later): the re-check would

@@ -26,6 +26,7 @@ from enum import Enum
 from typing import Any
 
 from proofsmith.envs.base import (
+    CIRCULAR,
     CircularProof,
     EnvCrashError,
     EnvError,
@@ -271,7 +272,7 @@ class BestFirstSearch:
                 if verdict.verified:
                     status, proof, reasons = SearchStatus.PROVED, list(result.proof) or candidate, list(verdict.reasons)
                     return True
-                if verdict.reasons and verdict.reasons[0].startswith("circular"):  # the live check had no time
+                if verdict.reasons and verdict.reasons[0].startswith(CIRCULAR):  # the live check had no time
                     circular.add(closer_key(tactic))
             elif isinstance(result, TacticState):
                 if result.pp in seen:
@@ -334,13 +335,13 @@ class BestFirstSearch:
             prem = list(self.premises(theorem, states[node].pp)) if self.premises else []
             candidates = self.generator.generate(states[node].pp, prem, cfg.num_sampled_tactics)
             t_gen += time.monotonic() - t1
-            hits = [penalty(tactic) for tactic, _ in candidates]
-            candidates = [(t, sc - hit) for (t, sc), hit in zip(candidates, hits)]
+            penalties = [penalty(tactic) for tactic, _ in candidates]
+            candidates = [(t, sc - p) for (t, sc), p in zip(candidates, penalties)]
             if cfg.frontier == Frontier.TACTIC:
-                for (tactic, score), hit in zip(candidates, hits):
-                    heapq.heappush(queue, _Entry(-(scores[node] + score), next(counter), node, (tactic, score), hit))
+                for (tactic, score), p in zip(candidates, penalties):
+                    heapq.heappush(queue, _Entry(-(scores[node] + score), next(counter), node, (tactic, score), p))
                 continue
-            if any(hits):
+            if any(penalties):
                 candidates.sort(key=lambda c: -c[1])
             stop = False
             for tactic, score in candidates:

@@ -23,6 +23,8 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from proofsmith.envs.base import CIRCULAR
+
 if TYPE_CHECKING:
     from proofsmith.envs.coq.session import CoqIdeSession
     from proofsmith.envs.coq.source import TheoremSource
@@ -92,5 +94,5 @@ def circular_dependency(
         if session.interrupted:
             return None
         if full is not None and full.startswith(library + "."):
-            return f"circular: the proof depends on {full}, the theorem's own library as compiled"
+            return f"{CIRCULAR}: the proof depends on {full}, the theorem's own library as compiled"
     return None

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from proofsmith.envs.base import (
+    CIRCULAR,
     CircularProof,
     EnvCrashError,
     EnvError,
@@ -486,7 +487,7 @@ class CoqEnvironment(EnvironmentBase):
         if library is None or deadline - time.monotonic() < MIN_CHECK_SECONDS:
             return None  # no time left for it: the re-check decides
         reason = circular_dependency(self.session, self._tip(), source.name, source, library, deadline)
-        return reason if reason is not None and reason.startswith("circular") else None
+        return reason if reason is not None and reason.startswith(CIRCULAR) else None
 
     def proof_of(self, node_id: int) -> list[str]:
         """The proof steps from the theorem's start to `node_id`."""

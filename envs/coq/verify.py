@@ -21,7 +21,7 @@ import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from proofsmith.envs.base import EnvCrashError, EnvTimeoutError, ProverNotInstalledError, Verdict
+from proofsmith.envs.base import CIRCULAR, EnvCrashError, EnvTimeoutError, ProverNotInstalledError, Verdict
 from proofsmith.envs.coq import xml_protocol as xp
 from proofsmith.envs.coq.circularity import circular_dependency, circular_reference, locate_full_name
 from proofsmith.envs.coq.flags import CoqFlagsError, check_coq_flags
@@ -102,7 +102,7 @@ def verify_theorem(
     library = library_name(source.file_path, source.load_paths)
     circular = circular_reference(body, name, source.module_path, library)
     if circular is not None:
-        return verdict(False, [f"circular: the proof names {circular}, the theorem's own library as compiled"])
+        return verdict(False, [f"{CIRCULAR}: the proof names {circular}, the theorem's own library as compiled"])
     # the imports where the live environment puts them: after the theorem's own context (`TheoremSource.context`)
     context = source.context_text(additional_imports)
     text = f"{context}{source.statement.text}\nProof.\n{body}\nQed.\n{source.closing_text()}\n"
