@@ -64,6 +64,25 @@ def opens_block(body: str) -> tuple[str, str] | None:
     return " ".join(m.group(1).split()), m.group(2)
 
 
+def unsealed_module(body: str) -> str:
+    """A `Module` opening sentence without its signatures (`Module Nat <: NAxiomsSig <: OrderedTypeFull.`
+    becomes `Module Nat.`; functor parameters are kept). A signature is checked at `End`, against the
+    whole module body: a file cut after one theorem and closed there fails it, while nothing inside the
+    body depends on it. Other sentences are returned as they are."""
+    block = opens_block(body)
+    if not block or not block[0].startswith("Module"):
+        return body
+    depth = 0
+    for i, ch in enumerate(body):
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == ":" and depth == 0 and body[i + 1 : i + 2] != "=":
+            return body[: i - 1 if body[i - 1] == "<" else i].rstrip() + "."
+    return body
+
+
 def closes_block(body: str) -> str | None:
     m = _END.match(body)
     return m.group(1) if m else None

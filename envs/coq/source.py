@@ -111,32 +111,54 @@ class TheoremSource:
         return tuple(s.text for s in self.prefix) + tuple(additional_imports)
 
     def context_text(self, additional_imports: Sequence[str] = ()) -> str:
-        """`context` as source text, for the batch verifier: the file up to the statement, then the imports."""
+        """`context` as source text, for the batch verifier: the file up to the statement, the modules
+        open there without their signatures (`unsealed_module`: the verifier closes them right after the
+        theorem), then the imports."""
+        from proofsmith.envs.coq.declarations import unsealed_module
+
+        text, at = [], 0
+        for i in _open_block_indices(self.sentences, self.index):
+            s = self.sentences[i]
+            unsealed = unsealed_module(sentence_body(s))
+            if unsealed != sentence_body(s):
+                text += [self.text[at : s.start], unsealed]
+                at = s.end
+        text.append(self.text[at : self.statement.start])
+        prefix = "".join(text)
         if not additional_imports:
-            return self.prefix_text
-        return self.prefix_text + "\n" + "".join(f"{line}\n" for line in additional_imports)
+            return prefix
+        return prefix + "\n" + "".join(f"{line}\n" for line in additional_imports)
 
     def closing_text(self) -> str:
         """`End X.` for every section/module open at the theorem, innermost first."""
         return "".join(f"\nEnd {name}." for _, name in reversed(self.open_blocks))
 
 
-def _blocks_before(sentences: tuple[Sentence, ...], index: int) -> tuple[tuple[str, str], ...]:
-    """The Sections, Modules and Module Types (functor bodies included) open at sentence `index`, outermost
-    first, read as the tracer reads them (`Module Import M.` opens `M`; `Module M := F X.` opens nothing)."""
+def _open_block_indices(sentences: tuple[Sentence, ...], index: int) -> list[int]:
+    """The indices of the sentences opening the Sections, Modules and Module Types (functor bodies
+    included) open at sentence `index`, outermost first, read as the tracer reads them (`Module Import
+    M.` opens `M`; `Module M := F X.` opens nothing)."""
     from proofsmith.envs.coq.declarations import closes_block, opens_block
 
-    stack: list[tuple[str, str]] = []
-    for s in sentences[:index]:
+    stack: list[tuple[int, str]] = []
+    for i, s in enumerate(sentences[:index]):
         body = sentence_body(s)
         block = opens_block(body)
         if block:
-            stack.append(block)
+            stack.append((i, block[1]))
             continue
         closed = closes_block(body)
         if closed and stack and stack[-1][1] == closed:
             stack.pop()
-    return tuple(stack)
+    return [i for i, _ in stack]
+
+
+def _blocks_before(sentences: tuple[Sentence, ...], index: int) -> tuple[tuple[str, str], ...]:
+    """The Sections, Modules and Module Types open at sentence `index`, outermost first (`_open_block_indices`)."""
+    from proofsmith.envs.coq.declarations import opens_block
+
+    blocks = (opens_block(sentence_body(sentences[i])) for i in _open_block_indices(sentences, index))
+    return tuple(b for b in blocks if b)
 
 
 def _coq_project(path: Path) -> tuple[Path, list[str]] | None:
