@@ -30,7 +30,7 @@ from proofsmith.envs.coq.compat import stdlib_as_coq
 from proofsmith.envs.coq.declarations import required_libraries as sentence_libraries
 from proofsmith.envs.coq.libraries import library_name, library_path, logical_name
 from proofsmith.envs.coq.sentences import split_sentences, strip_comments
-from proofsmith.prover.generators.goal_shape import first_goal
+from proofsmith.prover.generators.goal_shape import first_goal, introduce, needs_intros
 from proofsmith.retrieval.bm25 import BM25Retriever
 from proofsmith.retrieval.corpus import PremiseCorpus
 
@@ -77,6 +77,42 @@ FUNCTOR_LIBRARIES = (
 )
 
 
+# What the lemmas' names call a notation (`Z.add_lt_mono_r : n < m <-> n + p < m + p`): a state reads
+# `m + p < n + p` and shares no word with that name unless the query spells its operators out.
+NOTATION_WORDS = {
+    "+": "add plus",
+    "-": "sub minus opp",
+    "*": "mul mult",
+    "/": "div inv",
+    "^": "pow",
+    "<": "lt",
+    "<=": "le",
+    ">": "gt lt",
+    ">=": "ge le",
+    "=": "eq",
+    "<>": "neq",
+    "~": "not",
+    "<->": "iff",
+    "/\\": "and",
+    "\\/": "or",
+    "=?": "eqb",
+    "<=?": "leb",
+    "<?": "ltb",
+    "?=": "compare",
+    "++": "app",
+    "::": "cons",
+}
+_NOTATION = re.compile(
+    r"(?<![^\s(])(" + "|".join(re.escape(op) for op in sorted(NOTATION_WORDS, key=len, reverse=True)) + r")(?=[\s(])"
+)
+
+
+def spelled_notations(query: str) -> str:
+    """`query` followed by the words of the notations it uses, each once (`NOTATION_WORDS`)."""
+    ops = dict.fromkeys(m.group(1) for m in _NOTATION.finditer(query))
+    return " ".join([query, *(NOTATION_WORDS[op] for op in ops)])
+
+
 def premise_sorts(full_name: str, code: str) -> int:
     """The number types a premise is about, as bits of `_SORT_BIT`: named in its statement, or the
     module it belongs to (`Z.`, `Nat.`...), else its library's (`LIBRARY_SORTS`); 0 when none says."""
@@ -91,10 +127,13 @@ def premise_sorts(full_name: str, code: str) -> int:
 
 
 def state_sorts(state_pp: str) -> int:
-    """The number types of the first goal's variables, as bits of `_SORT_BIT` (0: none)."""
+    """The number types of the first goal's variables, those it binds (`forall p q : Z, ...`) included,
+    as bits of `_SORT_BIT` (0: none)."""
     shape = first_goal(state_pp)
     if shape is None:
         return 0
+    if needs_intros(shape.goal):
+        shape = introduce(shape) or shape
     return sum(_SORT_BIT[s] for s in set(shape.variables.values()) if s in _SORT_BIT)
 
 
@@ -261,7 +300,7 @@ class BM25PremiseLookup(PremiseLookup):
         return cls(PremiseCorpus.from_jsonl(p / "corpus.jsonl" if p.is_dir() else p), **kw)
 
     def scores(self, query: str) -> np.ndarray:
-        return self.retriever.scores(query)
+        return self.retriever.scores(spelled_notations(query))
 
 
 class DensePremiseLookup(PremiseLookup):

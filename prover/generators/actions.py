@@ -24,6 +24,7 @@ sentence, ranked by a fixed prior (higher = tried first):
   `field_simplify`, `ring_simplify` (in the goal, in hypotheses with a division), and clearing the
   denominators of an equation hypothesis (Lean's `field_simp at h`: multiply by the divisors, simplify,
   discharge `d <> 0` from the context);
+- `>`/`>=` turned into `<`/`<=` (what `Z.swap_greater` does, `unfold gt, ge in *`), which the libraries' lemmas use;
 - parity and residues (`Nat.Even_or_Odd`, `Z.mod_pos_bound`, `Z.div_mod`), `induction n`,
   `interval with (i_bisect x)` for real goals with bounds;
 - the premises the search retrieved: all of the top k at once through CoqHammer's reconstruction
@@ -61,6 +62,9 @@ DEFAULT_PREMISES = 8  # top-k retrieved premises turned into apply/rewrite candi
 MAX_ENUM = 12  # largest number of cases an enumeration may make
 MAX_VARS = 4  # variables considered for pairwise hints and splits
 
+# What `Z.swap_greater` does (a bare `Z.swap_greater` reads as a command to the tactic checker).
+Z_SWAP_GREATER = "rewrite ?Z.gt_lt_iff in *; rewrite ?Z.ge_le_iff in *"
+
 # Prior scores (log-probability-like) per kind of step; within a kind, later candidates lose 0.05 each.
 PRIOR = {
     "intros": 0.0,
@@ -74,6 +78,7 @@ PRIOR = {
     "minmax": -1.1,
     "field": -1.4,
     "parity": -1.5,
+    "orient": -1.6,
     "order": -1.8,
     "induction": -2.0,
     "interval": -2.2,
@@ -156,6 +161,7 @@ class ActionGenerator(BatchByLoop):
             ("minmax", _finished(self.minmax_splits(g), closers)),
             ("field", self.simplifications(g)),
             ("parity", _finished(self.parity(g), closers)),
+            ("orient", self.orientations(g)),
             ("order", _finished(self.order_splits(g), closers)),
             ("induction", self.inductions(g)),
             ("interval", self.intervals(g)),
@@ -239,6 +245,14 @@ class ActionGenerator(BatchByLoop):
             for a, b in g.calls(f, 2, text):
                 out.append(f"destruct ({f}_spec {a} {b}) as [[Hm Heq]|[Hm Heq]]; rewrite Heq in *")
         return out
+
+    def orientations(self, g: GoalShape) -> list[str]:
+        """`>`/`>=` turned into `<`/`<=` in the goal and the context (Zorder's own proofs start with
+        `Z.swap_greater`): the libraries state their lemmas with `<`, which `apply` then matches."""
+        if not re.search(r" >=? ", g.text()):
+            return []
+        sorts = {g.goal_sort, *g.variables.values()}
+        return [t for sort, t in (("Z", Z_SWAP_GREATER), ("nat", "unfold gt, ge in *")) if sort in sorts]
 
     def order_splits(self, g: GoalShape) -> list[str]:
         out: list[str] = []

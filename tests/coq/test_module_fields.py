@@ -69,6 +69,8 @@ def test_premise_and_goal_sorts():
         "Coq.ZArith.BinInt.Z.mul_le_mono_nonneg_l", "Lemma x : forall n m p : Z, (0 <= p)%Z -> True."
     )
     assert z_field == state_sorts("n, m, p : Z\n⊢ p * n <= p * m") != 0
+    # a goal still binding its variables (the root state): the sorts of its binders
+    assert state_sorts("⊢ forall p q r : Z, 0 <= p -> p / r <= p / q") == z_field
     assert (
         premise_sorts("Coq.Arith.PeanoNat.Nat.mul_le_mono_nonneg_l", "Lemma x : forall n m p : nat, True.") != z_field
     )

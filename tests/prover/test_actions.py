@@ -8,7 +8,7 @@ import pytest
 
 from proofsmith.envs.base import ProofFinished, TacticState, TheoremRef
 from proofsmith.envs.coq import CoqEnvironment
-from proofsmith.prover.generators.actions import NAT_TO_Z_COMPUTE, ActionGenerator, premise_name
+from proofsmith.prover.generators.actions import NAT_TO_Z_COMPUTE, Z_SWAP_GREATER, ActionGenerator, premise_name
 from proofsmith.prover.generators.factory import GeneratorSpecError, check_spec, make_generator
 from proofsmith.prover.generators.goal_shape import denominators, first_goal, introduce, needs_intros, parse_state
 from proofsmith.prover.search import BestFirstSearch, SearchConfig
@@ -355,3 +355,23 @@ def test_points_are_real_numbers_where_the_file_does_not_open_r_scope(env, tmp_p
     inst = ActionGenerator().instantiations(first_goal(st.pp))
     after = env.run_tactic(st, inst[0], timeout=5)
     assert isinstance(after, TacticState) and "f (0 + 1)" in after.pp and "f (-2 + 1)" in after.pp, after
+
+
+def test_greater_than_is_turned_round_for_the_libraries_lemmas(env, tmp_path):
+    """Zorder's `Zplus_gt_compat_r` is `Z.swap_greater. apply Z.add_lt_mono_r.`: the first step makes
+    the `<` form the lemma states (real Coq); a nat goal unfolds `gt`/`ge`; a goal without them gets neither."""
+    ref = _write(
+        tmp_path,
+        "gt_r",
+        "Require Import ZArith.\nOpen Scope Z_scope.\n\n"
+        "Lemma gt_r (n m p : Z) : n > m -> n + p > m + p.\nProof.\nAdmitted.\n",
+    )
+    st = _state(env, ref, "intros H")
+    cands = [t for t, _ in ActionGenerator().generate(st.pp, [], 64)]
+    assert Z_SWAP_GREATER in cands and "unfold gt, ge in *" not in cands
+    after = env.run_tactic(st, Z_SWAP_GREATER, timeout=5)
+    assert isinstance(after, TacticState) and "m + p < n + p" in after.pp and "m < n" in after.pp, after
+    assert isinstance(env.run_tactic(after, "apply Z.add_lt_mono_r; assumption", timeout=5), ProofFinished)
+    nat = "n, m : nat\nH : n >= m\n⊢ S n > m"
+    assert "unfold gt, ge in *" in [t for t, _ in ActionGenerator().generate(nat, [], 64)]
+    assert not ActionGenerator().orientations(first_goal("n, m : Z\nH : n <= m\n⊢ n < m + 1"))

@@ -19,6 +19,7 @@ from proofsmith.prover.premise_lookup import (
     BM25PremiseLookup,
     matching_files,
     required_libraries,
+    spelled_notations,
     state_query,
 )
 from proofsmith.prover.search import BestFirstSearch, SearchConfig
@@ -244,3 +245,37 @@ def test_a_library_theorem_sees_its_own_file_up_to_its_statement(tmp_path):
     assert not {"Coq.Reals.R_sqrt.sqrt_pos", "Coq.Reals.R_sqrt.sqrt_sqrt"} & {
         lookup.corpus.premises[int(i)].full_name for i in lookup.accessible_ids(early)
     }
+
+
+def test_the_query_spells_its_notations_out():
+    assert spelled_notations("H : m < n\nm + p < n + p") == "H : m < n\nm + p < n + p lt add plus"
+    assert spelled_notations("(- x) * y >= 0 /\\ x <> 0").endswith(" sub minus opp mul mult ge le and neq")
+    assert spelled_notations("forall n, P n") == "forall n, P n"  # no notation, nothing added
+    assert spelled_notations("a->b") == "a->b"  # `->` is no notation of a lemma's name
+
+
+def test_a_lemma_stated_by_its_function_names_is_found_from_the_notation(tmp_path):
+    """`n + m = m + n` shares no token with `Nat.add n m = Nat.add m n`; the spelled-out `+` finds it."""
+    files = [
+        CorpusFile(
+            "Coq/Init/Nat.v",
+            (),
+            (
+                _p("Coq.Init.Nat.mul_comm", "Lemma mul_comm : forall n m : nat, Nat.mul n m = Nat.mul m n.", 1),
+                _p("Coq.Init.Nat.add_comm", "Lemma add_comm : forall n m : nat, Nat.add n m = Nat.add m n.", 2),
+                # more documents: BM25's idf is 0 for a word in half of a two-document corpus
+                _p("Coq.Init.Nat.le_refl", "Lemma le_refl : forall n : nat, Nat.le n n.", 3),
+                _p("Coq.Init.Nat.pred_succ", "Lemma pred_succ : forall n : nat, Nat.pred (S n) = n.", 4),
+                _p(
+                    "Coq.Init.Nat.double_S",
+                    "Lemma double_S : forall n : nat, Nat.double (S n) = S (S (Nat.double n)).",
+                    5,
+                ),
+            ),
+        )
+    ]
+    Corpus(files).write_jsonl(tmp_path / "corpus.jsonl")
+    lookup = BM25PremiseLookup.from_path(tmp_path / "corpus.jsonl", k=2)
+    ref = TheoremRef("t", statement="Theorem t : forall n m : nat, n + m = m + n.", header="")
+    assert lookup(ref, "n, m : nat\n⊢ n + m = m + n")[0] == "Coq.Init.Nat.add_comm"
+    assert lookup(ref, "n, m : nat\n⊢ n * m = m * n")[0] == "Coq.Init.Nat.mul_comm"
