@@ -24,6 +24,8 @@ sentence, ranked by a fixed prior (higher = tried first):
   `field_simplify`, `ring_simplify` (in the goal, in hypotheses with a division), and clearing the
   denominators of an equation hypothesis (Lean's `field_simp at h`: multiply by the divisors, simplify,
   discharge `d <> 0` from the context);
+- both sides of `p * n <= p * m` commuted (`rewrite (Z.mul_comm p n), (Z.mul_comm p m)`), for the lemma
+  stated for the other side;
 - `>`/`>=` turned into `<`/`<=` (what `Z.swap_greater` does, `unfold gt, ge in *`), which the libraries' lemmas use;
 - parity and residues (`Nat.Even_or_Odd`, `Z.mod_pos_bound`, `Z.div_mod`), `induction n`,
   `interval with (i_bisect x)` for real goals with bounds;
@@ -64,6 +66,14 @@ MAX_VARS = 4  # variables considered for pairwise hints and splits
 
 # What `Z.swap_greater` does (a bare `Z.swap_greater` reads as a command to the tactic checker).
 Z_SWAP_GREATER = "rewrite ?Z.gt_lt_iff in *; rewrite ?Z.ge_le_iff in *"
+
+# The relations a goal's two sides are read around (`mirrors`), and commutativity per sort and operator.
+_RELATIONS = (" <= ", " < ", " >= ", " > ", " = ", " <> ")
+COMMUTATIVITY = {
+    "Z": {"*": "Z.mul_comm", "+": "Z.add_comm"},
+    "nat": {"*": "Nat.mul_comm", "+": "Nat.add_comm"},
+    "R": {"*": "Rmult_comm", "+": "Rplus_comm"},
+}
 
 # Prior scores (log-probability-like) per kind of step; within a kind, later candidates lose 0.05 each.
 PRIOR = {
@@ -161,7 +171,7 @@ class ActionGenerator(BatchByLoop):
             ("minmax", _finished(self.minmax_splits(g), closers)),
             ("field", self.simplifications(g)),
             ("parity", _finished(self.parity(g), closers)),
-            ("orient", self.orientations(g)),
+            ("orient", self.orientations(g) + self.mirrors(g)),
             ("order", _finished(self.order_splits(g), closers)),
             ("induction", self.inductions(g)),
             ("interval", self.intervals(g)),
@@ -253,6 +263,26 @@ class ActionGenerator(BatchByLoop):
             return []
         sorts = {g.goal_sort, *g.variables.values()}
         return [t for sort, t in (("Z", Z_SWAP_GREATER), ("nat", "unfold gt, ge in *")) if sort in sorts]
+
+    def mirrors(self, g: GoalShape) -> list[str]:
+        """Both sides of the goal's relation the same operation with the same variable on the same side
+        (`p * n <= p * m`): commuted, so that the libraries' lemma for the other side applies (Zorder proves
+        `Zmult_le_compat_l` next to `Zmult_le_compat_r`). Only `x op y` sides of atoms: `rewrite !(comm p)`
+        loops on `p * p`."""
+        sides = next((parts for rel in _RELATIONS if len(parts := split_top(g.goal, rel)) == 2), None)
+        if sides is None:
+            return []
+        m = [re.fullmatch(r"([\w']+) ([*+]) ([\w']+)", strip_parens(x.strip())) for x in sides]
+        if not (m[0] and m[1]) or m[0].group(2) != m[1].group(2):
+            return []
+        (a, op, b), (c, _, d) = m[0].groups(), m[1].groups()
+        out: list[str] = []
+        for shared, left, right in ((a == c, (a, b), (c, d)), (b == d, (a, b), (c, d))):
+            sort = g.variables.get(a if a == c else b) or g.goal_sort
+            lemma = COMMUTATIVITY.get(sort or "", {}).get(op)
+            if shared and lemma and left != right:
+                out.append(f"rewrite ({lemma} {' '.join(left)}), ({lemma} {' '.join(right)})")
+        return out
 
     def order_splits(self, g: GoalShape) -> list[str]:
         out: list[str] = []

@@ -375,3 +375,27 @@ def test_greater_than_is_turned_round_for_the_libraries_lemmas(env, tmp_path):
     nat = "n, m : nat\nH : n >= m\n⊢ S n > m"
     assert "unfold gt, ge in *" in [t for t, _ in ActionGenerator().generate(nat, [], 64)]
     assert not ActionGenerator().orientations(first_goal("n, m : Z\nH : n <= m\n⊢ n < m + 1"))
+
+
+def test_both_sides_commuted_for_the_lemma_of_the_other_side(env, tmp_path):
+    """`p * n <= p * m`: `Z.mul_le_mono_nonneg_r` (stated for `n * p <= m * p`) applies only after both
+    sides are commuted (real Coq). Sides sharing nothing, or a square (`rewrite !` would loop), get none."""
+    ref = _write(
+        tmp_path,
+        "mirror_l",
+        "Require Import ZArith.\nOpen Scope Z_scope.\n\n"
+        "Lemma mirror_l (n m p : Z) : n <= m -> 0 <= p -> p * n <= p * m.\nProof.\nAdmitted.\n",
+    )
+    st = _state(env, ref, "intros H H0")
+    mirror = "rewrite (Z.mul_comm p n), (Z.mul_comm p m)"
+    assert mirror in [t for t, _ in ActionGenerator().generate(st.pp, [], 64)]
+    closer = "apply Z.mul_le_mono_nonneg_r; assumption"
+    assert not isinstance(env.run_tactic(st, closer, timeout=5), ProofFinished)
+    after = env.run_tactic(st, mirror, timeout=5)
+    assert isinstance(after, TacticState) and "n * p <= m * p" in after.pp, after
+    assert isinstance(env.run_tactic(after, closer, timeout=5), ProofFinished)
+    assert ActionGenerator().mirrors(first_goal("n, m, p : Z\n⊢ n + p > m + p")) == [
+        "rewrite (Z.add_comm n p), (Z.add_comm m p)"
+    ]
+    assert not ActionGenerator().mirrors(first_goal("x, y : R\n⊢ x * y = y * x"))
+    assert not ActionGenerator().mirrors(first_goal("p : Z\n⊢ p * p <= p * p"))
