@@ -276,13 +276,11 @@ class ActionGenerator(BatchByLoop):
         if not (m[0] and m[1]) or m[0].group(2) != m[1].group(2):
             return []
         (a, op, b), (c, _, d) = m[0].groups(), m[1].groups()
-        out: list[str] = []
-        for shared, left, right in ((a == c, (a, b), (c, d)), (b == d, (a, b), (c, d))):
-            sort = g.variables.get(a if a == c else b) or g.goal_sort
-            lemma = COMMUTATIVITY.get(sort or "", {}).get(op)
-            if shared and lemma and left != right:
-                out.append(f"rewrite ({lemma} {' '.join(left)}), ({lemma} {' '.join(right)})")
-        return out
+        shared = a if a == c else b if b == d else None
+        if shared is None or (a, b) == (c, d):
+            return []
+        lemma = COMMUTATIVITY.get(g.variables.get(shared) or g.goal_sort or "", {}).get(op)
+        return [f"rewrite ({lemma} {a} {b}), ({lemma} {c} {d})"] if lemma else []
 
     def order_splits(self, g: GoalShape) -> list[str]:
         out: list[str] = []
