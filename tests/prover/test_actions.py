@@ -399,3 +399,25 @@ def test_both_sides_commuted_for_the_lemma_of_the_other_side(env, tmp_path):
     ]
     assert not ActionGenerator().mirrors(first_goal("x, y : R\n⊢ x * y = y * x"))
     assert not ActionGenerator().mirrors(first_goal("p : Z\n⊢ p * p <= p * p"))
+
+
+def test_a_variable_of_an_inductive_type_is_taken_apart(env, tmp_path):
+    """A lemma about a function defined by cases (`flip (flip c) = c`) needs `destruct c` first: each
+    constructor then computes (real Coq). The step is proposed for the goal's variables of a data type,
+    not for reals or facts, and a disjunction or existential among the facts is taken apart too."""
+    ref = _write(
+        tmp_path,
+        "flip_flip",
+        "Inductive color := Red | Green.\n"
+        "Definition flip c := match c with Red => Green | Green => Red end.\n\n"
+        "Lemma flip_flip (c : color) : flip (flip c) = c.\nProof.\nAdmitted.\n",
+    )
+    st = env.start(ref)
+    cands = [t for t, _ in ActionGenerator().generate(st.pp, [], 64)]
+    step = "destruct c; simpl; auto"
+    assert step in cands
+    assert not isinstance(env.run_tactic(st, "simpl; auto", timeout=5), ProofFinished)
+    assert isinstance(env.run_tactic(st, step, timeout=5), ProofFinished)
+    g = first_goal("x : R\nb : Rbar\nH : Un_growing\nHo : x < 0 \\/ 0 < x\n⊢ Rbar_le b (Finite x)")
+    assert g.data_variables() == ["b"]
+    assert ActionGenerator().hypothesis_cases(g) == ["destruct Ho"]

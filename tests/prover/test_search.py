@@ -237,3 +237,14 @@ def test_a_tactic_that_timed_out_on_a_sibling_is_tried_after_the_others(env, fro
 def test_a_timeout_is_remembered_up_to_spacing_the_period_and_a_leading_intros():
     assert tactic_key("intros;  sauto.") == tactic_key("sauto") == "sauto"
     assert tactic_key("intros. sauto.") != "sauto"
+
+
+def test_a_reconstruction_times_out_as_one_tactic_whatever_premises_it_uses():
+    """Each state retrieves its own premise list: `hauto use:` that timed out with one list is remembered
+    for the next; a closer's key for circular proofs keeps the list (one premise makes a proof circular)."""
+    from proofsmith.prover.search import closer_key
+
+    assert tactic_key("intros; hauto use: Coq.A.l1, l2'.") == tactic_key("hauto use: l3") == "hauto use: _"
+    assert tactic_key("eauto using a, b.c") == "eauto using _"
+    assert tactic_key("apply l1") != tactic_key("apply l2")
+    assert closer_key("intros; hauto use: l1, l2") == "hauto use: l1, l2"
