@@ -19,6 +19,7 @@ from __future__ import annotations
 import heapq
 import inspect
 import itertools
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -146,15 +147,26 @@ class _Entry:
 
 def tactic_key(tactic: str) -> str:
     """A tactic up to spacing, its final period and a leading `intros; ` (which changes nothing once the
-    goal has been introduced): the identity under which a timeout is remembered in a search."""
+    goal has been introduced): the identity under which a timeout is remembered in a search. The
+    premise list of a reconstruction (`hauto use: L1, L2`, `eauto using L1`) is left out: each state
+    retrieves its own list, and one that timed out predicts the next (on 16 unproved random/val
+    theorems, 4/5 of the time in `hauto use:` was spent after its first timeout)."""
+    return _PREMISE_LIST.sub(r"\1 _", _plain(tactic))
+
+
+def _plain(tactic: str) -> str:
     key = " ".join(tactic.split()).removesuffix(".").strip()
     return key.removeprefix("intros; ").strip()
 
 
+_PREMISE_LIST = re.compile(r"\b(use:|using)\s+[\w'.]+(?:\s*,\s*[\w'.]+)*")
+
+
 def closer_key(tactic: str) -> str:
     """The last `;`-part of a tactic outside brackets, as `tactic_key` writes it: `lra` for
-    `intros; subst; lra.`, `try solve [ lia | nia ]` for `split; try solve [ lia | nia ]`."""
-    key = tactic_key(tactic)
+    `intros; subst; lra.`, `try solve [ lia | nia ]` for `split; try solve [ lia | nia ]`; premise lists
+    kept (a circular proof comes from one premise)."""
+    key = _plain(tactic)
     depth, cut = 0, 0
     for i, ch in enumerate(key):
         if ch in "([{":

@@ -27,6 +27,8 @@ sentence, ranked by a fixed prior (higher = tried first):
 - both sides of `p * n <= p * m` commuted (`rewrite (Z.mul_comm p n), (Z.mul_comm p m)`), for the lemma
   stated for the other side;
 - `>`/`>=` turned into `<`/`<=` (what `Z.swap_greater` does, `unfold gt, ge in *`), which the libraries' lemmas use;
+- case analysis on a variable of a data type (`destruct n; simpl; auto` for `n : N`, a library's `x :
+  Rbar`...), and on a disjunction or existential among the facts;
 - parity and residues (`Nat.Even_or_Odd`, `Z.mod_pos_bound`, `Z.div_mod`), `induction n`,
   `interval with (i_bisect x)` for real goals with bounds;
 - the premises the search retrieved: all of the top k at once through CoqHammer's reconstruction
@@ -63,6 +65,7 @@ from proofsmith.prover.generators.goal_shape import (
 DEFAULT_PREMISES = 8  # top-k retrieved premises turned into apply/rewrite candidates
 MAX_ENUM = 12  # largest number of cases an enumeration may make
 MAX_VARS = 4  # variables considered for pairwise hints and splits
+MAX_CASES = 2  # variables (and facts) taken apart by case analysis
 
 # What `Z.swap_greater` does (a bare `Z.swap_greater` reads as a command to the tactic checker).
 Z_SWAP_GREATER = "rewrite ?Z.gt_lt_iff in *; rewrite ?Z.ge_le_iff in *"
@@ -89,6 +92,7 @@ PRIOR = {
     "field": -1.4,
     "parity": -1.5,
     "orient": -1.6,
+    "cases": -1.7,
     "order": -1.8,
     "induction": -2.0,
     "interval": -2.2,
@@ -172,6 +176,7 @@ class ActionGenerator(BatchByLoop):
             ("field", self.simplifications(g)),
             ("parity", _finished(self.parity(g), closers)),
             ("orient", self.orientations(g) + self.mirrors(g)),
+            ("cases", self.constructor_cases(g) + self.hypothesis_cases(g)),
             ("order", _finished(self.order_splits(g), closers)),
             ("induction", self.inductions(g)),
             ("interval", self.intervals(g)),
@@ -281,6 +286,25 @@ class ActionGenerator(BatchByLoop):
             return []
         lemma = COMMUTATIVITY.get(g.variables.get(shared) or g.goal_sort or "", {}).get(op)
         return [f"rewrite ({lemma} {a} {b}), ({lemma} {c} {d})"] if lemma else []
+
+    def constructor_cases(self, g: GoalShape) -> list[str]:
+        """Case analysis on a variable of an inductive type the goal mentions (`N`, `Z`, `positive`,
+        `bool`, a library's own `Rbar`...): the libraries' proofs of `Z.of_N (N.succ n) = ...` start
+        with `destruct n`, each constructor then computes (`simpl`)."""
+        used = set(identifiers(g.goal))
+        out: list[str] = []
+        for v in [v for v in g.data_variables() if v in used][:MAX_CASES]:
+            out += [f"destruct {v}; simpl; auto", f"destruct {v}; simpl in *; try lia", f"destruct {v}"]
+        return out
+
+    def hypothesis_cases(self, g: GoalShape) -> list[str]:
+        """A disjunction or an existential among the facts, taken apart (`destruct H as [H|H]`)."""
+        out: list[str] = []
+        for h in g.props:
+            t = " ".join(h.type.split())
+            if t.startswith("exists ") or len(split_top(strip_parens(t), " \\/ ")) > 1:
+                out.append(f"destruct {h.name}")
+        return out[:MAX_CASES]
 
     def order_splits(self, g: GoalShape) -> list[str]:
         out: list[str] = []

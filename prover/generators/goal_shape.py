@@ -25,6 +25,7 @@ _NUM = r"\d+"
 
 SORTS = {"R": "R", "Z": "Z", "nat": "nat", "N": "N", "Q": "Q", "positive": "positive", "bool": "bool"}
 SCOPE = {"R": "R", "Z": "Z", "nat": "nat"}  # the `%` scope of a variable's type
+_NOT_INDUCTIVE = {"R", "Q", "Prop", "Type", "Set", "C"}  # no constructors to take apart (Q, C: records of numbers)
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,20 @@ class GoalShape:
             used = set(identifiers(self.goal))
             vs = [v for v in vs if v in used] + [v for v in vs if v not in used]
         return vs
+
+    def data_variables(self) -> list[str]:
+        """Variables of an inductive data type, by their type's text: the sorts with constructors
+        (`nat`, `Z`, `N`, `positive`, `bool`), `list`/`option`/`prod` types, and a bare type name a
+        library defines (`x : Rbar`, `c : color`); not `R` or `Q`, not facts (`H : P`)."""
+        out = []
+        for h in self.hyps:
+            t = " ".join(h.type.split())
+            if h.value is not None or t in _NOT_INDUCTIVE:
+                continue
+            if not (t in SORTS or re.fullmatch(r"(?:list|option|prod) .+|[A-Za-z_][\w'.]*", t)) or "->" in t:
+                continue
+            out += [n for n in h.names if not re.fullmatch(r"H\w*", n)]
+        return out
 
     def functions(self) -> list[str]:
         return [n for n, t in self.variables.items() if _is_function_type(t)]
