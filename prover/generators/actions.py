@@ -33,7 +33,7 @@ sentence, ranked by a fixed prior (higher = tried first):
   `interval with (i_bisect x)` for real goals with bounds;
 - the premises the search retrieved: all of the top k at once through CoqHammer's reconstruction
   (`hauto use: L1, ..., Lk`) and `eauto using L1, ..., Lk`, then each alone (`apply L`, `rewrite L`,
-  ...), below the structural steps.
+  ...), below the structural steps; for an existential goal, the witness from a lemma (`eexists; eapply L`).
 
 A goal that still starts with binders gets `intros` (best) and the same steps prefixed with
 `intros; `, on the context `intros` is predicted to make (`goal_shape.introduce`). Closers alone
@@ -49,6 +49,7 @@ from collections.abc import Sequence
 from proofsmith.prover.generators.automation import AUTOMATION_IMPORTS, REWRITE_DEFS
 from proofsmith.prover.generators.base import BatchByLoop, Candidate, dedupe_candidates
 from proofsmith.prover.generators.goal_shape import (
+    SORTS,
     GoalShape,
     Hyp,
     binders,
@@ -66,6 +67,7 @@ DEFAULT_PREMISES = 8  # top-k retrieved premises turned into apply/rewrite candi
 MAX_ENUM = 12  # largest number of cases an enumeration may make
 MAX_VARS = 4  # variables considered for pairwise hints and splits
 MAX_CASES = 2  # variables (and facts) taken apart by case analysis
+MAX_UNFOLD = 3  # constants of the goal unfolded
 
 # What `Z.swap_greater` does (a bare `Z.swap_greater` reads as a command to the tactic checker).
 Z_SWAP_GREATER = "rewrite ?Z.gt_lt_iff in *; rewrite ?Z.ge_le_iff in *"
@@ -94,6 +96,7 @@ PRIOR = {
     "orient": -1.6,
     "cases": -1.7,
     "order": -1.8,
+    "unfold": -1.9,
     "induction": -2.0,
     "interval": -2.2,
     "premise": -3.0,
@@ -109,6 +112,10 @@ _DECL_NAME = re.compile(
     r"^\s*(?:#\[[^\]]*\]\s*)?(?:Local\s+|Global\s+)?"
     r"(?:Lemma|Theorem|Fact|Remark|Corollary|Proposition|Property|Definition|Instance)\s+([A-Za-z_][\w'.]*)"
 )
+_QUALIFIED = re.compile(r"(?<![\w'.])[A-Za-z_][\w']*(?:\.[A-Za-z_][\w']*)*")
+_BINDER = re.compile(r"\b(?:forall|exists|fun)\s+([^,:=]+)")  # the names a binder of the goal binds
+_KEYWORDS = {"forall", "exists", "fun", "match", "with", "end", "if", "then", "else", "let", "in", "as", "return"}
+_KEYWORDS |= {"Type", "Prop", "Set", "True", "False", "true", "false", "S", "O", "nil", "cons", "Some", "None"}
 _QUALID = re.compile(r"^[A-Za-z_][\w']*(?:\.[A-Za-z_][\w']*)*$")
 
 
@@ -178,9 +185,10 @@ class ActionGenerator(BatchByLoop):
             ("orient", self.orientations(g) + self.mirrors(g)),
             ("cases", self.constructor_cases(g) + self.hypothesis_cases(g)),
             ("order", _finished(self.order_splits(g), closers)),
+            ("unfold", self.unfoldings(g)),
             ("induction", self.inductions(g)),
             ("interval", self.intervals(g)),
-            ("premise", self.premise_steps(premises)),
+            ("premise", self.premise_steps(premises, is_existential(g.goal))),
         ):
             out += [(t, SHARPNESS * (PRIOR[kind] - 0.05 * i)) for i, t in enumerate(tactics)]
         return out
@@ -476,6 +484,15 @@ class ActionGenerator(BatchByLoop):
                     out.append(f"destruct ({evenodd} {v}) as [[k Hk]|[k Hk]]; subst {v}")
         return out
 
+    def unfoldings(self, g: GoalShape) -> list[str]:
+        """The goal's constants unfolded, one at a time (`unfold dist_euc`, `unfold NewtonInt`): library
+        proofs about a definition often start there, and the closers then see its body. A name that is
+        not a definition (a variable, a constructor, an opaque lemma) fails at once."""
+        bound = {n for m in _BINDER.finditer(g.goal) for n in re.findall(r"[\w']+", m.group(1))}
+        skip = {n for h in g.hyps for n in h.names} | bound | set(SORTS) | _KEYWORDS
+        names = [n for n in dict.fromkeys(_QUALIFIED.findall(g.goal)) if n not in skip and n.split(".")[-1] not in skip]
+        return [f"unfold {n}" for n in names[:MAX_UNFOLD]]
+
     def inductions(self, g: GoalShape) -> list[str]:
         out: list[str] = []
         for n in g.vars_of("nat")[:2]:
@@ -499,14 +516,18 @@ class ActionGenerator(BatchByLoop):
         return out
 
     # ------------------------------------------------------------------ retrieved premises
-    def premise_steps(self, premises: Sequence[str]) -> list[str]:
+    def premise_steps(self, premises: Sequence[str], existential: bool = False) -> list[str]:
         """The top-k retrieved premises together, as CoqHammer's reconstruction uses the premises its
-        selection picked (`hauto use: ...`, and `eauto using ...`), then each alone."""
+        selection picked (`hauto use: ...`, and `eauto using ...`), then each alone. An existential goal
+        (`ex_series a` is `exists l, is_series a l`) gets its witness from the lemma that proves the
+        body: `eexists; eapply L`, the lemma's other premises left as goals."""
         names = list(dict.fromkeys(n for n in (premise_name(p) for p in premises) if n))[: self.num_premises]
         if not names:
             return []
         together = ", ".join(names)
         out = [f"hauto use: {together}", f"eauto using {together}"]
+        if existential:
+            out += [f"eexists; eapply {name}" for name in names]
         for name in names:
             out += [f"apply {name}", f"rewrite {name}", f"eapply {name}", f"rewrite <- {name}"]
         out += [f"pose proof {name} as HL" for name in names]
@@ -560,6 +581,13 @@ def is_conjunction(goal: str) -> bool:
     if len(split_top(goal, "/\\")) > 1 or len(split_top(goal, " <-> ")) > 1:
         return True
     return len(re.findall(r" (?:<=|<|>=|>) ", strip_parens(goal))) >= 2
+
+
+def is_existential(goal: str) -> bool:
+    """`exists x, P`, a `{x | P}` sig type, or a predicate named the way Coquelicot names its
+    existentials (`ex_series a`, `ex_lim_seq u`, `ex_derive f x`: `exists l, is_... l`)."""
+    g = strip_parens(goal.strip())
+    return g.startswith("exists ") or (g.startswith("{") and "|" in g) or re.match(r"ex_\w+ ", g) is not None
 
 
 def _nested_or(n: int) -> str:

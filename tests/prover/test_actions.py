@@ -421,3 +421,41 @@ def test_a_variable_of_an_inductive_type_is_taken_apart(env, tmp_path):
     g = first_goal("x : R\nb : Rbar\nH : Un_growing\nHo : x < 0 \\/ 0 < x\n⊢ Rbar_le b (Finite x)")
     assert g.data_variables() == ["b"]
     assert ActionGenerator().hypothesis_cases(g) == ["destruct Ho"]
+
+
+def test_an_existential_goal_gets_its_witness_from_a_retrieved_lemma(env, tmp_path):
+    """Coquelicot's `ex_series_geom` is `exists (/(1-q)). by apply is_series_geom.`: with the lemma
+    retrieved, `eexists; eapply is_series_geom` finds the witness and leaves the lemma's premise
+    (real Coq). A goal that is not existential gets no such step."""
+    ref = _write(
+        tmp_path,
+        "geom",
+        "Require Import Reals Coquelicot.Coquelicot.\n\n"
+        "Lemma geom (q : R) : Rabs q < 1 -> ex_series (fun n => q ^ n).\nProof.\nAdmitted.\n",
+    )
+    st = _state(env, ref, "intros Hq")
+    step = "eexists; eapply is_series_geom"
+    assert step in [t for t, _ in ActionGenerator().generate(st.pp, ["is_series_geom"], 64)]
+    assert not isinstance(env.run_tactic(st, "apply is_series_geom", timeout=10), TacticState)
+    after = env.run_tactic(st, step, timeout=10)
+    assert isinstance(after, TacticState) and "Rabs q < 1" in after.pp, after
+    assert isinstance(env.run_tactic(after, "assumption", timeout=5), ProofFinished)
+    assert not [t for t, _ in ActionGenerator().generate("x : R\n⊢ 0 < exp x", ["exp_pos"], 64) if "eexists" in t]
+
+
+def test_a_constant_of_the_goal_is_unfolded_for_the_closers(env, tmp_path):
+    """`lra` reads `double x` as an atom; after `unfold double` it sees `x + x` (real Coq). Variables of
+    the context and keywords are not offered for unfolding."""
+    ref = _write(
+        tmp_path,
+        "double_twice",
+        "Require Import Reals Lra.\nOpen Scope R_scope.\nDefinition double (x : R) := x + x.\n\n"
+        "Lemma double_twice (x : R) : double x = 2 * x.\nProof.\nAdmitted.\n",
+    )
+    st = env.start(ref)
+    assert "unfold double" in [t for t, _ in ActionGenerator().generate(st.pp, [], 64)]
+    assert not isinstance(env.run_tactic(st, "lra", timeout=5), ProofFinished)
+    after = env.run_tactic(st, "unfold double", timeout=5)
+    assert isinstance(after, TacticState) and isinstance(env.run_tactic(after, "lra", timeout=5), ProofFinished)
+    g = first_goal("f : R -> R\nx0 : R\n⊢ forall y, continuity_pt f (x0 + y)")
+    assert ActionGenerator().unfoldings(g) == ["unfold continuity_pt"]
