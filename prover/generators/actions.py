@@ -112,11 +112,12 @@ _DECL_NAME = re.compile(
     r"^\s*(?:#\[[^\]]*\]\s*)?(?:Local\s+|Global\s+)?"
     r"(?:Lemma|Theorem|Fact|Remark|Corollary|Proposition|Property|Definition|Instance)\s+([A-Za-z_][\w'.]*)"
 )
-_QUALIFIED = re.compile(r"(?<![\w'.])[A-Za-z_][\w']*(?:\.[A-Za-z_][\w']*)*")
+_QUALIFIED_NAME = r"[A-Za-z_][\w']*(?:\.[A-Za-z_][\w']*)*"  # `x`, `Z.add`, `Coq.Reals.Rdefinitions.Rle`
+_QUALIFIED = re.compile(rf"(?<![\w'.]){_QUALIFIED_NAME}")  # each one in a term
 _BINDER = re.compile(r"\b(?:forall|exists|fun)\s+([^,:=]+)")  # the names a binder of the goal binds
 _KEYWORDS = {"forall", "exists", "fun", "match", "with", "end", "if", "then", "else", "let", "in", "as", "return"}
 _KEYWORDS |= {"Type", "Prop", "Set", "True", "False", "true", "false", "S", "O", "nil", "cons", "Some", "None"}
-_QUALID = re.compile(r"^[A-Za-z_][\w']*(?:\.[A-Za-z_][\w']*)*$")
+_QUALID = re.compile(rf"^{_QUALIFIED_NAME}$")  # a term that is one
 
 
 def premise_name(premise: str) -> str | None:
